@@ -1,0 +1,330 @@
+"""Find the places an item of the report names, and put the item on the map.
+
+Two passes over each item's text:
+
+1. **Gazetteer names and aliases**, longest first, so 济南黄河大桥复线桥 wins over
+   济南黄河大桥 and 白云湖湿地 over 白云湖. Matches do not overlap.
+2. **Pattern candidates**: Chinese names ending in a place word (公园, 湿地,
+   水库, 隧道, 大桥, 医院, 校区, 片区, 商圈, 园区, ...) that the gazetteer does
+   not know. They are listed as *unresolved mentions* so a planner sees what
+   the gazetteer still lacks; they are never guessed.
+
+Each item then takes the most precise resolved place it names as its location.
+An item that names only a district falls back to the district's centroid, and
+says so in ``geocode_status`` and ``precision``: nothing falls back silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import settings
+from ._errors import EmptyLayerError, UnknownPlaceError
+
+#: Precision classes from most to least trustworthy.
+PRECISION_ORDER = ("exact", "approximate", "area_centroid", "district_fallback", "unresolved")
+
+#: Place words that end a name worth mapping; used to find names the gazetteer lacks.
+PLACE_SUFFIXES = (
+    "国家湿地公园", "湿地公园", "森林公园", "郊野公园", "遗址公园", "体育公园", "口袋公园", "公园", "湿地",
+    "水库", "隧道", "大桥", "黄河大桥", "医院", "院区", "校区", "片区", "商圈", "园区", "产业园",
+    "科创城", "科学城", "新城", "风景区", "景区", "街区", "古城", "老城区", "高铁站", "火车站", "机场",
+    "体育中心", "会展中心", "博物馆", "图书馆", "大剧院", "港", "物流园",
+)
+
+# A candidate name is a run of Han characters (letters and digits allowed
+# inside, as in "5G产业园") ending in a place word. The run stops at
+# punctuation and is trimmed of leading verbs and lists ("建成", "推进", "等").
+_HAN = r"\u4e00-\u9fff"
+_SUFFIX_RE = "|".join(sorted((re.escape(s) for s in PLACE_SUFFIXES), key=len, reverse=True))
+_CANDIDATE_RE = re.compile(rf"[{_HAN}A-Za-z0-9·]{{1,12}}?(?:{_SUFFIX_RE})")
+
+#: Leading words that are actions or quantities, not part of a place name.
+_LEADING_NOISE = re.compile(
+    r"^(?:.*?(?:建成|建设|新建|改建|扩建|续建|开工|完工|推进|实施|加快|打造|启动|完成|提升|开通|通车|"
+    r"推动|规划|谋划|落地|引进|运营|投用|开放|保护|修复|整治|改造|新增|培育|创建|争创|高标准|"
+    r"高水平|高质量|全面|加速|深化|持续|积极|重点|大力|着力|精心|一批|各类|多个|两个|三个|首个|"
+    r"以及|及其|和|与|及|、|的|在|为|等|个|座|处|家|所|条|项))"
+)
+_GENERIC = {
+    "公园", "湿地", "水库", "隧道", "大桥", "医院", "校区", "片区", "商圈", "园区", "产业园", "景区",
+    "街区", "新城", "港", "城市公园", "口袋公园", "体育公园", "湿地公园", "郊野公园", "森林公园",
+    "遗址公园", "物流园", "博物馆", "图书馆", "机场", "火车站", "高铁站", "黄河大桥", "风景区",
+}
+
+
+def normalise(text: str) -> str:
+    """NFKC-normalise (full-width letters and digits to half-width) and drop whitespace."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A place named in a text."""
+
+    text: str
+    start: int
+    end: int
+    place_id: str | None
+    place_name: str | None
+    precision: str
+    how: str  # "gazetteer" or "pattern"
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "start": self.start, "end": self.end, "place_id": self.place_id,
+                "place_name": self.place_name, "precision": self.precision, "how": self.how}
+
+
+@dataclass
+class GeocodeSummary:
+    """Counts a planner reads before trusting the map."""
+
+    items: int = 0
+    items_with_mentions: int = 0
+    mentions: int = 0
+    mentions_resolved: int = 0
+    mentions_unresolved: int = 0
+    items_by_status: dict = field(default_factory=dict)
+    items_by_precision: dict = field(default_factory=dict)
+    mentions_by_precision: dict = field(default_factory=dict)
+    unresolved_names: list = field(default_factory=list)
+
+    def as_text(self) -> str:
+        lines = [
+            f"items: {self.items} ({self.items_with_mentions} name a place)",
+            f"place mentions: {self.mentions} found, {self.mentions_resolved} resolved, "
+            f"{self.mentions_unresolved} unresolved",
+            "mentions by precision: " + ", ".join(f"{k} {v}" for k, v in self.mentions_by_precision.items()),
+            "items by geocode status: " + ", ".join(f"{k} {v}" for k, v in self.items_by_status.items()),
+            "items by precision: " + ", ".join(f"{k} {v}" for k, v in self.items_by_precision.items()),
+        ]
+        if self.unresolved_names:
+            shown = "、".join(self.unresolved_names[:30])
+            more = len(self.unresolved_names) - 30
+            lines.append(f"unresolved names: {shown}" + (f" (+{more} more)" if more > 0 else ""))
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Geocoder:
+    """Matches gazetteer names in text and resolves them to geometry with provenance.
+
+    Parameters
+    ----------
+    gazetteer : GeoDataFrame
+        As returned by :func:`spatial.gazetteer.load_gazetteer`: columns ``id``,
+        ``name``, ``aliases`` (``|``-separated), ``kind``, ``district``,
+        ``source``, ``source_datum``, ``precision`` and a WGS-84 geometry
+        (None where unresolved).
+    """
+
+    def __init__(self, gazetteer: gpd.GeoDataFrame):
+        if len(gazetteer) == 0:
+            raise EmptyLayerError("the gazetteer has no rows")
+        self.gazetteer = gazetteer.set_index("id", drop=False)
+        names: dict[str, str] = {}
+        for row in gazetteer.itertuples():
+            aliases = str(row.aliases) if isinstance(row.aliases, str) else ""
+            for name in [row.name, *aliases.split("|")]:
+                key = normalise(name)
+                if len(key) >= 2:
+                    names.setdefault(key, row.id)
+        self._names = names
+        ordered = sorted(names, key=len, reverse=True)
+        # Python's regex alternation takes the first alternative that matches
+        # at a position, so longest-first order gives leftmost-longest matches.
+        self._pattern = re.compile("|".join(re.escape(n) for n in ordered))
+        districts = self.gazetteer[self.gazetteer["kind"] == "district"]
+        self._district_ids = {normalise(n): i for n, i in zip(districts["name"], districts["id"])}
+
+    @classmethod
+    def default(cls) -> "Geocoder":
+        """Geocoder on the gazetteer shipped in ``layers/data/``."""
+        return _default_geocoder()
+
+    # -- lookups -----------------------------------------------------------------
+    def place(self, place_id: str) -> pd.Series:
+        return self.gazetteer.loc[place_id]
+
+    def lookup(self, name: str) -> pd.Series:
+        """The gazetteer row of a name or alias; :class:`UnknownPlaceError` with suggestions."""
+        key = normalise(name)
+        if key in self._names:
+            return self.place(self._names[key])
+        # a name inside a longer text ("济西湿地公园保护") still counts when unambiguous
+        found = {self._names[m.group(0)] for m in self._pattern.finditer(key)}
+        if len(found) == 1 and len(key) <= 20:
+            return self.place(found.pop())
+        import difflib
+
+        close = difflib.get_close_matches(key, list(self._names), n=5, cutoff=0.5)
+        hint = f"; did you mean {'、'.join(close)}?" if close else ""
+        raise UnknownPlaceError(f"unknown place {name!r}: not in the gazetteer{hint}")
+
+    # -- mentions ----------------------------------------------------------------
+    def find_mentions(self, text: str) -> list[Mention]:
+        """Place mentions in a text: gazetteer matches, then unknown pattern candidates.
+
+        Positions index into ``text`` as given.
+        """
+        mentions: list[Mention] = []
+        taken = np.zeros(len(text) + 1, dtype=bool)
+        # Match on the text with spaces removed but keep a map back to positions,
+        # since the report puts spaces around numbers ("5G" vs "5 G").
+        keep = [i for i, ch in enumerate(text) if not ch.isspace()]
+        compact = unicodedata.normalize("NFKC", "".join(text[i] for i in keep))
+        if len(compact) != len(keep):  # NFKC changed length (rare ligatures): match raw
+            compact, keep = "".join(text[i] for i in keep), keep
+        for m in self._pattern.finditer(compact):
+            start, end = keep[m.start()], keep[m.end() - 1] + 1
+            pid = self._names[m.group(0)]
+            row = self.gazetteer.loc[pid]
+            mentions.append(Mention(text[start:end], start, end, pid, row["name"], row["precision"], "gazetteer"))
+            taken[start:end] = True
+        for m in _CANDIDATE_RE.finditer(text):
+            name = _LEADING_NOISE.sub("", m.group(0))
+            if len(name) < 3 or name in _GENERIC:
+                continue
+            start = m.end() - len(name)
+            if taken[start:m.end()].any():
+                continue
+            mentions.append(Mention(name, start, m.end(), None, None, "unresolved", "pattern"))
+        mentions.sort(key=lambda mt: mt.start)
+        return mentions
+
+    # -- items -------------------------------------------------------------------
+    def _best(self, mentions: list[Mention]) -> tuple[str | None, str]:
+        """The place an item is mapped at, and how: ``place``, ``district`` or ``unresolved``/``none``."""
+        resolved = [mt for mt in mentions if mt.place_id is not None]
+        if not resolved:
+            return None, ("unresolved" if mentions else "none")
+        specific = [mt for mt in resolved if self.gazetteer.loc[mt.place_id, "kind"] != "district"
+                    and self.gazetteer.loc[mt.place_id, "geometry"] is not None]
+        if specific:
+            rank = {p: i for i, p in enumerate(PRECISION_ORDER)}
+            best = min(specific, key=lambda mt: (rank.get(mt.precision, 9), mt.start))
+            return best.place_id, "place"
+        located = [mt for mt in resolved if self.gazetteer.loc[mt.place_id, "geometry"] is not None]
+        if located:
+            return located[0].place_id, "district"
+        return None, "unresolved"
+
+    def geocode_items(self, items: pd.DataFrame) -> tuple[gpd.GeoDataFrame, GeocodeSummary]:
+        """Geocode every item of a report.
+
+        Parameters
+        ----------
+        items : DataFrame
+            :meth:`spatial.report.Report.items_frame` output (needs ``item_id`` and ``text``).
+
+        Returns
+        -------
+        (GeoDataFrame, GeocodeSummary)
+            The items with ``mentions`` (JSON), ``place_id``, ``place_name``,
+            ``geocode_status``, provenance columns and a point geometry
+            (representative point of the place; None when not located), EPSG:4326;
+            and the summary counts.
+        """
+        summary = GeocodeSummary(items=len(items))
+        rows = []
+        geoms = []
+        unresolved: dict[str, int] = {}
+        by_precision: dict[str, int] = {}
+        for item in items.itertuples():
+            mentions = self.find_mentions(item.text)
+            if mentions:
+                summary.items_with_mentions += 1
+            for mt in mentions:
+                summary.mentions += 1
+                by_precision[mt.precision] = by_precision.get(mt.precision, 0) + 1
+                if mt.place_id is None or mt.precision == "unresolved":
+                    summary.mentions_unresolved += 1
+                    unresolved[mt.text] = unresolved.get(mt.text, 0) + 1
+                else:
+                    summary.mentions_resolved += 1
+            pid, status = self._best(mentions)
+            if pid is not None:
+                place = self.gazetteer.loc[pid]
+                geom = place["geometry"]
+                precision = place["precision"] if status == "place" else "district_fallback"
+                rows.append({
+                    "mentions": json.dumps([mt.as_dict() for mt in mentions], ensure_ascii=False),
+                    "place_id": pid, "place_name": place["name"], "geocode_status": status,
+                    "source": f"gazetteer:{pid} ({place['source']})",
+                    "source_datum": place["source_datum"], "precision": precision,
+                })
+                geoms.append(geom)
+            else:
+                rows.append({
+                    "mentions": json.dumps([mt.as_dict() for mt in mentions], ensure_ascii=False),
+                    "place_id": None, "place_name": None, "geocode_status": status,
+                    "source": "", "source_datum": "", "precision": "unresolved" if status == "unresolved" else "none",
+                })
+                geoms.append(None)
+        geo = gpd.GeoSeries(geoms, index=items.index, crs=settings.STORAGE_CRS)
+        # items are mapped as points: a line or zone is represented by a point on it
+        arr = geo.values
+        has = ~shapely.is_missing(arr)
+        pts = arr.copy()
+        pts[has] = shapely.point_on_surface(arr[has])
+        out = gpd.GeoDataFrame(
+            pd.concat([items.reset_index(drop=True), pd.DataFrame(rows)], axis=1),
+            geometry=gpd.GeoSeries(pts, crs=settings.STORAGE_CRS).reset_index(drop=True),
+            crs=settings.STORAGE_CRS,
+        )
+        summary.items_by_status = out["geocode_status"].value_counts().to_dict()
+        summary.items_by_precision = out["precision"].value_counts().to_dict()
+        summary.mentions_by_precision = dict(sorted(by_precision.items(),
+                                                    key=lambda kv: PRECISION_ORDER.index(kv[0])
+                                                    if kv[0] in PRECISION_ORDER else 9))
+        summary.unresolved_names = sorted(unresolved, key=lambda k: (-unresolved[k], k))
+        return out, summary
+
+    def places_named(self, geocoded: pd.DataFrame) -> gpd.GeoDataFrame:
+        """Gazetteer places the items name and that have a location, with the ids of those items."""
+        refs: dict[str, list[str]] = {}
+        for item_id, mentions in zip(geocoded["item_id"], geocoded["mentions"]):
+            for mt in json.loads(mentions):
+                if mt["place_id"]:
+                    refs.setdefault(mt["place_id"], [])
+                    if item_id not in refs[mt["place_id"]]:
+                        refs[mt["place_id"]].append(item_id)
+        ids = [pid for pid in self.gazetteer.index if pid in refs]
+        out = self.gazetteer.loc[ids].copy()
+        out = out[~out.geometry.isna()]
+        out["item_ids"] = [json.dumps(refs[pid], ensure_ascii=False) for pid in out.index]
+        out["n_items"] = [len(refs[pid]) for pid in out.index]
+        return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=settings.STORAGE_CRS)
+
+    def feature(self, name: str) -> dict:
+        """GeoJSON Feature (RFC 7946) of a place name or alias, with provenance."""
+        row = self.lookup(name)
+        geom = row["geometry"]
+        props = {k: (None if (isinstance(v, float) and np.isnan(v)) else v)
+                 for k, v in row.drop(labels=["geometry"]).items()
+                 if k in ("id", "name", "aliases", "kind", "category", "district", "source",
+                          "source_datum", "precision", "note", "status", "mode", "carries", "opened")}
+        props["stored_datum"] = "WGS84"
+        return {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(geom) if geom is not None else None,
+            "properties": props,
+        }
+
+
+@lru_cache(maxsize=1)
+def _default_geocoder() -> Geocoder:
+    from .gazetteer import load_gazetteer
+
+    return Geocoder(load_gazetteer())

@@ -1,0 +1,75 @@
+"""Exports open again and follow their specs (RFC 7946 for GeoJSON)."""
+
+import json
+import zipfile
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, Polygon
+
+from spatial import export
+from spatial._errors import InputFileError, StoreError
+
+
+@pytest.fixture
+def layer():
+    cw = Polygon([(117.0, 36.6), (117.0, 36.7), (117.1, 36.7), (117.1, 36.6)])  # clockwise exterior
+    assert not cw.exterior.is_ccw
+    return gpd.GeoDataFrame(
+        {"name": ["起步区", "黄河", "趵突泉"], "precision_class": ["approximate", "approximate", "exact"],
+         "precision_note": ["a", "b", "c"], "item_ids": [["x"], [], ["y", "z"]]},
+        geometry=[cw, LineString([(116.9, 36.7), (117.1, 36.8)]), Point(117.0167, 36.6617)],
+        crs="EPSG:4326",
+    ).to_crs("EPSG:4548")
+
+
+def test_geojson_is_rfc7946(tmp_path, layer):
+    path = export.export_layer(layer, tmp_path / "l.geojson")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert "crs" not in doc  # RFC 7946 drops the crs member: always WGS-84
+    poly = next(f for f in doc["features"] if f["geometry"]["type"] == "Polygon")
+    ring = poly["geometry"]["coordinates"][0]
+    assert shapely.is_ccw(shapely.LinearRing(ring))
+    assert 116 < ring[0][0] < 118  # degrees, not metres
+    assert doc["features"][0]["properties"]["name"] == "起步区"
+
+
+def test_gpkg_kml_csv_roundtrip(tmp_path, layer):
+    gpkg = export.export_layer(layer, tmp_path / "l.gpkg", layer="plan")
+    assert pyogrio.read_dataframe(gpkg, layer="plan").crs.to_epsg() == 4326
+    kml = export.export_layer(layer, tmp_path / "l.kml")
+    text = kml.read_text(encoding="utf-8")
+    assert "<kml" in text and "<name>趵突泉</name>" in text
+    csv = export.export_layer(layer, tmp_path / "l.csv")
+    frame = pd.read_csv(csv, encoding="utf-8-sig")
+    assert {"lon", "lat", "wkt", "name"} <= set(frame.columns)
+    assert frame.loc[frame.name == "趵突泉", "lon"].iloc[0] == pytest.approx(117.0167, abs=1e-6)
+
+
+def test_shapefile_zip_splits_geometry_families(tmp_path, layer):
+    path = export.export_layer(layer, tmp_path / "l.shp", layer="plan")
+    assert path.suffix == ".zip"
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+    for fam in ("points", "lines", "polygons"):
+        for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+            assert f"plan_{fam}{ext}" in names
+    assert "plan_fields.csv" in names  # long names were shortened; the mapping travels along
+    pts = gpd.read_file(f"zip://{path}!plan_points.shp")
+    assert pts["name"].iloc[0] == "趵突泉"
+    assert all(len(c.encode()) <= 10 for c in pts.columns)
+
+
+def test_export_bytes_and_bad_input(tmp_path, layer):
+    data, suffix, mime = export.export_bytes(layer, "geojson")
+    assert suffix == ".geojson" and json.loads(data)["type"] == "FeatureCollection"
+    with pytest.raises(InputFileError, match="unknown format"):
+        export.export_layer(layer, tmp_path / "x.dat", fmt="dwg")
+    with pytest.raises(InputFileError, match="cannot tell the format"):
+        export.export_layer(layer, tmp_path / "x.dat")
+    with pytest.raises(StoreError, match="does not exist"):
+        export.export_layer(layer, tmp_path / "missing" / "x.geojson")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
