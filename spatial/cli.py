@@ -53,9 +53,19 @@ def cmd_layers(args) -> int:
 
 
 def cmd_geocode(args) -> int:
+    from ._errors import UnknownPlaceError
     from .geocode import Geocoder
 
-    feature = Geocoder.default().feature(args.name)
+    try:
+        feature = Geocoder.default().feature(args.name)
+    except UnknownPlaceError:
+        if not args.online:
+            raise
+        from .online import geocode_online
+
+        feature = geocode_online(args.name)
+        feature["properties"].setdefault("id", "online")
+        feature["properties"].setdefault("kind", "online result")
     if args.json:
         print(json.dumps(feature, ensure_ascii=False, indent=2))
     else:
@@ -157,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("geocode", help="look a place up in the gazetteer")
     p.add_argument("name", help="place name or alias, e.g. 济西湿地")
     p.add_argument("--json", action="store_true", help="print a GeoJSON Feature with provenance")
+    p.add_argument("--online", action="store_true",
+                   help="if the gazetteer lacks it, ask OpenStreetMap Nominatim (needs PLANATLAS_ALLOW_ONLINE=1)")
     p.set_defaults(func=cmd_geocode)
 
     p = sub.add_parser("export", help="write a layer as GeoJSON, GeoPackage, Shapefile, KML or CSV")
