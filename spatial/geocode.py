@@ -29,6 +29,7 @@ import shapely
 
 from . import settings
 from ._errors import EmptyLayerError, UnknownPlaceError
+from .gazetteer import normalise_name as normalise
 
 #: Precision classes from most to least trustworthy.
 PRECISION_ORDER = ("exact", "approximate", "area_centroid", "district_fallback", "unresolved")
@@ -60,11 +61,6 @@ _GENERIC = {
     "街区", "新城", "港", "城市公园", "口袋公园", "体育公园", "湿地公园", "郊野公园", "森林公园",
     "遗址公园", "物流园", "博物馆", "图书馆", "机场", "火车站", "高铁站", "黄河大桥", "风景区",
 }
-
-
-def normalise(text: str) -> str:
-    """NFKC-normalise (full-width letters and digits to half-width) and drop whitespace."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
 
 
 @dataclass(frozen=True)
