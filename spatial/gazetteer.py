@@ -1,0 +1,482 @@
+"""The gazetteer: every place the report names, with where its position came from.
+
+The gazetteer is authored data, not a geocoding service: each row was placed by
+a person, and says how (``source``), in which datum the source was
+(``source_datum``) and how sure the position is (``precision``). Places that
+could not be placed with confidence stay in the list as ``unresolved`` rows with
+no coordinates, so a planner sees what is missing instead of a guessed dot.
+
+All files ``layers/data/gazetteer*.csv`` are read and unioned; they share the
+core columns (:data:`CORE_COLUMNS`) and may add their own (the crossings file
+adds ``mode``, ``carries``, ``status``...). Loading validates every row and
+stops at the first malformed one with :class:`~spatial._errors.InputFileError`
+naming the file and the line, because a silently dropped place would make the
+map wrong without anyone noticing.
+
+Examples
+--------
+>>> gaz = Gazetteer.default()                      # doctest: +SKIP
+>>> gaz.lookup("白云湖")["name"]                    # doctest: +SKIP
+'白云湖湿地公园'
+>>> feature(gaz.by_id("P001"))["properties"]["precision"]   # doctest: +SKIP
+'area_centroid'
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from os import PathLike
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import mapping
+
+from . import settings
+from ._errors import DatumError, InputFileError, UnknownPlaceError
+from .datum import normalise_datum
+
+#: Columns every gazetteer file must have, in this order in planatlas's own files.
+CORE_COLUMNS: tuple[str, ...] = (
+    "id", "name", "aliases", "kind", "category", "geometry_type", "lon", "lat", "wkt",
+    "district", "source", "source_datum", "precision", "note",
+)
+
+#: Precision classes, most to least trustworthy (see docs/architecture.md).
+#: Precision classes, most to least trustworthy. ``schematic`` marks lines drawn
+#: as straight segments between the towns they link: right in topology, off by
+#: kilometres in between.
+PRECISIONS: tuple[str, ...] = (
+    "exact", "approximate", "schematic", "area_centroid", "district_fallback", "unresolved",
+)
+
+#: Kinds of point/area places (the linear files add their own, e.g. ``crossing``).
+PLACE_KINDS: tuple[str, ...] = (
+    "park", "wetland", "lake", "spring", "reservoir", "mountain", "hospital", "campus", "school",
+    "zone", "business_district", "historic_quarter", "industrial_site", "venue", "town", "village",
+    "district", "project_site", "other",
+)
+
+#: Report-item categories a place can belong to.
+CATEGORIES: tuple[str, ...] = (
+    "parks", "greenways", "river_crossings", "transport", "water", "ecology", "education", "health",
+    "culture", "industry", "housing", "commerce", "tourism", "government", "other",
+)
+
+#: Geometry types a row may declare.
+GEOMETRY_TYPES: tuple[str, ...] = (
+    "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+)
+
+#: File-name pattern of gazetteer files in :data:`spatial.settings.LAYER_DATA_DIR`.
+FILE_GLOB = "gazetteer*.csv"
+
+#: Largest gazetteer file read, bytes (authored CSVs are a few hundred kB at most).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+_ALIAS_SEP = "|"
+_SPACE_RE = re.compile(r"\s+")
+
+
+def normalise_name(text: str) -> str:
+    """Key a name is compared by: NFKC (full-width to half-width) with all whitespace removed.
+
+    PDF conversions scatter spaces and full-width brackets through Chinese
+    names, so ``"市博物馆（新馆）"`` and ``"市博物馆 (新馆)"`` must meet.
+
+    >>> normalise_name(" 济西 湿地 ")
+    '济西湿地'
+    >>> normalise_name("市博物馆（新馆）") == normalise_name("市博物馆(新馆)")
+    True
+    """
+    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", text or ""))
+
+
+def split_aliases(aliases: object) -> list[str]:
+    """The ``|``-separated aliases of a cell as a list of non-blank, stripped names."""
+    if not isinstance(aliases, str):
+        return []
+    return [a.strip() for a in aliases.split(_ALIAS_SEP) if a.strip()]
+
+
+def gazetteer_paths(folder: str | PathLike | None = None) -> list[Path]:
+    """Gazetteer files present in ``folder`` (default: the shipped data folder), sorted by name.
+
+    Files of other engineers that do not exist yet are simply not listed.
+    """
+    base = Path(folder) if folder is not None else settings.LAYER_DATA_DIR
+    return sorted(p for p in base.glob(FILE_GLOB) if p.is_file())
+
+
+# -- reading and validating -----------------------------------------------------------
+
+
+def _fail(path: Path, line: int | None, message: str) -> InputFileError:
+    where = f"{path.name}, line {line}" if line is not None else path.name
+    return InputFileError(f"gazetteer {where}: {message} ({path})")
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and (line number, row) pairs of one CSV file, as text."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _fail(path, None, f"cannot be read: {exc.strerror or exc}") from None
+    if size > MAX_FILE_BYTES:
+        raise _fail(path, None, f"is {size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed")
+    try:
+        # utf-8-sig: a file saved by Excel starts with a BOM that would glue itself to "id"
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            reader.fieldnames = header
+            rows = []
+            for row in reader:
+                if None in row:  # more cells than header columns
+                    raise _fail(path, reader.line_num, f"has {len(header) + len(row[None])} cells, "
+                                f"the header has {len(header)}")
+                if not any((v or "").strip() for v in row.values()):
+                    continue  # blank line
+                rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+    except UnicodeDecodeError as exc:
+        raise _fail(path, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise _fail(path, None, f"is not valid CSV: {exc}") from None
+    if not header:
+        raise _fail(path, None, "is empty: no header line")
+    missing = [c for c in CORE_COLUMNS if c not in header]
+    if missing:
+        raise _fail(path, 1, f"lacks the column(s) {', '.join(missing)}")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise _fail(path, 1, f"repeats the column(s) {', '.join(dupes)}")
+    return header, rows
+
+
+def _parse_float(path: Path, line: int, column: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _fail(path, line, f"{column} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise _fail(path, line, f"{column} {text!r} is not a finite number")
+    return value
+
+
+def _check_row(path: Path, line: int, row: dict[str, str]) -> dict:
+    """Validate one row; return it with ``lon``/``lat`` as floats and the datum canonical."""
+    ident = row["id"]
+    if not ident or _SPACE_RE.search(ident):
+        raise _fail(path, line, f"id {ident!r} is blank or contains spaces")
+    where = f"id {ident}"
+    if not row["name"]:
+        raise _fail(path, line, f"{where} has no name")
+    precision = row["precision"]
+    if precision not in PRECISIONS:
+        raise _fail(path, line, f"{where}: precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if not row["source"]:
+        raise _fail(path, line, f"{where} has no source: say where the position came from")
+    if not row["source_datum"]:
+        raise _fail(path, line, f"{where} has no source_datum (WGS84, GCJ02 or BD09)")
+    try:
+        row["source_datum"] = normalise_datum(row["source_datum"])
+    except DatumError as exc:
+        raise _fail(path, line, f"{where}: {exc}") from None
+    gtype = row["geometry_type"]
+    if gtype and gtype not in GEOMETRY_TYPES:
+        raise _fail(path, line, f"{where}: geometry_type {gtype!r} is not one of {', '.join(GEOMETRY_TYPES)}")
+
+    lon_text, lat_text, wkt = row["lon"], row["lat"], row["wkt"]
+    if bool(lon_text) != bool(lat_text):
+        raise _fail(path, line, f"{where} has only one of lon and lat")
+    lon = lat = math.nan
+    if lon_text:
+        lon = _parse_float(path, line, "lon", lon_text)
+        lat = _parse_float(path, line, "lat", lat_text)
+        if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+            raise _fail(path, line, f"{where}: ({lon}, {lat}) is outside WGS-84 longitude/latitude "
+                        "(are lon and lat swapped, or is this a projected coordinate?)")
+    has_position = bool(lon_text) or bool(wkt)
+    if precision == "unresolved" and has_position:
+        # an unresolved place must not reach the map through a stray coordinate
+        raise _fail(path, line, f"{where} is unresolved but has coordinates or wkt")
+    if precision != "unresolved" and not has_position:
+        raise _fail(path, line, f"{where} has precision {precision!r} but neither lon/lat nor wkt")
+    if wkt:
+        try:
+            geom = shapely.from_wkt(wkt)
+        except shapely.errors.GEOSException as exc:
+            raise _fail(path, line, f"{where}: wkt does not parse ({exc})") from None
+        if geom is None or geom.is_empty:
+            raise _fail(path, line, f"{where}: wkt is empty")
+        minx, miny, maxx, maxy = geom.bounds
+        if not (-180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0):
+            raise _fail(path, line, f"{where}: wkt lies outside WGS-84 longitude/latitude")
+        if gtype and geom.geom_type != gtype:
+            raise _fail(path, line, f"{where}: geometry_type says {gtype} but wkt is {geom.geom_type}")
+    elif gtype and gtype != "Point" and precision != "unresolved":
+        raise _fail(path, line, f"{where}: geometry_type {gtype} needs a wkt")
+    out = dict(row)
+    out["lon"], out["lat"] = lon, lat
+    return out
+
+
+def _read_file(path: Path) -> tuple[list[str], list[dict]]:
+    header, rows = _read_rows(path)
+    checked = []
+    for line, row in rows:
+        item = _check_row(path, line, row)
+        item["_line"] = line
+        checked.append(item)
+    return header, checked
+
+
+def _frame_from_rows(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+    """Build the GeoDataFrame, geometry vectorised: wkt where given, else a lon/lat point."""
+    frame = pd.DataFrame(rows, columns=columns)
+    lon = frame["lon"].to_numpy(dtype=float)
+    lat = frame["lat"].to_numpy(dtype=float)
+    wkt = frame["wkt"].to_numpy(dtype=object)
+    has_wkt = wkt != ""
+    has_point = ~np.isnan(lon) & ~has_wkt
+    geometry = np.full(len(frame), None, dtype=object)
+    if has_point.any():
+        geometry[has_point] = shapely.points(lon[has_point], lat[has_point])
+    if has_wkt.any():
+        geometry[has_wkt] = shapely.from_wkt(wkt[has_wkt].astype(str))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=settings.STORAGE_CRS)
+
+
+@lru_cache(maxsize=8)
+def _load_cached(keys: tuple[tuple[str, int, int], ...]) -> gpd.GeoDataFrame:
+    # keyed on (path, mtime, size) so editing a CSV in a running app is picked up
+    all_rows: list[dict] = []
+    columns: list[str] = list(CORE_COLUMNS)
+    owners: dict[str, tuple[str, int, str]] = {}  # name key -> (file, line, id)
+    ids: dict[str, tuple[str, int]] = {}
+    for path_text, _, _ in keys:
+        path = Path(path_text)
+        header, rows = _read_file(path)
+        columns += [c for c in header if c not in columns]
+        for row in rows:
+            line = row.pop("_line")
+            ident = row["id"]
+            if ident in ids:
+                first = ids[ident]
+                raise _fail(path, line, f"id {ident} is used again (first in {first[0]}, line {first[1]})")
+            ids[ident] = (path.name, line)
+            # a name or alias must lead to one place only, across every file
+            names = {normalise_name(n) for n in [row["name"], *split_aliases(row["aliases"])]}
+            for key in sorted(names):
+                if not key:
+                    continue
+                if key in owners:
+                    f, ln, other = owners[key]
+                    raise _fail(path, line, f"id {ident}: name or alias {key!r} already belongs to "
+                                f"{other} ({f}, line {ln})")
+                owners[key] = (path.name, line, ident)
+            row["gazetteer_file"] = path.name
+            all_rows.append(row)
+    columns.append("gazetteer_file")
+    for row in all_rows:  # extra columns of one file are blank in the others
+        for col in columns:
+            row.setdefault(col, "")
+    return _frame_from_rows(all_rows, columns)
+
+
+def load_gazetteer(paths: str | PathLike | Sequence[str | PathLike] | None = None) -> gpd.GeoDataFrame:
+    """Read, validate and union the gazetteer files.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths, optional
+        CSV files to read. Default: every ``layers/data/gazetteer*.csv`` that
+        exists (the transport and crossings files are picked up once written).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per place, EPSG:4326. Columns: the :data:`CORE_COLUMNS`
+        (``lon``/``lat`` as float degrees, NaN where unresolved;
+        ``source_datum`` canonical ``WGS84``/``GCJ02``/``BD09``), any extra
+        columns of the files (blank where a file lacks them),
+        ``gazetteer_file`` and ``geometry`` (the ``wkt`` if given, else the
+        lon/lat point, None for unresolved rows). Results are cached per file
+        modification time; a fresh copy is returned on every call.
+
+    Raises
+    ------
+    InputFileError
+        When a file is missing, not UTF-8 CSV, lacks a core column, or a row is
+        malformed (the message names the file and the line): duplicate id,
+        name or alias used by two places, unknown precision, blank source or
+        datum, coordinates outside WGS-84, an unresolved row with coordinates,
+        a resolved row without them, or bad wkt.
+    """
+    if paths is None:
+        files = gazetteer_paths()
+        if not files:
+            raise InputFileError(f"no gazetteer files {FILE_GLOB} in {settings.LAYER_DATA_DIR}")
+    elif isinstance(paths, (str, PathLike)):
+        files = [Path(paths)]
+    else:
+        files = [Path(p) for p in paths]
+    keys = []
+    for path in files:
+        try:
+            st = path.stat()
+        except OSError:
+            raise InputFileError(f"gazetteer file not found: {path}") from None
+        keys.append((str(path.resolve()), st.st_mtime_ns, st.st_size))
+    return _load_cached(tuple(keys)).copy()
+
+
+# -- lookups ------------------------------------------------------------------------
+
+
+class Gazetteer:
+    """Name and id lookups over a loaded gazetteer.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        As returned by :func:`load_gazetteer`.
+
+    Examples
+    --------
+    >>> gaz = Gazetteer.default()                  # doctest: +SKIP
+    >>> gaz.lookup("济西")["id"]                    # doctest: +SKIP
+    'P013'
+    """
+
+    def __init__(self, frame: gpd.GeoDataFrame):
+        self._frame = frame.reset_index(drop=True)
+        self._by_id = {ident: i for i, ident in enumerate(self._frame["id"])}
+        index: dict[str, int] = {}
+        spellings: dict[str, None] = {}  # insertion-ordered set of the spellings as written
+        for i, (name, aliases) in enumerate(zip(self._frame["name"], self._frame["aliases"])):
+            for spelling in [name, *split_aliases(aliases)]:
+                key = normalise_name(spelling)
+                if key:
+                    index.setdefault(key, i)
+                    spellings[spelling] = None
+        self._index = index
+        self._spellings = list(spellings)
+
+    @classmethod
+    def default(cls) -> "Gazetteer":
+        """The gazetteer shipped in ``layers/data/`` (all ``gazetteer*.csv`` files)."""
+        return cls(load_gazetteer())
+
+    @property
+    def frame(self) -> gpd.GeoDataFrame:
+        """The places as a GeoDataFrame in EPSG:4326 (one row per place)."""
+        return self._frame
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and normalise_name(name) in self._index
+
+    def names(self) -> list[str]:
+        """Every name and alias, longest first (ties in code-point order).
+
+        Longest first is the order a text matcher needs, so that
+        ``济南黄河大桥复线桥`` is tried before ``济南黄河大桥``.
+        """
+        return sorted(self._spellings, key=lambda s: (-len(s), s))
+
+    def lookup(self, name: str) -> pd.Series:
+        """The row of the place called ``name`` (its name or any alias).
+
+        The match is exact after :func:`normalise_name`, so whitespace and
+        full-width characters do not matter; a name inside a longer phrase is
+        *not* found here (that is :mod:`spatial.geocode`'s job).
+
+        Raises
+        ------
+        UnknownPlaceError
+            With up to five close spellings when there are some.
+        """
+        key = normalise_name(name)
+        if key in self._index:
+            return self._frame.iloc[self._index[key]]
+        close = difflib.get_close_matches(key, list(self._index), n=5, cutoff=0.5)
+        hint = f"; did you mean {'、'.join(close)}?" if close else ""
+        raise UnknownPlaceError(f"unknown place {name!r}: not in the gazetteer{hint}")
+
+    def by_id(self, place_id: str) -> pd.Series:
+        """The row with id ``place_id``; :class:`UnknownPlaceError` when there is none."""
+        try:
+            return self._frame.iloc[self._by_id[place_id]]
+        except KeyError:
+            raise UnknownPlaceError(f"unknown place id {place_id!r}: not in the gazetteer") from None
+
+    def resolved(self) -> gpd.GeoDataFrame:
+        """The rows that have a geometry (precision other than ``unresolved``)."""
+        return self._frame[self._frame.geometry.notna()]
+
+    def of_kind(self, kinds: str | Iterable[str]) -> gpd.GeoDataFrame:
+        """Rows of one kind or several (e.g. ``"park"`` or ``["park", "wetland"]``)."""
+        wanted = {kinds} if isinstance(kinds, str) else set(kinds)
+        return self._frame[self._frame["kind"].isin(wanted)]
+
+
+# -- GeoJSON --------------------------------------------------------------------------
+
+#: Properties a GeoJSON feature of a place carries.
+FEATURE_PROPERTIES: tuple[str, ...] = (
+    "id", "name", "kind", "category", "district", "source", "source_datum", "precision", "note",
+)
+
+
+def _plain(value: object) -> object:
+    """JSON-safe scalar: NaN/NA and blank text become None, NumPy scalars Python ones."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str) and not value:
+        return None
+    return value
+
+
+def feature(row: pd.Series | dict) -> dict:
+    """A place as a GeoJSON Feature (WGS-84) with its provenance as properties.
+
+    Parameters
+    ----------
+    row : pandas.Series or dict
+        A gazetteer row, e.g. from :meth:`Gazetteer.lookup`.
+
+    Returns
+    -------
+    dict
+        ``{"type": "Feature", "id", "geometry", "properties"}``; ``geometry``
+        is None for an unresolved place (valid GeoJSON), and the properties
+        are :data:`FEATURE_PROPERTIES` (blank values as None).
+    """
+    get = row.get
+    geom = get("geometry")
+    if geom is not None and (not isinstance(geom, shapely.Geometry) or geom.is_empty):
+        geom = None
+    props = {key: _plain(get(key)) for key in FEATURE_PROPERTIES}
+    return {
+        "type": "Feature",
+        "id": props["id"],
+        "geometry": mapping(geom) if geom is not None else None,
+        "properties": props,
+    }
