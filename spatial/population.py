@@ -1,0 +1,442 @@
+"""Population rasters: residents per grid cell, in metres.
+
+Two ways to get one:
+
+* :func:`census_surface` spreads census totals by district over a 100 m grid
+  (no data beyond the census needed, always available offline);
+* :func:`load_population` reads a gridded population product a planner has on
+  disk (WorldPop, GHS-POP, LandScan, a city's own grid) and puts it on a
+  metric grid, keeping the head count.
+
+Both return a :class:`PopulationRaster`, whose :meth:`~PopulationRaster.zonal_sum`
+gives residents inside polygons (districts, service areas, grid cells).
+
+Cells are counted in a polygon when their centre is inside it (GDAL's
+rasterisation rule). At 100 m cells, a 500 m circle's head count on a
+uniform surface is then unbiased, with a spread of about 1.7 % (at most about
+6 %) depending on where the circle falls on the grid.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import rasterio.errors
+import rasterio.features
+import rasterio.warp
+import shapely
+from affine import Affine
+from pyproj import CRS, Geod
+
+from . import settings
+from ._errors import CRSError, EmptyLayerError, InputFileError
+from .projection import require_crs, require_features
+
+
+@dataclass
+class PopulationRaster:
+    """Residents per cell on a regular grid.
+
+    Attributes
+    ----------
+    array : numpy.ndarray
+        2-D float64 array of residents per cell (not per km²). Cells outside
+        the data are ``nodata`` (NaN by default).
+    transform : affine.Affine
+        Pixel-to-CRS transform (north-up).
+    crs : pyproj.CRS
+        The grid's CRS (EPSG:4548 by default: metres in Jinan).
+    nodata : float or None
+        Value marking cells without data; NaN by default.
+    source : str
+        Where the numbers come from (census table, file name).
+    method : str
+        How they were put on the grid.
+    attrs : dict
+        Extra figures (cell size, source total, rescale factor).
+    units : str
+        What a cell value means, written to the GeoTIFF's tags.
+    """
+
+    array: np.ndarray
+    transform: Affine
+    crs: CRS
+    nodata: float | None = np.nan
+    source: str = ""
+    method: str = ""
+    attrs: dict = field(default_factory=dict)
+    units: str = "residents per cell"
+
+    def __post_init__(self) -> None:
+        self.array = np.asarray(self.array, dtype="float64")
+        if self.array.ndim != 2:
+            raise ValueError(f"a population raster is 2-D, got shape {self.array.shape}")
+        if self.crs is None:
+            raise CRSError("a population raster needs a CRS")
+        self.crs = CRS.from_user_input(self.crs)
+
+    # -- basic properties ---------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.array.shape
+
+    @property
+    def cell_size(self) -> tuple[float, float]:
+        """Cell width and height in CRS units (metres on a metric grid)."""
+        return abs(self.transform.a), abs(self.transform.e)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(minx, miny, maxx, maxy)`` in the raster's CRS."""
+        return _bounds(self.shape, self.transform)
+
+    def valid(self) -> np.ndarray:
+        """Boolean mask of cells holding data."""
+        mask = np.isfinite(self.array)
+        if self.nodata is not None and not np.isnan(self.nodata):
+            mask &= self.array != self.nodata
+        return mask
+
+    def filled(self) -> np.ndarray:
+        """Residents per cell with no-data cells as 0 (for sums)."""
+        return np.where(self.valid(), self.array, 0.0)
+
+    def total(self) -> float:
+        """Residents on the whole grid."""
+        return float(self.filled().sum(dtype="float64"))
+
+    # -- output ---------------------------------------------------------------
+    def to_geotiff(self, path: str | os.PathLike) -> Path:
+        """Write a single-band float32 GeoTIFF (deflate), atomically.
+
+        The file is written to a temporary name in the same folder and moved
+        into place with :func:`os.replace`, so a reader never sees half a file.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nodata = -9999.0
+        data = np.where(self.valid(), self.array, nodata).astype("float32")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            with rasterio.open(
+                tmp, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
+                dtype="float32", crs=self.crs.to_wkt(), transform=self.transform, nodata=nodata,
+                compress="deflate", tiled=data.shape[0] >= 256 and data.shape[1] >= 256,
+            ) as dst:
+                dst.write(data, 1)
+                dst.update_tags(units=self.units, source=self.source, method=self.method)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    # -- zonal statistics -------------------------------------------------------
+    def zonal_sum(
+        self, polygons: gpd.GeoDataFrame | gpd.GeoSeries, *, overlapping: bool | None = None
+    ) -> pd.Series:
+        """Residents inside each polygon (cells whose centre falls inside).
+
+        Parameters
+        ----------
+        polygons : GeoDataFrame or GeoSeries
+            Polygons in any CRS; they are projected to the raster's CRS.
+            Overlapping polygons (e.g. per-facility circles) are each counted
+            in full.
+        overlapping : bool, optional
+            Whether the polygons may overlap. ``None`` (default) checks; pass
+            ``False`` for a partition (districts, grid cells) to skip the check,
+            ``True`` to force the polygon-by-polygon path.
+
+        Returns
+        -------
+        pandas.Series
+            Residents per polygon, indexed like ``polygons``.
+        """
+        if isinstance(polygons, gpd.GeoSeries):
+            polygons = gpd.GeoDataFrame(geometry=polygons)
+        require_crs(polygons, name="polygons")
+        if len(polygons) == 0:
+            return pd.Series([], index=polygons.index, dtype="float64", name="population")
+        geoms = polygons.to_crs(self.crs).geometry.to_numpy()
+        values = self.filled()
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        sums = np.zeros(len(geoms))
+        idx = np.flatnonzero(present)
+        if idx.size:
+            if overlapping is None:
+                areas = shapely.area(geoms[idx])
+                union_area = shapely.area(shapely.union_all(geoms[idx])) if idx.size > 1 else areas.sum()
+                overlapping = bool(union_area < areas.sum() * (1 - 1e-9))
+            if not overlapping:
+                # No overlaps: one rasterisation labels every cell with its
+                # polygon, then a bincount adds residents per label.
+                labels = rasterio.features.rasterize(
+                    zip(geoms[idx], np.arange(1, idx.size + 1)), out_shape=self.shape,
+                    transform=self.transform, fill=0, dtype="int32",
+                )
+                sums[idx] = np.bincount(labels.ravel(), weights=values.ravel(), minlength=idx.size + 1)[1:]
+            else:
+                sums[idx] = [self._sum_one(g, values) for g in geoms[idx]]
+        return pd.Series(sums, index=polygons.index, name="population")
+
+    def _sum_one(self, geom, values: np.ndarray) -> float:
+        """Residents in one polygon, rasterising only its bounding window."""
+        row0, row1, col0, col1 = _window(shapely.bounds(geom), self.transform, self.shape)
+        if row1 <= row0 or col1 <= col0:
+            return 0.0
+        t = self.transform
+        window_transform = Affine(t.a, 0.0, t.c + col0 * t.a, 0.0, t.e, t.f + row0 * t.e)
+        inside = rasterio.features.geometry_mask(
+            [geom], out_shape=(row1 - row0, col1 - col0), transform=window_transform, invert=True
+        )
+        return float(values[row0:row1, col0:col1][inside].sum())
+
+
+def _window(bounds, transform: Affine, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Rows and columns ``(row0, row1, col0, col1)`` of a north-up grid covering ``bounds``."""
+    minx, miny, maxx, maxy = bounds
+    col0 = int(np.floor((minx - transform.c) / transform.a))
+    col1 = int(np.ceil((maxx - transform.c) / transform.a))
+    row0 = int(np.floor((maxy - transform.f) / transform.e))
+    row1 = int(np.ceil((miny - transform.f) / transform.e))
+    return max(row0, 0), min(row1, shape[0]), max(col0, 0), min(col1, shape[1])
+
+
+def _bounds(shape: tuple[int, int], transform: Affine) -> tuple[float, float, float, float]:
+    height, width = shape
+    xs = [transform.c, transform.c + width * transform.a]
+    ys = [transform.f, transform.f + height * transform.e]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _snapped_grid(bounds, cell_m: float) -> tuple[Affine, tuple[int, int]]:
+    """North-up grid on multiples of ``cell_m`` covering ``bounds``."""
+    minx, miny, maxx, maxy = bounds
+    x0 = np.floor(minx / cell_m) * cell_m
+    y1 = np.ceil(maxy / cell_m) * cell_m
+    width = int(np.ceil((maxx - x0) / cell_m)) or 1
+    height = int(np.ceil((y1 - miny) / cell_m)) or 1
+    return Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1), (height, width)
+
+
+def _check_cell(cell_m: float) -> float:
+    cell = float(cell_m)
+    if not np.isfinite(cell) or cell <= 0:
+        raise ValueError(f"cell_m must be a positive number of metres, got {cell_m!r}")
+    return cell
+
+
+def census_surface(
+    districts: gpd.GeoDataFrame,
+    *,
+    cell_m: float = 100,
+    weight: PopulationRaster | None = None,
+    population_column: str = "population_2020",
+    crs: str = settings.METRIC_CRS,
+) -> PopulationRaster:
+    """Spread district census totals over a grid ("dasymetric-lite").
+
+    Parameters
+    ----------
+    districts : GeoDataFrame
+        District polygons with a population column (e.g.
+        :func:`layers.districts.districts`).
+    cell_m : float, default 100
+        Cell size in metres.
+    weight : PopulationRaster, optional
+        A raster of relative weights (built-up area, night lights, a gridded
+        population product). Each district's population is split in
+        proportion to the weights of its cells; districts whose cells all weigh
+        0 fall back to uniform.
+    population_column : str, default "population_2020"
+        Column holding residents per district.
+    crs : str, default EPSG:4548
+        Metric CRS of the grid.
+
+    Returns
+    -------
+    PopulationRaster
+        Residents per cell; cells outside every district are NaN.
+
+    Notes
+    -----
+    Method: each cell is assigned to the district containing its centre; a
+    district's population is then divided equally among its cells (or by
+    weight). The district sums are therefore preserved exactly (to floating
+    point), and so is the grand total. A district too small to hold a cell
+    centre puts its residents in the cell under its representative point.
+
+    Limits: without a weight, density is flat within a district, so a 15-minute
+    circle in 历下区's built-up core and one on its southern hills count the
+    same residents per km². Coverage figures within a district are then
+    area shares, not true head counts; use a weight or a real population grid
+    (:func:`load_population`) for that.
+    """
+    require_crs(districts, name="districts")
+    require_features(districts, name="districts")
+    if population_column not in districts.columns:
+        raise EmptyLayerError(f"districts have no {population_column!r} column")
+    pops = pd.to_numeric(districts[population_column], errors="coerce").to_numpy(dtype="float64")
+    if np.any(~np.isfinite(pops)) or np.any(pops < 0):
+        raise ValueError(f"{population_column!r} must be non-negative numbers")
+    cell = _check_cell(cell_m)
+    metric = districts.to_crs(crs)
+    geoms = metric.geometry.to_numpy()
+    transform, shape = _snapped_grid(metric.total_bounds, cell)
+    labels = rasterio.features.rasterize(
+        ((g, i + 1) for i, g in enumerate(geoms) if g is not None and not g.is_empty),
+        out_shape=shape, transform=transform, fill=0, dtype="int32",
+    )
+    n = len(geoms)
+    flat = labels.ravel()
+    if weight is not None:
+        w = _weights_on_grid(weight, transform, shape, crs).ravel()
+    else:
+        w = np.ones(flat.size)
+    w = np.where(flat > 0, w, 0.0)
+    wsum = np.bincount(flat, weights=w, minlength=n + 1)
+    count = np.bincount(flat, minlength=n + 1)
+    # Districts whose cells carry no weight at all get a uniform spread instead.
+    zero = (wsum == 0) & (count > 0)
+    zero[0] = False
+    if zero.any():
+        w = np.where(zero[flat], 1.0, w)
+        wsum = np.bincount(flat, weights=w, minlength=n + 1)
+    per_weight = np.zeros(n + 1)
+    has = wsum > 0
+    per_weight[has] = np.r_[0.0, pops][has] / wsum[has]
+    values = w * per_weight[flat]
+    out = np.where(flat > 0, values, np.nan).reshape(shape)
+    # Districts smaller than a cell (no centre inside): one cell takes them.
+    for i in np.flatnonzero(count[1:] == 0):
+        if pops[i] == 0:
+            continue
+        pt = shapely.point_on_surface(geoms[i])
+        r = min(int((pt.y - transform.f) // transform.e), shape[0] - 1)
+        c = min(int((pt.x - transform.c) // transform.a), shape[1] - 1)
+        out[r, c] = (0.0 if np.isnan(out[r, c]) else out[r, c]) + pops[i]
+    return PopulationRaster(
+        out, transform, CRS.from_user_input(crs),
+        source=f"census by district ({population_column})",
+        method="dasymetric-lite: uniform per district" if weight is None else "dasymetric-lite: weighted",
+        attrs={"cell_m": cell, "districts": n},
+    )
+
+
+def _weights_on_grid(weight: PopulationRaster, transform: Affine, shape, crs: str) -> np.ndarray:
+    """Resample a weight raster onto the census grid (relative values only)."""
+    dst = np.zeros(shape, dtype="float64")
+    rasterio.warp.reproject(
+        weight.filled(), dst, src_transform=weight.transform, src_crs=weight.crs,
+        dst_transform=transform, dst_crs=crs, resampling=rasterio.warp.Resampling.average,
+        src_nodata=None, dst_nodata=0.0,
+    )
+    return np.clip(np.nan_to_num(dst), 0.0, None)
+
+
+def _cell_areas_m2(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.ndarray:
+    """Area of each row's cells in m² (geographic grids: on the ellipsoid)."""
+    height, width = shape
+    if crs.is_projected:
+        unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+        return np.full(height, abs(transform.a * transform.e - transform.b * transform.d) * unit**2)
+    geod = CRS.from_user_input(crs).get_geod() or Geod(ellps="WGS84")
+    x0, dx = transform.c, transform.a
+    tops = transform.f + np.arange(height) * transform.e
+    bottoms = tops + transform.e
+    areas = np.empty(height)
+    for i, (top, bottom) in enumerate(zip(tops, bottoms)):
+        area, _ = geod.polygon_area_perimeter([x0, x0 + dx, x0 + dx, x0], [bottom, bottom, top, top])
+        areas[i] = abs(area)
+    return areas
+
+
+def load_population(
+    path: str | os.PathLike,
+    *,
+    target_crs: str = settings.METRIC_CRS,
+    cell_m: float = 100,
+    band: int = 1,
+) -> PopulationRaster:
+    """Read a population GeoTIFF (residents per cell) and regrid it in metres.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A GeoTIFF (or any raster GDAL reads) of residents per cell, e.g.
+        WorldPop's ``chn_ppp_2020_UNadj.tif`` clipped to Jinan.
+    target_crs : str, default EPSG:4548
+        Metric CRS of the output grid.
+    cell_m : float, default 100
+        Output cell size in metres.
+    band : int, default 1
+        Band to read.
+
+    Returns
+    -------
+    PopulationRaster
+        Residents per ``cell_m`` cell; ``attrs`` holds ``source_total`` and
+        ``rescale`` (the factor applied to keep the total; 1 ± a few 1e-3 in
+        practice).
+
+    Raises
+    ------
+    InputFileError
+        The file is missing or not a readable raster.
+    CRSError
+        The raster has no CRS.
+
+    Notes
+    -----
+    Counts cannot be resampled directly (averaging counts loses people when
+    cells get smaller). The counts are turned into density (residents per m²,
+    with each source cell's area on the ellipsoid for longitude/latitude
+    grids), the density is warped with area-weighted averaging, and multiplied
+    by the target cell area. A final scale factor makes the grid total equal
+    to the source total exactly, absorbing what edge effects remain.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"population raster not found: {path}")
+    cell = _check_cell(cell_m)
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise CRSError(f"{path.name} has no CRS: planatlas cannot tell where its cells are")
+            if band < 1 or band > src.count:
+                raise InputFileError(f"{path.name} has {src.count} band(s); band {band} asked")
+            data = src.read(band, masked=True).astype("float64").filled(np.nan)
+            src_transform, src_crs = src.transform, CRS.from_user_input(src.crs)
+            src_bounds = src.bounds
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputFileError(f"cannot read {path.name} as a raster: {exc}") from exc
+    data[~np.isfinite(data) | (data < 0)] = np.nan  # negative counts are fill values in some products
+    source_total = float(np.nansum(data))
+    density = data / _cell_areas_m2(src_transform, data.shape, src_crs)[:, None]
+    dst_crs = CRS.from_user_input(target_crs)
+    bounds = rasterio.warp.transform_bounds(src_crs, dst_crs, *src_bounds, densify_pts=21)
+    transform, shape = _snapped_grid(bounds, cell)
+    dst = np.full(shape, np.nan)
+    rasterio.warp.reproject(
+        density, dst, src_transform=src_transform, src_crs=src_crs, dst_transform=transform,
+        dst_crs=dst_crs, resampling=rasterio.warp.Resampling.average, src_nodata=np.nan,
+        dst_nodata=np.nan,
+    )
+    counts = dst * _cell_areas_m2(transform, shape, dst_crs)[:, None]
+    grid_total = float(np.nansum(counts))
+    rescale = source_total / grid_total if grid_total > 0 else 1.0
+    counts *= rescale
+    return PopulationRaster(
+        counts, transform, dst_crs, source=path.name,
+        method="density warped with average resampling, x cell area, rescaled to the source total",
+        attrs={"source_total": source_total, "rescale": rescale, "cell_m": cell},
+    )

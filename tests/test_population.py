@@ -1,0 +1,186 @@
+"""Population rasters: the census surface, user GeoTIFFs, zonal sums."""
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from shapely.geometry import Point, box
+
+from layers.districts import JINAN_POPULATION_2020, districts
+from spatial._errors import CRSError, InputFileError
+from spatial.population import PopulationRaster, census_surface, load_population
+
+METRIC = "EPSG:4548"
+
+
+def from_origin(west, north, xsize, ysize):
+    # rasterio.transform.from_origin multiplies Affines with `*`, which affine 2.4 flags
+    return Affine(xsize, 0.0, west, 0.0, -ysize, north)
+
+
+@pytest.fixture(scope="module")
+def jinan():
+    return districts()
+
+
+@pytest.fixture(scope="module")
+def surface(jinan):
+    return census_surface(jinan)
+
+
+def _two_squares(pop_a=100_000, pop_b=50_000):
+    """Two 10 km x 10 km districts side by side, in metres."""
+    return gpd.GeoDataFrame(
+        {"name": ["A", "B"], "population_2020": [pop_a, pop_b]},
+        geometry=[box(500_000, 4_060_000, 510_000, 4_070_000), box(510_000, 4_060_000, 520_000, 4_070_000)],
+        crs=METRIC,
+    )
+
+
+def test_census_surface_keeps_jinan_total(surface):
+    assert surface.total() == pytest.approx(JINAN_POPULATION_2020, rel=1e-3)
+    assert surface.crs.to_epsg() == 4548
+    assert surface.cell_size == (100, 100)
+    # cells outside every district carry no data rather than zero
+    assert np.isnan(surface.array).any()
+    assert (surface.array[surface.valid()] >= 0).all()
+
+
+def test_census_surface_zonal_sums_match_each_district(surface, jinan):
+    sums = surface.zonal_sum(jinan)
+    assert list(sums.index) == list(jinan.index)
+    np.testing.assert_allclose(sums.to_numpy(), jinan["population_2020"].to_numpy(), rtol=1e-6)
+
+
+def test_uniform_spread_on_synthetic_districts():
+    raster = census_surface(_two_squares(), cell_m=100)
+    # 100 m cells: each 10 km square has 10,000 cells
+    a = raster.zonal_sum(gpd.GeoSeries([box(500_000, 4_060_000, 510_000, 4_070_000)], crs=METRIC))
+    assert a.iloc[0] == pytest.approx(100_000)
+    vals = raster.array[raster.valid()]
+    assert set(np.round(np.unique(vals), 6)) == {5.0, 10.0}
+    # a 1 km square inside A holds 100 cells of 10 residents
+    small = gpd.GeoSeries([box(503_000, 4_063_000, 504_000, 4_064_000)], crs=METRIC)
+    assert raster.zonal_sum(small).iloc[0] == pytest.approx(1000)
+
+
+def test_weighted_spread_follows_the_weights_and_keeps_sums():
+    squares = _two_squares()
+    # weight 3 on the western half of A, 1 elsewhere
+    weights = np.ones((100, 200))
+    weights[:, :50] = 3.0
+    weight = PopulationRaster(weights, from_origin(500_000, 4_070_000, 100, 100), METRIC)
+    raster = census_surface(squares, cell_m=100, weight=weight)
+    sums = raster.zonal_sum(squares)
+    np.testing.assert_allclose(sums.to_numpy(), [100_000, 50_000], rtol=1e-9)
+    west = raster.zonal_sum(gpd.GeoSeries([box(500_000, 4_060_000, 505_000, 4_070_000)], crs=METRIC)).iloc[0]
+    assert west == pytest.approx(75_000)
+    assert "weighted" in raster.method
+
+
+def test_zonal_sum_counts_overlapping_polygons_in_full():
+    raster = census_surface(_two_squares(), cell_m=100)
+    # two identical 1 km squares in A: each holds 1,000
+    sq = box(503_000, 4_063_000, 504_000, 4_064_000)
+    sums = raster.zonal_sum(gpd.GeoSeries([sq, sq, Point(0, 0).buffer(1)], crs=METRIC))
+    np.testing.assert_allclose(sums.to_numpy(), [1000, 1000, 0])
+    # a disc straddling the border: ~pi km2 of each density
+    disc = gpd.GeoSeries([Point(510_000, 4_065_000).buffer(1000, quad_segs=32)], crs=METRIC)
+    assert raster.zonal_sum(disc).iloc[0] == pytest.approx(math.pi / 2 * (1000 + 500), rel=0.03)
+
+
+def _write_wgs84_tif(path, *, crs="EPSG:4326", seed=0, nodata=None):
+    """A 60 x 80 grid of 0.005 degree cells over central Jinan with random counts."""
+    rng = np.random.default_rng(seed)
+    counts = rng.gamma(2.0, 50.0, size=(60, 80)).astype("float32")
+    if nodata is not None:
+        counts[:3, :] = nodata
+    transform = from_origin(116.9, 36.8, 0.005, 0.005)
+    with rasterio.open(
+        path, "w", driver="GTiff", height=60, width=80, count=1, dtype="float32",
+        crs=crs, transform=transform, nodata=nodata,
+    ) as dst:
+        dst.write(counts, 1)
+    valid = counts if nodata is None else counts[3:, :]
+    return float(valid.astype("float64").sum()), counts, transform
+
+
+def test_user_geotiff_in_wgs84_keeps_its_total(tmp_path):
+    path = tmp_path / "worldpop_like.tif"
+    total, counts, transform = _write_wgs84_tif(path)
+    raster = load_population(path)
+    assert raster.crs.to_epsg() == 4548
+    assert raster.cell_size == (100, 100)
+    assert raster.total() == pytest.approx(total, rel=0.01)
+    # the method itself keeps the head count; the final rescale is a small correction
+    assert raster.attrs["rescale"] == pytest.approx(1.0, abs=0.01)
+    # and people stay where they were: the eastern half of the source grid
+    east = gpd.GeoSeries([box(117.1, 36.5, 117.3, 36.8)], crs="EPSG:4326")
+    assert raster.zonal_sum(east).iloc[0] == pytest.approx(float(counts[:, 40:].sum()), rel=0.02)
+
+
+def test_user_geotiff_nodata_is_ignored(tmp_path):
+    path = tmp_path / "with_nodata.tif"
+    total, _, _ = _write_wgs84_tif(path, nodata=-99999.0, seed=1)
+    raster = load_population(path, cell_m=250)
+    assert raster.cell_size == (250, 250)
+    assert raster.total() == pytest.approx(total, rel=0.01)
+
+
+def test_raster_without_crs_raises(tmp_path):
+    path = tmp_path / "nocrs.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", height=4, width=4, count=1, dtype="float32",
+        transform=Affine(100, 0, 0, 0, -100, 400),
+    ) as dst:
+        dst.write(np.ones((4, 4), dtype="float32"), 1)
+    with pytest.raises(CRSError):
+        load_population(path)
+
+
+def test_missing_or_malformed_file(tmp_path):
+    with pytest.raises(InputFileError):
+        load_population(tmp_path / "absent.tif")
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"this is not a GeoTIFF")
+    with pytest.raises(InputFileError):
+        load_population(bad)
+
+
+def test_to_geotiff_round_trip_is_atomic(tmp_path):
+    raster = census_surface(_two_squares(), cell_m=500)
+    out = raster.to_geotiff(tmp_path / "sub" / "pop.tif")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["pop.tif"]  # no temporary file left
+    again = load_population(out, cell_m=500)
+    assert again.total() == pytest.approx(150_000, rel=1e-5)
+    with rasterio.open(out) as src:
+        assert src.crs.to_epsg() == 4548
+        assert src.tags()["units"] == "residents per cell"
+
+
+def test_population_raster_validates_shape_and_crs():
+    with pytest.raises(ValueError):
+        PopulationRaster(np.zeros((2, 2, 2)), from_origin(0, 0, 1, 1), METRIC)
+    with pytest.raises(CRSError):
+        PopulationRaster(np.zeros((2, 2)), from_origin(0, 0, 1, 1), None)
+    with pytest.raises(ValueError):
+        census_surface(_two_squares(), cell_m=0)
+
+
+def test_district_smaller_than_a_cell_keeps_its_people():
+    squares = _two_squares()
+    tiny = gpd.GeoDataFrame(
+        {"name": ["T"], "population_2020": [77]},
+        geometry=[box(520_010, 4_060_010, 520_040, 4_060_040)],  # 30 m square, no cell centre inside
+        crs=METRIC,
+    )
+    frame = gpd.GeoDataFrame(
+        {"name": list(squares["name"]) + ["T"], "population_2020": list(squares["population_2020"]) + [77]},
+        geometry=list(squares.geometry) + list(tiny.geometry),
+        crs=METRIC,
+    )
+    raster = census_surface(frame, cell_m=100)
+    assert raster.total() == pytest.approx(150_077)
