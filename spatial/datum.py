@@ -8,10 +8,10 @@
 
 GCJ-02 is a published obfuscation of WGS-84, not a geodetic datum, so there is
 no EPSG code and pyproj cannot do it. The forward formula is public; the
-inverse is solved here by fixed-point iteration, which converges to well under
-a millimetre in a few steps. All functions take and return NumPy arrays
-(scalars work too) and are vectorised: a million points convert in well under
-a second.
+inverse is solved here by fixed-point iteration, which converges to about a
+micrometre in four steps. All functions take and return NumPy arrays (scalars
+work too) and are vectorised: on a 2-core machine a million points take about
+0.5 s forward (WGS-84 to GCJ-02) and about 1 s back.
 
 Outside mainland China GCJ-02 equals WGS-84; the functions follow that
 convention with a coarse bounding box, as every implementation does.
@@ -114,11 +114,11 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(lon, lat, *, iterations: int = 6) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(lon, lat, *, iterations: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 to WGS-84 by fixed-point iteration of the forward formula.
 
     The offset varies slowly (metres per kilometre), so each step shrinks the
-    error by about three orders of magnitude; six steps reach machine precision.
+    error by two to three orders of magnitude: four steps leave about 1e-6 m.
     """
     g_lon, g_lat = _arrays(lon, lat)
     w_lon, w_lat = g_lon.copy(), g_lat.copy()
