@@ -84,6 +84,13 @@ _SPECS = [
         "approximate", "LineString",
     ),
     LayerSpec(
+        "transport_lines", "交通与河流", "Transport lines and rivers",
+        "Rivers, railways, expressways, roads, metro lines and corridors the report names. Lines "
+        "marked 'schematic' are straight segments between the towns they link.",
+        "Gazetteer rows (see each feature's source)", "planatlas team (authored)", "WGS84",
+        "approximate or schematic (per row)", "LineString",
+    ),
+    LayerSpec(
         "parks", "公园", "Parks and wetlands",
         "Parks, wetlands and scenic areas the report names.",
         "Gazetteer rows (see each feature's source)", "planatlas team (authored)", "mixed (per row)",

@@ -84,6 +84,7 @@ def build_all(report_path: str | os.PathLike | None = None) -> BuildResult:
         "metro_rings": planning.metro_rings(),
         "yellow_river": planning.yellow_river(),
         "river_crossings": planning.river_crossings(),
+        "transport_lines": planning.transport_lines(),
         "parks": parks(places),
         "greenways": planning.greenways(),
         "report_items": items,

@@ -29,10 +29,11 @@ import shapely
 
 from . import settings
 from ._errors import EmptyLayerError, UnknownPlaceError
+from .gazetteer import PRECISIONS
 from .gazetteer import normalise_name as normalise
 
 #: Precision classes from most to least trustworthy.
-PRECISION_ORDER = ("exact", "approximate", "area_centroid", "district_fallback", "unresolved")
+PRECISION_ORDER = PRECISIONS
 
 #: Place words that end a name worth mapping; used to find names the gazetteer lacks.
 PLACE_SUFFIXES = (
