@@ -52,7 +52,8 @@ _CANDIDATE_RE = re.compile(rf"[{_HAN}A-Za-z0-9·]{{1,12}}?(?:{_SUFFIX_RE})")
 
 #: Leading words that are actions or quantities, not part of a place name.
 _LEADING_NOISE = re.compile(
-    r"^(?:.*?(?:建成|建设|新建|改建|扩建|续建|开工|完工|推进|实施|加快|打造|启动|完成|提升|开通|通车|"
+    r"^(?:.*(?:设立|促进|壮大|完善|获评|至|建好|用好|发展|支持|服务|依托|围绕|实现|形成|构建|"
+    r"建成|建设|新建|改建|扩建|续建|开工|完工|推进|实施|加快|打造|启动|完成|提升|开通|通车|"
     r"推动|规划|谋划|落地|引进|运营|投用|开放|保护|修复|整治|改造|新增|培育|创建|争创|高标准|"
     r"高水平|高质量|全面|加速|深化|持续|积极|重点|大力|着力|精心|一批|各类|多个|两个|三个|首个|"
     r"以及|及其|和|与|及|、|的|在|为|等|个|座|处|家|所|条|项))"
@@ -62,6 +63,16 @@ _GENERIC = {
     "街区", "新城", "港", "城市公园", "口袋公园", "体育公园", "湿地公园", "郊野公园", "森林公园",
     "遗址公园", "物流园", "博物馆", "图书馆", "机场", "火车站", "高铁站", "黄河大桥", "风景区",
 }
+
+#: Modifiers that make a name generic ("社区医院", "各类公园", "公共图书馆"): a kind, not a place.
+_GENERIC_PREFIX = re.compile(
+    r"^(?:各类|各级|社区|公立|公共|城市|城乡|乡镇|基层|县级|市级|区级|省级|重点|特色|新型|专业|综合|"
+    r"功能|新|大型|小型|口袋|一批|一流|历史|工业|考古|无废)"
+)
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
 
 
 @dataclass(frozen=True)
@@ -191,7 +202,7 @@ class Geocoder:
             taken[start:end] = True
         for m in _CANDIDATE_RE.finditer(text):
             name = _LEADING_NOISE.sub("", m.group(0))
-            if len(name) < 3 or name in _GENERIC:
+            if len(name) < 3 or name in _GENERIC or _GENERIC_PREFIX.match(name) or not _is_han(name[0]):
                 continue
             start = m.end() - len(name)
             if taken[start:m.end()].any():
