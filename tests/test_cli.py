@@ -1,0 +1,139 @@
+"""The CLI on the real seed report, and every bad input it must refuse cleanly."""
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+
+from spatial import store
+from spatial.cli import main
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("store") / "plan.gpkg"
+    assert main(["build", "--out", str(out)]) == 0
+    return out
+
+
+def test_build_places_the_reports_places(built, capsys):
+    meta = store.list_layers(built).set_index("name")
+    expected = {"districts", "starting_zone", "metro_rings", "yellow_river", "river_crossings",
+                "transport_lines", "parks", "greenways", "report_items", "places"}
+    assert expected <= set(meta.index)
+    items = store.read_layer("report_items", path=built)
+    assert len(items) > 300
+    located = items[~items.geometry.isna()]
+    assert len(located) > 60
+    # every located item carries its provenance
+    assert located["source"].str.len().gt(0).all()
+    assert located["source_datum"].isin(["WGS84", "GCJ02", "BD09"]).all()
+    assert located["precision"].isin(["exact", "approximate", "schematic", "area_centroid",
+                                      "district_fallback"]).all()
+    # and sits in Shandong
+    minx, miny, maxx, maxy = located.total_bounds
+    assert 114.8 < minx and maxx < 122.8 and 34.3 < miny and maxy < 38.4
+    # the original sentence can be shown from the span
+    text = Path("seeds/jinan_2023_government_work_report.md").read_text(encoding="utf-8")
+    row = items.iloc[10]
+    assert "".join(text[row["start"]:row["end"]].split()) == "".join(row["text"].split())
+
+
+def test_build_json_summary(tmp_path, capsys):
+    assert main(["build", "--out", str(tmp_path / "a.gpkg"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    s = summary["summary"]
+    assert s["mentions_resolved"] + s["mentions_unresolved"] == s["mentions"]
+    assert s["mentions_resolved"] > 100
+    assert summary["layers"]["report_items"] == s["items"]
+
+
+def test_layers_lists_the_store(built, capsys):
+    assert main(["layers", "--store", str(built)]) == 0
+    out = capsys.readouterr().out
+    assert "report_items" in out and "起步区" in out
+
+
+def test_geocode_json_and_unknown(capsys):
+    assert main(["geocode", "济西湿地", "--json"]) == 0
+    feature = json.loads(capsys.readouterr().out)
+    assert feature["type"] == "Feature" and feature["geometry"]["type"] == "Point"
+    props = feature["properties"]
+    assert props["source_datum"] and props["precision"] and props["source"]
+    assert main(["geocode", "火星基地"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("planatlas: error:") and "火星基地" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("fmt,suffix", [("geojson", ".geojson"), ("gpkg", ".gpkg"), ("shp", ".zip"),
+                                        ("kml", ".kml"), ("csv", ".csv")])
+def test_export_every_format(built, tmp_path, fmt, suffix):
+    out = tmp_path / f"items{suffix}"
+    assert main(["export", "--layer", "river_crossings", "--format", fmt, "--out", str(out),
+                 "--store", str(built)]) == 0
+    assert out.exists() and out.stat().st_size > 0
+    if fmt == "geojson":
+        doc = json.loads(out.read_text(encoding="utf-8"))
+        assert len(doc["features"]) == len(store.read_layer("river_crossings", path=built))
+    elif fmt == "gpkg":
+        assert pyogrio.read_dataframe(out).crs.to_epsg() == 4326
+    elif fmt == "shp":
+        with zipfile.ZipFile(out) as zf:
+            shp = [n for n in zf.namelist() if n.endswith(".shp")][0]
+        assert len(gpd.read_file(f"zip://{out}!{shp}")) > 0
+
+
+def test_bad_inputs_exit_1_with_one_line_and_keep_the_store(built, tmp_path, capsys):
+    store_path = tmp_path / "keep.gpkg"
+    store_path.write_bytes(built.read_bytes())
+    before = store_path.read_bytes()
+    empty = tmp_path / "empty.md"
+    empty.write_text("", encoding="utf-8")
+    english = tmp_path / "english.md"
+    english.write_text("This is not a work report at all.\n\nJust a shopping list: eggs, milk.\n")
+    garbage = tmp_path / "garbage.md"
+    garbage.write_bytes(bytes(range(128, 256)) * 40)
+    noplace = tmp_path / "noplace.md"
+    noplace.write_text(
+        "# 政府工作报告\n\n## 一、2022年工作回顾\n\n（一）坚持稳中求进。经济运行总体平稳，居民收入稳步增长。\n\n"
+        "## 二、2023年工作安排\n\n（一）持续优化营商环境。深化改革，扩大开放，提升服务水平。\n",
+        encoding="utf-8",
+    )
+    cases = [
+        ["build", "--report", str(empty), "--out", str(store_path)],
+        ["build", "--report", str(english), "--out", str(store_path)],
+        ["build", "--report", str(garbage), "--out", str(store_path)],
+        ["build", "--report", str(noplace), "--out", str(store_path)],
+        ["build", "--report", str(tmp_path / "missing.md"), "--out", str(store_path)],
+        ["export", "--layer", "lakes", "--out", str(tmp_path / "x.geojson"), "--store", str(store_path)],
+        ["export", "--layer", "parks", "--out", str(tmp_path / "x.dwg"), "--store", str(store_path)],
+        ["export", "--layer", "parks", "--out", str(tmp_path / "no" / "x.geojson"), "--store", str(store_path)],
+        ["build", "--out", str(tmp_path / "notafolder.md" / "s.gpkg")],
+    ]
+    (tmp_path / "notafolder.md").write_text("x")
+    for argv in cases:
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert err.startswith("planatlas: error:"), (argv, err)
+        assert err.count("\n") == 1, (argv, err)
+        assert "Traceback" not in err
+    assert store_path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".gpkg") == ["keep.gpkg"]
+
+
+def test_unknown_format_is_a_usage_error(built, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "--layer", "parks", "--format", "dwg", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2
+
+
+def test_console_entry_point_runs(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "spatial.cli", "geocode", "历下区"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "历下区" in proc.stdout and "precision" in proc.stdout
