@@ -1,0 +1,354 @@
+"""Tests of the report parser on the real Jinan report and small fixtures."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import doctest
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import spatial.report as report_mod
+from spatial._errors import ReportError
+from spatial.report import (
+    CATEGORIES,
+    categorize,
+    clean_span,
+    parse_report,
+    read_report,
+)
+from spatial.settings import DEFAULT_REPORT
+
+DATA = Path(__file__).parent / "data"
+SEED_TEXT = DEFAULT_REPORT.read_text(encoding="utf-8")
+ID_RE = re.compile(r"^p\d+-s\d+-\d{3}-[0-9a-f]{6}$")
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return read_report(DEFAULT_REPORT)
+
+
+def _item_with(report, fragment):
+    found = [i for i in report.items if fragment in i.text]
+    assert len(found) == 1, (fragment, [i.text for i in found])
+    return found[0]
+
+
+# --- front matter and hierarchy ---------------------------------------------
+
+def test_seed_title_and_date(seed):
+    assert seed.title == "政府工作报告"
+    assert seed.date == dt.date(2022, 12, 26)
+    assert seed.source == SEED_TEXT
+    assert seed.source_name.endswith("jinan_2023_government_work_report.md")
+
+
+def test_seed_parts_regardless_of_markdown_level(seed):
+    # "## 一", "## 二", "### 三", "#### **四**": levels differ, numbering counts.
+    assert [(p.number, p.year) for p in seed.parts] == [
+        ("一", 2022), ("二", 2023), ("三", 2023), ("四", 2023)]
+    assert seed.parts[0].title == "2022年工作回顾"
+    assert seed.parts[3].title == "全面加强政府自身建设"
+    for p in seed.parts:
+        assert p.title in SEED_TEXT[p.start:p.end]
+
+
+def test_seed_sections_inline_and_heading_lines(seed):
+    by_part = Counter(s.part for s in seed.sections)
+    assert by_part == {1: 8, 3: 10}
+    first = seed.sections[0]
+    assert (first.number, first.title) == ("（一）", "坚持人民至上、知重负重，疫情防控和经济社会发展实现高效统筹")
+    # (八) of part 一 is itself cut by a page break in the middle of its title
+    eighth = [s for s in seed.sections if s.part == 1 and s.index == 8][0]
+    assert eighth.title == "坚持扛牢责任、提高效能，政府自身建设全面加强"
+    # plain heading line (一) and bold heading lines (二)…(十) of part 三
+    third = [s for s in seed.sections if s.part == 3]
+    assert third[0].title == "着力融入服务重大战略，加快增强省会引领带动力"
+    assert third[9].title == "着力改善环境质量，加快夯实绿色发展生态本底"
+    assert [s.index for s in third] == list(range(1, 11))
+
+
+def test_seed_topics_bold_and_lead_clauses(seed):
+    kinds = Counter((t.part, t.kind) for t in seed.topics)
+    assert kinds == {(3, "bold"): 39, (2, "lead"): 5, (4, "lead"): 4}
+    titles = [t.title for t in seed.topics]
+    assert "纵深推进黄河重大国家战略落地落实" in titles
+    assert "加快建设“无废城市”" in titles
+    assert "坚决做到立场坚定、对党忠诚" in titles
+    assert "我们必须在锐意改革创新中激活高质量发展动能" in titles
+    # every bold topic sits in the section that precedes it
+    t = [t for t in seed.topics if t.title == "高标准推动城市规划建设"][0]
+    assert (t.part, t.section) == (3, 7)
+
+
+def test_headings_are_not_items(seed):
+    texts = [i.text for i in seed.items]
+    assert not any(t.startswith(("**", "#", "（一）", "（二）")) for t in texts)
+    assert not any("纵深推进黄河重大国家战略落地落实。" in t for t in texts)
+    assert not any(t.startswith("坚决做到立场坚定") for t in texts)
+    assert "各位代表！" not in texts
+
+
+def test_item_hierarchy_on_known_sentences(seed):
+    parks23 = _item_with(seed, "新建各类公园 100 处")
+    assert (parks23.part, parks23.section, parks23.topic, parks23.year) == (
+        3, 7, "高标准推动城市规划建设", 2023)
+    assert parks23.section_title == "着力提高规划建设治理水平，加快彰显省会城市魅力"
+    assert parks23.part_title == "2023年重点工作安排"
+    parks22 = _item_with(seed, "新建公园55处")
+    assert (parks22.part, parks22.section, parks22.topic, parks22.year) == (1, 4, "", 2022)
+    # the closing paragraphs of the review belong to the part, not to (八)
+    thanks = _item_with(seed, "事非经过不知难")
+    assert (thanks.part, thanks.section) == (1, 0)
+    problems = _item_with(seed, "主要有：城市能级和核心竞争力还不够强")
+    assert (problems.part, problems.section) == (1, 0)
+    # a coda in part 三 stays in its section, outside any topic
+    coda = _item_with(seed, "坚持工业强市、构建现代化产业体系，就是夯实")
+    assert (coda.part, coda.section, coda.topic) == (3, 4, "")
+    lead = _item_with(seed, "深刻领悟“两个确立”的决定性意义")
+    assert (lead.part, lead.topic) == (4, "坚决做到立场坚定、对党忠诚")
+
+
+# --- page breaks and spans ---------------------------------------------------
+
+@pytest.mark.parametrize("joined", [
+    "最大限度保障了人民群众生命安全和身体健康。",
+    "实施济西、白云湖等湿地公园保护修复，",
+    "数字经济占比达到 47%",
+    "四大主导产业规模持续壮大",
+    "南部山区生态保护与修复成效明显",
+    "对外开放能级大幅提升",
+    "生活垃圾实现“零填埋”",
+    "立足新时代现代化田园城市定位",
+    "新建改造供水管网80 公里",
+    "深入推进全民参保计划。",
+    "确保国省控断面水质达标",
+    "实现小清河正式通航。",
+])
+def test_page_breaks_rejoined(seed, joined):
+    item = _item_with(seed, joined)
+    # the item really spans a page break in the source
+    assert "\n" in seed.source[item.start:item.end]
+
+
+_BODY_START = SEED_TEXT.index("## 一、") + 20
+# positions between two Chinese characters outside markdown heading lines
+# (a converter never breaks those: they stand alone by construction)
+_CJK_PAIRS = [k for k in range(_BODY_START, len(SEED_TEXT))
+              if re.match(r"[\u4e00-\u9fff]{2}", SEED_TEXT[k - 1:k + 1])
+              and not SEED_TEXT[SEED_TEXT.rfind("\n", 0, k) + 1:].startswith("#")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_CJK_PAIRS))
+def test_any_new_mid_sentence_page_break_is_healed(seed, k):
+    # a page break between two Chinese characters, wherever it falls
+    # (mid-word, inside a bold lead-in or a section title), changes nothing
+    broken = parse_report(SEED_TEXT[:k] + "\n\n" + SEED_TEXT[k:])
+    assert [(i.item_id, i.text, i.topic) for i in broken.items] == [
+        (i.item_id, i.text, i.topic) for i in seed.items]
+    assert [s.title for s in broken.sections] == [s.title for s in seed.sections]
+
+
+def test_page_break_halves_not_left_as_items(seed):
+    texts = [i.text for i in seed.items]
+    for half in ("安全和身体健康。", "达到 47%，", "外开放能级大幅提升", "划。", "机。"):
+        assert not any(t.startswith(half) for t in texts), half
+
+
+def test_span_invariant_for_every_item(seed):
+    assert len(seed.items) > 300
+    for item in seed.items:
+        assert clean_span(seed.source, item.start, item.end) == item.text
+        assert "\n" not in item.text
+        assert item.text == item.text.strip()
+
+
+def test_items_do_not_overlap_and_keep_order(seed):
+    ends = [(i.start, i.end) for i in seed.items]
+    assert all(a[1] <= b[0] for a, b in zip(ends, ends[1:]))
+
+
+def test_long_enumerations_are_split(seed):
+    first = _item_with(seed, "地区生产总值增长 5.5%以上")
+    assert first.text == "经济社会发展主要预期目标是：地区生产总值增长 5.5%以上；"
+    k = seed.items.index(first)
+    assert [i.text for i in seed.items[k + 1:k + 3]] == [
+        "一般公共预算收入增长 6%左右；", "规模以上工业增加值增长 6%左右；"]
+    assert max(len(i.text) for i in seed.items) < 200
+    assert _item_with(seed, "年内改造老旧小区 9.9 万户").text == "年内改造老旧小区 9.9 万户，"
+
+
+# --- ids --------------------------------------------------------------------
+
+def test_ids_unique_and_well_formed(seed):
+    ids = [i.item_id for i in seed.items]
+    assert len(set(ids)) == len(ids)
+    assert all(ID_RE.match(i) for i in ids)
+    assert seed.item(ids[10]) is seed.items[10]
+
+
+def test_ids_stable_across_parses(seed):
+    again = parse_report(SEED_TEXT)
+    assert [i.item_id for i in again.items] == [i.item_id for i in seed.items]
+
+
+def test_ids_unaffected_by_edit_in_another_part(seed):
+    edited_text = SEED_TEXT.replace("加大审计监督力度，", "加大审计监督力度，严格财经纪律，")
+    assert edited_text != SEED_TEXT
+    edited = parse_report(edited_text)
+    before = {i.item_id for i in seed.items if i.part != 4}
+    after = {i.item_id for i in edited.items if i.part != 4}
+    assert before == after
+    # the edited item itself gets a new id
+    assert {i.item_id for i in edited.items if i.part == 4} != {
+        i.item_id for i in seed.items if i.part == 4}
+
+
+def test_ids_unaffected_by_edit_in_another_section(seed):
+    edited = parse_report(SEED_TEXT.replace("新增高新技术企业900家", "新增高新技术企业1000家"))
+    changed = {i.item_id for i in seed.items} ^ {i.item_id for i in edited.items}
+    assert len(changed) == 2  # one old id out, one new in
+    assert all(c.startswith("p3-s3-") for c in changed)
+
+
+# --- years and categories ------------------------------------------------------
+
+def test_years(seed):
+    years = Counter((i.part, i.year) for i in seed.items)
+    assert set(years) == {(1, 2022), (2, 2023), (3, 2023), (4, 2023)}
+
+
+def test_horizon_year_and_fixture_years():
+    rep = read_report(DATA / "report_minimal.md")
+    assert [p.year for p in rep.parts] == [2023, 2024]
+    assert rep.date == dt.date(2024, 1, 8)
+    horizon = _item_with(rep, "到2035年")
+    assert horizon.year == 2035
+    assert _item_with(rep, "新建各类公园 20 处").year == 2024
+
+
+@pytest.mark.parametrize("fragment, best, also", [
+    ("新建各类公园 100 处", "parks", "greenways"),
+    ("新建公园55处", "parks", "greenways"),
+    ("6 条跨河通道建设", "river_crossings", None),
+    ("加快轨道交通二期 6 条线路", "transport", None),
+    ("开工新建改扩建中小学校 20 所", "education", None),
+    ("PM<sub>2.5</sub>控制在44微克/立方米以内", "ecology", None),
+    ("年内改造老旧小区 9.9 万户", "housing", None),
+    ("推进广安门医院济南医院建设", "health", None),
+    ("新建8个泉城书房", "culture", None),
+    ("新增高新技术企业900家", "technology", "industry"),
+    ("全年新增城镇就业15万人以上", "social", None),
+    ("新引进知名首店、品牌店、旗舰店 50 家以上", "commerce", None),
+    ("加快推进行政审批服务立法", "government", None),
+    ("推进北大沙河、大寺河等 12 条河道综合治理", "water", None),
+])
+def test_categories_on_known_sentences(seed, fragment, best, also):
+    item = _item_with(seed, fragment)
+    assert item.category == best
+    assert item.categories[0] == best
+    if also:
+        assert also in item.categories
+
+
+def test_categories_are_from_the_table(seed):
+    assert {i.category for i in seed.items} <= set(CATEGORIES)
+    assert categorize("今天天气很好") == ()
+    other = [i for i in seed.items if i.category == "other"]
+    assert len(other) < len(seed.items) * 0.1
+
+
+def test_items_frame(seed):
+    frame = seed.items_frame()
+    assert list(frame.columns) == ["item_id", "part", "part_title", "section", "section_title",
+                                   "topic", "year", "category", "text", "start", "end"]
+    assert len(frame) == len(seed.items)
+    assert frame["item_id"].is_unique
+    assert str(frame["year"].dtype) == "int64"
+    row = frame[frame["text"].str.contains("新建各类公园 100 处")].iloc[0]
+    assert SEED_TEXT[row["start"]:row["end"]] == row["text"]
+
+
+def test_report_is_frozen(seed):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        seed.title = "x"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        seed.items[0].text = "x"  # type: ignore[misc]
+
+
+# --- decoding and input kinds ----------------------------------------------------
+
+def _signature(rep):
+    return [(i.item_id, i.text, i.start, i.end, i.topic, i.category) for i in rep.items]
+
+
+def test_gbk_bytes_parse_identically(seed):
+    rep = read_report(SEED_TEXT.encode("gbk"))
+    assert rep.source == SEED_TEXT
+    assert _signature(rep) == _signature(seed)
+
+
+def test_gbk_file_and_bom_bytes(seed, tmp_path):
+    path = tmp_path / "report_gbk.txt"
+    path.write_bytes(SEED_TEXT.encode("gbk"))
+    assert _signature(read_report(path)) == _signature(seed)
+    assert _signature(read_report(str(path))) == _signature(seed)
+    bom = read_report(b"\xef\xbb\xbf" + SEED_TEXT.encode("utf-8"))
+    assert bom.source == SEED_TEXT
+    assert _signature(bom) == _signature(seed)
+
+
+def test_text_input_and_explicit_encoding(seed):
+    assert _signature(read_report(SEED_TEXT)) == _signature(seed)
+    assert _signature(read_report(SEED_TEXT.encode("gb18030"), encoding="gb18030")) == _signature(seed)
+    with pytest.raises(ReportError, match="utf-8"):
+        read_report(SEED_TEXT.encode("gbk"), encoding="utf-8")
+
+
+def test_crlf_source_keeps_spans():
+    text = (DATA / "report_minimal.md").read_text(encoding="utf-8").replace("\n", "\r\n")
+    rep = parse_report(text)
+    assert rep.source == text
+    for item in rep.items:
+        assert clean_span(rep.source, item.start, item.end) == item.text
+    gdp = _item_with(rep, "地区生产总值增长5.1%")
+    assert gdp.section == 2
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("", "empty"),
+    ("   \n\n\u3000 ", "empty"),
+    (b"", "empty"),
+    ("The annual report of the city government. It has sentences. " * 10, "Chinese"),
+    ("今天天气很好。我们去公园散步。公园里有很多人在锻炼身体，也有很多孩子在玩耍。晚上回家吃饭。", "parts"),
+    (b"\x81\x20\xff\xfe\x00", "GBK"),
+    ("政府工作报告\x00\x01。一、回顾。", "binary"),
+])
+def test_bad_input_raises_report_error(bad, message):
+    with pytest.raises(ReportError, match=message):
+        read_report(bad)
+
+
+def test_missing_file_raises_report_error(tmp_path):
+    with pytest.raises(ReportError, match="cannot read"):
+        read_report(tmp_path / "nope.md")
+    with pytest.raises(ReportError, match="cannot read"):
+        read_report(str(tmp_path / "nope.md"))
+
+
+def test_report_error_is_a_value_error():
+    with pytest.raises(ValueError):
+        parse_report("")
+
+
+def test_doctests():
+    result = doctest.testmod(report_mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
