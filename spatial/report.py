@@ -365,7 +365,9 @@ class Report:
         """Items as a DataFrame with the ``report_items`` core columns.
 
         Columns: item_id, part, part_title, section, section_title, topic,
-        year, category, text, start, end.
+        year, category, categories (every matching category, ``|``-joined,
+        so a filter on "greenways" finds items whose best category is parks),
+        text, start, end.
         """
         import pandas as pd
 
@@ -373,6 +375,7 @@ class Report:
                 "year", "category", "text", "start", "end"]
         rows = [[getattr(i, c) for c in cols] for i in self.items]
         frame = pd.DataFrame(rows, columns=cols)
+        frame.insert(8, "categories", ["|".join(i.categories) for i in self.items])
         return frame.astype({"part": "int64", "section": "int64", "year": "int64",
                              "start": "int64", "end": "int64"})
 

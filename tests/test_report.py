@@ -268,8 +268,10 @@ def test_categories_are_from_the_table(seed):
 def test_items_frame(seed):
     frame = seed.items_frame()
     assert list(frame.columns) == ["item_id", "part", "part_title", "section", "section_title",
-                                   "topic", "year", "category", "text", "start", "end"]
+                                   "topic", "year", "category", "categories", "text", "start", "end"]
     assert len(frame) == len(seed.items)
+    greenway = frame[frame["text"].str.contains("绿道 100 公里")].iloc[0]
+    assert "greenways" in greenway["categories"].split("|")
     assert frame["item_id"].is_unique
     assert str(frame["year"].dtype) == "int64"
     row = frame[frame["text"].str.contains("新建各类公园 100 处")].iloc[0]
