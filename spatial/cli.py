@@ -22,6 +22,16 @@ def _print_table(frame) -> None:
         print(frame.to_string(index=False))
 
 
+def _rounded(table):
+    """Whole people, two decimals elsewhere: what a planner reads in a table."""
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype.kind == "f":
+            people = col.startswith("population") and not col.endswith("pct") or col == "residents_outside"
+            out[col] = out[col].round(0).astype("Int64") if people else out[col].round(2)
+    return out
+
+
 def cmd_build(args) -> int:
     from layers.build import build_all, layer_table
 
@@ -121,14 +131,29 @@ def cmd_coverage(args) -> int:
         from .population import load_population
 
         population = load_population(args.population)
-    result = run_coverage(
-        facilities, preset=args.preset, distance_m=args.distance, minutes=args.minutes,
-        speed_m_per_min=args.speed, method=args.method, network=network, population=population,
-        districts=districts(),
-    )
-    params = ", ".join(f"{k}={v}" for k, v in result.parameters.items())
-    print(f"coverage of {args.layer}: {params}")
-    _print_table(result.table)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_coverage(
+            facilities, preset=args.preset, distance_m=args.distance, minutes=args.minutes,
+            speed_m_per_min=args.speed, method=args.method, network=network, population=population,
+            districts=districts(),
+        )
+    for w in caught:  # e.g. facilities too far from any street: said, never dropped silently
+        print(f"planatlas: warning: {w.message}", file=sys.stderr)
+    p = result.parameters
+    print(f"coverage of {args.layer} ({p.get('n_facilities_used', '?')} facilities), "
+          f"method {p['method']}, {p['distance_m']:.0f} m"
+          + (f" ({p['preset']}: {p.get('preset_source', '')})" if p.get("preset") else ""))
+    if "covered_km2" in p:
+        line = f"covered {p['covered_km2']:.2f} km² of {p['area_km2']:.0f} km²"
+        if p.get("population_covered") is not None:
+            line += (f"; {p['population_covered']:,.0f} of {p['population']:,.0f} residents "
+                     f"({p['population_covered_pct']:.2f}%)")
+        print(line)
+    print()
+    _print_table(_rounded(result.table))
     if args.out:
         out = Path(args.out)
         fmt = out.suffix.lower()

@@ -1,0 +1,85 @@
+"""`planatlas coverage` on the report's parks, by circles and along a local OSM street file."""
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from spatial.cli import main
+
+
+def write_grid_osm(path, *, lon0=116.95, lat0=36.62, lon1=117.10, lat1=36.70, step=0.002):
+    """A street grid (about 180 m blocks) over central Jinan as OSM XML: a local file, no network."""
+    nx = int(round((lon1 - lon0) / step)) + 1
+    ny = int(round((lat1 - lat0) / step)) + 1
+    nid = lambda i, j: 1 + i * ny + j  # noqa: E731
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="planatlas test">']
+    for i in range(nx):
+        for j in range(ny):
+            lines.append(f'<node id="{nid(i, j)}" lat="{lat0 + j * step:.6f}" lon="{lon0 + i * step:.6f}" version="1"/>')
+    way = 1
+    for i in range(nx):
+        refs = "".join(f'<nd ref="{nid(i, j)}"/>' for j in range(ny))
+        lines.append(f'<way id="{way}" version="1">{refs}<tag k="highway" v="residential"/></way>')
+        way += 1
+    for j in range(ny):
+        refs = "".join(f'<nd ref="{nid(i, j)}"/>' for i in range(nx))
+        lines.append(f'<way id="{way}" version="1">{refs}<tag k="highway" v="residential"/></way>')
+        way += 1
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cov") / "plan.gpkg"
+    assert main(["build", "--out", str(out)]) == 0
+    return out
+
+
+def test_buffer_coverage_of_parks(store, tmp_path, capsys):
+    out = tmp_path / "parks15.gpkg"
+    assert main(["coverage", "--layer", "parks", "--preset", "gb50180-15min", "--store", str(store),
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "method buffer, 1000 m" in text and "历下区" in text
+    layers = {row[0] for row in pyogrio.list_layers(out)}
+    assert {"service_area", "gaps", "grid"} <= layers
+    table = pd.read_csv(out.with_suffix(".csv"), encoding="utf-8-sig")
+    assert len(table) == 12
+    assert (table["population_covered"] <= table["population"] + 1e-6).all()
+    assert table["population_covered"].sum() > 0
+    # the dissolved circles are no larger than n parks x pi r^2
+    n_parks = len(pyogrio.read_dataframe(store, layer="parks"))
+    assert table["covered_km2"].sum() <= n_parks * 3.1416 * 1.0 + 1e-6
+
+
+def test_network_coverage_on_a_local_osm_file(store, tmp_path, capsys):
+    osm = write_grid_osm(tmp_path / "central_jinan.osm")
+    out = tmp_path / "parks_net.gpkg"
+    assert main(["coverage", "--layer", "parks", "--preset", "park-500m", "--method", "network",
+                 "--network", str(osm), "--store", str(store), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "method network, 500 m" in captured.out
+    # parks outside the street file are reported, not silently dropped
+    assert "planatlas: warning:" in captured.err and "farther than" in captured.err
+    area = pyogrio.read_dataframe(out, layer="service_area")
+    assert area.crs.to_epsg() == 4326 and area.geometry.notna().all()
+    net_km2 = float(area.to_crs("EPSG:4548").area.sum()) / 1e6
+    # along streets a 500 m walk reaches less than a 500 m circle
+    assert 0 < net_km2 < 3.1416 * 0.25 * len(pyogrio.read_dataframe(store, layer="parks"))
+
+
+def test_network_method_needs_a_file(store, capsys):
+    assert main(["coverage", "--layer", "parks", "--preset", "park-500m", "--method", "network",
+                 "--store", str(store)]) == 1
+    assert "--network FILE" in capsys.readouterr().err
+
+
+def test_unknown_preset_and_missing_network_file(store, tmp_path, capsys):
+    assert main(["coverage", "--layer", "parks", "--preset", "gb-99min", "--store", str(store)]) == 1
+    err = capsys.readouterr().err
+    assert "gb50180-15min" in err  # the message lists the known presets
+    assert main(["coverage", "--layer", "parks", "--preset", "park-500m", "--method", "network",
+                 "--network", str(tmp_path / "none.osm.pbf"), "--store", str(store)]) == 1
+    assert "none.osm.pbf" in capsys.readouterr().err
