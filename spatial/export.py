@@ -142,8 +142,29 @@ def _write_shapefile_zip(gdf: gpd.GeoDataFrame, dest: Path, layer: str) -> None:
                 ).to_csv(index=False))
 
 
+#: First characters that make Excel/WPS treat a cell as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(value):
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe.
+
+    Numbers written as text ("-3.5") are left alone; ``=HYPERLINK(...)`` from an
+    uploaded attribute becomes ``'=HYPERLINK(...)``, shown as text.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
 def _write_csv(gdf: gpd.GeoDataFrame, dest: Path) -> None:
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    for col in frame.columns:
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = frame[col].map(_defuse)
     geoms = gdf.geometry.values
     has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     pts = shapely.point_on_surface(geoms[has])
@@ -199,6 +220,10 @@ def export_layer(
         Layer / file stem inside GeoPackage and Shapefile outputs.
     """
     fmt = format_for(path, fmt)
+    # the layer names files (shapefile parts, export_bytes' temporary file):
+    # a separator or ".." would write outside the folder meant for them
+    if not layer or layer in {".", ".."} or any(ch in layer for ch in "/\\\x00"):
+        raise InputFileError(f"layer name {layer!r} cannot be a file name (empty, '..', or holds / or \\)")
     dest = Path(path).expanduser()
     if fmt == "shp" and dest.suffix.lower() != ".zip":
         dest = dest.with_suffix(".zip")

@@ -190,10 +190,20 @@ class Geocoder:
         taken = np.zeros(len(text) + 1, dtype=bool)
         # Match on the text with spaces removed but keep a map back to positions,
         # since the report puts spaces around numbers ("5G" vs "5 G").
-        keep = [i for i, ch in enumerate(text) if not ch.isspace()]
-        compact = unicodedata.normalize("NFKC", "".join(text[i] for i in keep))
-        if len(compact) != len(keep):  # NFKC changed length (rare ligatures): match raw
-            compact, keep = "".join(text[i] for i in keep), keep
+        # NFKC is applied per character, each output character remembering its
+        # source position: one character whose NFKC form is longer ("……" →
+        # "......", "㎡" → "m2") must not switch normalisation off for the
+        # whole text, or names with full-width brackets stop matching.
+        chars: list[str] = []
+        keep: list[int] = []
+        for i, ch in enumerate(text):
+            if ch.isspace():
+                continue
+            for c in unicodedata.normalize("NFKC", ch):
+                if not c.isspace():
+                    chars.append(c)
+                    keep.append(i)
+        compact = "".join(chars)
         for m in self._pattern.finditer(compact):
             start, end = keep[m.start()], keep[m.end() - 1] + 1
             pid = self._names[m.group(0)]

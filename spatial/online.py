@@ -71,17 +71,20 @@ def geocode_online(name: str, *, city: str = "济南市", province: str = "山�
             raise UnknownPlaceError(f"{name!r} not found online (cached answer)")
         return cached
     import osmnx as ox
+    from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 
     ox.settings.requests_timeout = settings.ONLINE_TIMEOUT_S
     try:
         lat, lon = ox.geocode(query)
+    except InsufficientResponseError:  # Nominatim answered: no such place
+        write_cache("geocode", {"geometry": None}, "nominatim", query)
+        raise UnknownPlaceError(f"{name!r} not found online") from None
+    except ResponseStatusCodeError as exc:  # HTTP 429 / 5xx: try later, cache nothing
+        raise OfflineError(f"online geocoding of {name!r} failed: the server answered {exc}") from None
     except (ConnectionError, TimeoutError, OSError) as exc:
         raise OfflineError(f"online geocoding of {name!r} failed: {exc}") from None
-    except Exception as exc:  # osmnx raises InsufficientResponseError for no result
-        if type(exc).__name__ == "InsufficientResponseError":
-            write_cache("geocode", {"geometry": None}, "nominatim", query)
-            raise UnknownPlaceError(f"{name!r} not found online") from None
-        if "requests" in type(exc).__module__:
+    except Exception as exc:  # requests' own errors, without importing requests here
+        if type(exc).__module__.startswith(("requests", "urllib3")):
             raise OfflineError(f"online geocoding of {name!r} failed: {exc}") from None
         raise
     feature = {

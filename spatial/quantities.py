@@ -185,7 +185,8 @@ _NUM = r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)"
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _QTY_RE = re.compile(
     r"(?P<rank>第\s*)?" + _NUM
-    + r"\s*(?P<mult>万亿|亿|万|千)?(?P<yu>余|多)?\s*"
+    # 千 is no multiplier in 千米 / 千瓦: those are units of their own (UNITS)
+    + r"\s*(?P<mult>万亿|亿|万|千(?!米|瓦))?(?P<yu>余|多)?\s*"
     + r"(?P<unit>" + _UNIT_ALT + r"|位)"
     + r"(?P<paren>（间）|\(间\))?"
     + r"(?P<post>\s*(?:左右|以上|以内|以下))?"

@@ -219,7 +219,6 @@ _PART_RE = re.compile(r"^([一二三四五六七八九十]{1,3})、\s*(.+)$")
 _SECTION_RE = re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[）)]\s*")
 _BOLD_LEAD_RE = re.compile(r"^\*\*(.+?)\*\*")
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")
-_GAP_RE = re.compile(r"[^\S\n]*\n\s*")
 _DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _YEAR_IN_TITLE_RE = re.compile(r"((?:19|20)\d\d)\s*年")
 _HORIZON_RE = re.compile(r"(?:到|至)\s*((?:20)\d\d)\s*年|((?:20)\d\d)\s*年前")
@@ -227,6 +226,12 @@ _REVIEW_RE = re.compile("回顾|过去")
 _SALUTE_ONLY_RE = re.compile(r"^各位代表[！!，,：:。]?$")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _STRIP = " \t\r\n\u3000\ufeff\xa0"
+#: Characters that end a line for :meth:`str.splitlines` (so for the parser).
+_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# A page-break gap: what lies between two glued lines, i.e. the stripped
+# characters around at least one line break (built from _STRIP and _BREAKS,
+# not from \s, so it removes exactly what the line splitter dropped).
+_GAP_RE = re.compile(f"[{_STRIP}]*[{_BREAKS}][{_STRIP}{_BREAKS}]*")
 
 
 def cn_numeral(text: str) -> int:
@@ -505,7 +510,10 @@ def _physical_paragraphs(source: str) -> list[tuple[list[tuple[int, int]], bool]
     pos = 0
     prev_blank = True
     for line in source.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
+        # drop exactly the line's terminator (any of str.splitlines' breaks,
+        # e.g. U+2028 from some PDF converters), not just \r and \n
+        body = line[:-2] if line.endswith("\r\n") else (
+            line[:-1] if line and line[-1] in _BREAKS else line)
         stripped = body.strip(_STRIP)
         if stripped:
             s = pos + len(body) - len(body.lstrip(_STRIP))

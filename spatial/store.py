@@ -22,10 +22,10 @@ from collections.abc import Mapping
 import geopandas as gpd
 import pandas as pd
 import pyogrio
-from pyogrio.errors import DataLayerError, DataSourceError
+from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError, GeometryError
 
 from . import settings
-from ._errors import StoreError, UnknownLayerError
+from ._errors import PlanatlasError, StoreError, UnknownLayerError
 
 #: Name of the attribute table that describes the layers.
 META_TABLE = "planatlas_layers"
@@ -101,6 +101,11 @@ def write_store(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike 
     try:
         meta_rows = []
         for name, gdf in layers.items():
+            # GeoPackage reserves gpkg*/sqlite* table names, and the metadata
+            # table written last would silently replace a layer of its name
+            if (not isinstance(name, str) or not name.strip() or name == META_TABLE
+                    or name.lower().startswith(("gpkg", "sqlite"))):
+                raise StoreError(f"cannot store a layer named {name!r}: the name is empty or reserved")
             frame = _prepare(gdf)
             spec = specs.get(name)
             options = {}
@@ -121,12 +126,18 @@ def write_store(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike 
         if missing:
             raise StoreError(f"layers missing after writing: {sorted(missing)}")
         os.replace(tmp, target)
-    except StoreError:
+    except PlanatlasError:  # StoreError, CRSError from _prepare: already clear
         tmp.unlink(missing_ok=True)
         raise
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StoreError(f"cannot write the store {target}: {exc.strerror or exc}") from None
+    except (DataSourceError, DataLayerError, FieldError, FeatureError, GeometryError,
+            NotImplementedError, TypeError, ValueError, AttributeError) as exc:
+        # what GDAL/pyogrio refuse in a frame (columns differing only in case,
+        # complex numbers, non-text column names): the old store stays as it was
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot write the store {target}: {type(exc).__name__}: {exc}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

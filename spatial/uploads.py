@@ -34,6 +34,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import lzma
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ import tempfile
 import unicodedata
 import warnings as _warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -550,7 +552,11 @@ def _unzip(src: _Source, folder: Path) -> Path:
                                 f"{name} unpacks to more than it declares; refused as a possible zip bomb"
                             )
                         fout.write(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            # zlib.error / LZMAError: a damaged deflate or LZMA stream fails in
+            # the decompressor itself, before zipfile's CRC check could turn it
+            # into BadZipFile
+            except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError,
+                    ValueError, NotImplementedError) as exc:
                 if isinstance(exc, InputFileError):
                     raise
                 raise InputFileError(

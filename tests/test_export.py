@@ -73,3 +73,12 @@ def test_export_bytes_and_bad_input(tmp_path, layer):
     with pytest.raises(StoreError, match="does not exist"):
         export.export_layer(layer, tmp_path / "missing" / "x.geojson")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
+    gdf = gpd.GeoDataFrame(
+        {"name": ['=HYPERLINK("http://x","y")', "@SUM(A1)", "-3.5", "济西湿地"]},
+        geometry=[Point(117.0, 36.6)] * 4, crs="EPSG:4326",
+    )
+    frame = pd.read_csv(export.export_layer(gdf, tmp_path / "x.csv"), encoding="utf-8-sig", dtype=str)
+    assert frame["name"].tolist() == ["'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1)", "-3.5", "济西湿地"]

@@ -1,0 +1,237 @@
+"""Injection: hostile text in any attribute reaches pages and files only as inert data.
+
+Payloads go into every text cell of report items, places, districts, the other
+store layers and an uploaded layer (through :func:`spatial.uploads.read_upload`,
+column names and layer name included). Then:
+
+* the Folium map page (``make_map(...).get_root().render()``) and the
+  self-contained page (``standalone_html``) hold no payload unescaped, not even
+  after the browser decodes JSON ``\\uXXXX`` escapes, and every popup and
+  tooltip parses as plain HTML with only the tags planatlas writes, no event
+  handler attributes and no ``javascript:`` link;
+* the report page's highlighted source text escapes the payload;
+* KML and GeoJSON exports keep the payload as data: XML-escaped text that
+  reads back as exactly the payload, and JSON strings equal to it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import folium
+import geopandas as gpd
+import pytest
+import shapely
+
+from spatial import export, webmap
+from spatial.uploads import read_upload
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '"><svg onload=alert(1)>',
+    "javascript:alert(1)",
+    "</script><script>alert(1)</script>",
+    "'-alert(1)-'${alert(1)}`",
+    "<a href=\"javascript:alert(1)\">x</a>",
+]
+
+#: Tags planatlas itself writes into popups, tooltips and layer names.
+ALLOWED_TAGS = {"div", "b", "blockquote", "table", "tr", "th", "td", "span", "br", "mark"}
+
+PROV = {"source": "test", "source_datum": "WGS84", "precision": "approximate"}
+
+
+def _frame(columns: dict, geoms) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(columns, geometry=geoms, crs="EPSG:4326")
+
+
+def hostile_layers(p: str) -> dict[str, gpd.GeoDataFrame]:
+    """Every store layer with ``p`` in each text cell (same columns as the store)."""
+    pt, box = shapely.Point(117.02, 36.67), shapely.box(117.0, 36.6, 117.05, 36.65)
+    line = shapely.LineString([(117.0, 36.70), (117.0, 36.73)])
+    prov = {k: [v + p] for k, v in PROV.items()}
+    return {
+        "districts": _frame({"name": ["历下区" + p], "density": [1000.0], "area_km2": [10.0], **prov}, [box]),
+        "starting_zone": _frame({"name": ["起步区" + p], **prov}, [box]),
+        "metro_rings": _frame({"name": ["德州" + p], "ring": ["core" + p], "sentence": ["一句" + p],
+                               "distance_km": [100.0], **prov}, [pt]),
+        "yellow_river": _frame({"name": ["黄河" + p], **prov}, [line]),
+        "river_crossings": _frame({"name": ["桥" + p], "status": ["open" + p], "mode": ["bridge" + p],
+                                   "carries": ["road" + p], "opened": [2020], **prov}, [line]),
+        "parks": _frame({"name": ["公园" + p], "note": [p], **prov}, [box]),
+        "greenways": _frame({"name": ["绿道" + p], **prov}, [line]),
+        "places": _frame({"id": ["P1" + p], "name": ["趵突泉" + p], "aliases": [p], "kind": [p],
+                          "district": [p], **prov}, [pt]),
+        "report_items": _frame({
+            "item_id": ["p1-s1-001-abcdef" + p], "part": [1], "part_title": ["回顾" + p],
+            "section": [1], "section_title": ["章节" + p], "topic": ["主题" + p], "year": [2023],
+            "category": ["parks" + p], "text": ["新建公园" + p + "。"], "start": [0], "end": [5],
+            "quantities": [json.dumps([{"raw": "10处" + p, "subject": p}], ensure_ascii=False)],
+            "mentions": [json.dumps([{"text": p, "place_id": None}], ensure_ascii=False)],
+            "place_id": ["P1" + p], "place_name": ["趵突泉" + p], "geocode_status": ["place" + p],
+            **prov}, [pt]),
+    }
+
+
+def uploaded_layer(p: str) -> gpd.GeoDataFrame:
+    """A GeoJSON upload with the payload as values and as a column name."""
+    doc = {"type": "FeatureCollection", "features": [{
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [117.03, 36.66]},
+        "properties": {"name": p, p: p, "备注": "见 " + p},
+    }]}
+    return read_upload(json.dumps(doc).encode("utf-8"), filename=p + ".geojson").frame
+
+
+def unescape_json(page: str) -> str:
+    """What a browser's JS engine sees inside JSON strings (``\\u003c`` -> ``<``)."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def assert_inert_html(fragment: str, payload: str) -> None:
+    """``fragment`` has only planatlas's own tags and attributes; the payload is text."""
+    parser = _Collector()
+    parser.feed(fragment)
+    parser.close()
+    for tag, attrs in parser.tags:
+        assert tag in ALLOWED_TAGS, (tag, fragment)
+        for name, value in attrs:
+            assert name in {"class", "style"}, (name, fragment)
+            assert "javascript:" not in (value or "").lower()
+            assert "expression(" not in (value or "").lower()
+    assert payload in "".join(parser.text) or payload not in fragment
+
+
+def assert_page_inert(page: str, payload: str) -> None:
+    decoded = unescape_json(page)
+    if any(ch in payload for ch in "<>\"'`$"):  # "javascript:alert(1)" alone is plain text
+        assert payload not in page
+        assert payload not in decoded
+    assert not re.search(r"""(?:href|src|action)\s*=\s*["']?\s*javascript:""", decoded, re.IGNORECASE)
+    # the handlers from the payloads never appear as live attributes
+    assert not re.search(r"<(?:img|svg)[^>]*\son(?:error|load)\s*=", decoded, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_map_page_holds_payloads_only_escaped(payload):
+    layers = hostile_layers(payload)
+    layers[payload] = uploaded_layer(payload)  # an upload named by the user
+    m = webmap.make_map(layers, color_districts_by="density", cluster_items=False,
+                        hidden=[])
+    page = m.get_root().render()
+    assert_page_inert(page, payload)
+    # the reader still sees the payload, as text
+    assert webmap.escape(payload) in unescape_json(page)
+    # every popup and tooltip is plain HTML whose only text is data
+    features = [f for e in webmap._walk(m) if isinstance(e, folium.GeoJson)
+                for f in e.data["features"]]
+    assert len(features) == len(layers)
+    for f in features:
+        for key in ("_popup", "_tooltip"):
+            assert_inert_html(f["properties"].get(key) or "", payload)
+    for e in webmap._walk(m):  # layer-control names (Leaflet inserts them as HTML)
+        if isinstance(e, folium.FeatureGroup):
+            assert_inert_html(e.layer_name, payload)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS[:3] + PAYLOADS[4:5])
+def test_standalone_page_holds_payloads_only_escaped(payload):
+    layers = hostile_layers(payload)
+    layers["upload"] = uploaded_layer(payload)
+    page = webmap.standalone_html(webmap.make_map(layers, cluster_items=True))
+    assert_page_inert(page, payload)
+    # inlined Leaflet code never closes its own <script> element early
+    assert page.count("<script") >= 1
+    assert webmap.escape(payload) in unescape_json(page)
+
+
+def test_popup_html_escapes_every_argument():
+    for p in PAYLOADS:
+        html = webmap.popup_html(p, [(p, p), ("x", p)], quote=p, provenance={k: p for k in PROV})
+        assert_inert_html(html, p)
+        assert p not in html or p == webmap.escape(p)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_report_page_highlight_escapes_source_text(payload):
+    page_report = pytest.importorskip("app_pages.page_report")
+    source = "新建公园" + payload + "。\n绿道" + payload
+    start = source.index(payload)
+    html = page_report.highlighted_source(source, start, start + len(payload))
+    assert_inert_html(html, payload)
+    if "<" in payload or '"' in payload:
+        assert payload not in html
+    # the selected span is exactly the payload, as text inside <mark>
+    marked = re.search(r'<mark class="pa-selected">(.*?)</mark>', html).group(1)
+    assert "<" not in marked and ">" not in marked
+    import html as _html
+    assert _html.unescape(marked) == payload
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_kml_export_keeps_the_payload_as_escaped_xml(payload):
+    layer = hostile_layers(payload)["places"]
+    data, suffix, _ = export.export_bytes(layer, "kml", layer="places")
+    assert suffix == ".kml"
+    text = data.decode("utf-8")
+    if "<" in payload:
+        assert payload not in text  # written as &lt;…&gt; (or CDATA-free escaped text)
+    root = ET.fromstring(data)  # well-formed: the payload did not break the XML
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    names = [n.text for n in root.iterfind(".//k:Placemark/k:name", ns)]
+    assert names == ["趵突泉" + payload]
+    values = [d.text for d in root.iterfind(".//k:SimpleData", ns)]
+    assert "P1" + payload in values and payload in values
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_geojson_export_keeps_the_payload_as_data(payload):
+    layer = hostile_layers(payload)["report_items"]
+    data, _, _ = export.export_bytes(layer, "geojson", layer="report_items")
+    props = json.loads(data)["features"][0]["properties"]
+    assert props["text"] == "新建公园" + payload + "。"
+    assert props["place_name"] == "趵突泉" + payload
+    # GDAL writes a string holding JSON as a JSON value (AUTODETECT_JSON_STRINGS)
+    quantities = props["quantities"]
+    quantities = json.loads(quantities) if isinstance(quantities, str) else quantities
+    assert quantities[0]["raw"] == "10处" + payload
+
+
+def test_uploaded_column_names_survive_as_data():
+    frame = uploaded_layer(PAYLOADS[1])
+    assert PAYLOADS[1] in frame.columns and frame["name"].iloc[0] == PAYLOADS[1]
+
+
+@pytest.mark.parametrize("layer", ["../../escaped", "..", "", "a/b", "a\\b", "/tmp/escaped", "x\x00y"])
+@pytest.mark.parametrize("fmt", ["geojson", "shp", "kml"])
+def test_export_layer_name_cannot_leave_the_temporary_folder(tmp_path, monkeypatch, layer, fmt):
+    # regression: export_bytes(layer="../../x") wrote x.geojson (and for shp the
+    # .shp/.dbf/... parts) two folders above its temporary folder and left them there
+    from spatial._errors import InputFileError
+
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.setattr("tempfile.tempdir", str(work))
+    layer_frame = hostile_layers("x")["places"]
+    with pytest.raises(InputFileError, match="file name"):
+        export.export_bytes(layer_frame, fmt, layer=layer)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == []
+    with pytest.raises(InputFileError):
+        export.export_layer(layer_frame, tmp_path / "out.geojson", layer=layer)
