@@ -32,6 +32,7 @@ import pyogrio
 import shapely
 
 from . import settings
+from ._atomic import atomic_path
 from ._errors import InputFileError, StoreError
 from .projection import require_crs
 
@@ -228,25 +229,13 @@ def export_layer(
     if fmt == "shp" and dest.suffix.lower() != ".zip":
         dest = dest.with_suffix(".zip")
     frame = _for_export(gdf)
-    folder = dest.parent if str(dest.parent) else Path(".")
-    if not folder.is_dir():
-        raise StoreError(f"cannot write {dest}: folder {folder} does not exist")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=dest.suffix, dir=folder)
-    except OSError as exc:
-        raise StoreError(f"cannot write {dest}: {exc.strerror or exc}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
-        _write(frame, tmp, fmt, layer)
-        os.replace(tmp, dest)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"cannot write {dest}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        with atomic_path(dest) as tmp:
+            _write(frame, tmp, fmt, layer)
+    except StoreError:
         raise
+    except OSError as exc:
+        raise StoreError(f"cannot write {dest}: {exc.strerror or exc}") from None
     return dest
 
 

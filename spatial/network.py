@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from pyproj import CRS, Transformer
 from scipy import sparse
 
 from . import settings
+from ._atomic import atomic_path
 from ._errors import CRSError, NetworkDataError, OfflineError
 from .projection import metric_crs_for
 
@@ -432,27 +432,21 @@ def _write_cache(net: StreetNetwork, path: Path) -> None:
     A crash mid-write leaves a stray temp file, never a truncated cache entry.
     """
     coords, part = shapely.get_coordinates(net.edge_geometry, return_index=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(
-                fh,
-                crs=np.array(net.crs.to_wkt()),
-                mode=np.array(net.mode),
-                node_ids=net.node_ids,
-                x=net.x,
-                y=net.y,
-                edge_u=net.edge_u,
-                edge_v=net.edge_v,
-                edge_length=net.edge_length,
-                edge_oneway=net.edge_oneway,
-                coords=coords,
-                coord_part=part.astype(np.int32),
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(
+            fh,
+            crs=np.array(net.crs.to_wkt()),
+            mode=np.array(net.mode),
+            node_ids=net.node_ids,
+            x=net.x,
+            y=net.y,
+            edge_u=net.edge_u,
+            edge_v=net.edge_v,
+            edge_length=net.edge_length,
+            edge_oneway=net.edge_oneway,
+            coords=coords,
+            coord_part=part.astype(np.int32),
+        )
 
 
 def _read_cache(path: Path) -> StreetNetwork | None:
@@ -679,15 +673,7 @@ def save_network(net: StreetNetwork, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".gpkg")
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        tmp_path.unlink()  # let GDAL create a fresh GeoPackage
-        net.nodes_frame().to_file(tmp_path, layer="nodes", driver="GPKG")
-        net.edges_frame().to_file(tmp_path, layer="edges", driver="GPKG")
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    with atomic_path(path, suffix=".gpkg") as tmp:
+        net.nodes_frame().to_file(tmp, layer="nodes", driver="GPKG")
+        net.edges_frame().to_file(tmp, layer="edges", driver="GPKG")
     return path

@@ -9,11 +9,10 @@ entry is either complete or absent, and a second call needs no network.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from . import settings
+from ._atomic import atomic_path
 from ._errors import OfflineError, UnknownPlaceError
 
 
@@ -47,14 +46,8 @@ def read_cache(kind: str, *parts: object):
 def write_cache(kind: str, value, *parts: object) -> None:
     """Store an answer atomically (temporary file, then :func:`os.replace`)."""
     path = _cache_file(kind, *parts)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(value, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
 
 
 def geocode_online(name: str, *, city: str = "济南市", province: str = "山东省") -> dict:

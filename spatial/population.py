@@ -20,7 +20,6 @@ uniform surface is then unbiased, with a spread of about 1.7 % (at most about
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from affine import Affine
 from pyproj import CRS, Geod
 
 from . import settings
+from ._atomic import atomic_path
 from ._errors import CRSError, EmptyLayerError, InputFileError
 from .projection import require_crs, require_features
 
@@ -123,9 +123,7 @@ class PopulationRaster:
         path.parent.mkdir(parents=True, exist_ok=True)
         nodata = -9999.0
         data = np.where(self.valid(), self.array, nodata).astype("float32")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(path, suffix=".tif") as tmp:
             with rasterio.open(
                 tmp, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
                 dtype="float32", crs=self.crs.to_wkt(), transform=self.transform, nodata=nodata,
@@ -133,10 +131,6 @@ class PopulationRaster:
             ) as dst:
                 dst.write(data, 1)
                 dst.update_tags(units=self.units, source=self.source, method=self.method)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return path
 
     # -- zonal statistics -------------------------------------------------------

@@ -25,6 +25,7 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError, GeometryError
 
 from . import settings
+from ._atomic import atomic_path
 from ._errors import PlanatlasError, StoreError, UnknownLayerError
 
 #: Name of the attribute table that describes the layers.
@@ -69,6 +70,37 @@ def _prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def _write_layers(layers: Mapping[str, gpd.GeoDataFrame], tmp: Path) -> None:
+    """Write every layer and the metadata table into a new GeoPackage at ``tmp``."""
+    specs = _layer_specs()
+    meta_rows = []
+    for name, gdf in layers.items():
+        # GeoPackage reserves gpkg*/sqlite* table names, and the metadata
+        # table written last would silently replace a layer of its name
+        if (not isinstance(name, str) or not name.strip() or name == META_TABLE
+                or name.lower().startswith(("gpkg", "sqlite"))):
+            raise StoreError(f"cannot store a layer named {name!r}: the name is empty or reserved")
+        frame = _prepare(gdf)
+        spec = specs.get(name)
+        options = {}
+        if spec is not None:
+            options = {"IDENTIFIER": spec.title_zh + " " + spec.title_en, "DESCRIPTION": spec.description}
+        pyogrio.write_dataframe(
+            frame, tmp, layer=name, driver="GPKG",
+            geometry_type=_geometry_type(frame), layer_options=options,
+        )
+        row = spec.as_dict() if spec is not None else {"name": name}
+        row["n_features"] = len(frame)
+        row["geometry_type"] = _geometry_type(frame)
+        meta_rows.append(row)
+    pyogrio.write_dataframe(pd.DataFrame(meta_rows), tmp, layer=META_TABLE, driver="GPKG")
+    # read back before replacing: a store that does not open is never installed
+    written = {row[0] for row in pyogrio.list_layers(tmp)}
+    missing = set(layers) - written
+    if missing:
+        raise StoreError(f"layers missing after writing: {sorted(missing)}")
+
+
 def write_store(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike | None = None) -> Path:
     """Write layers into one GeoPackage, atomically replacing any previous store.
 
@@ -88,59 +120,22 @@ def write_store(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike 
     target = target.expanduser().resolve()
     if target.exists() and target.is_dir():
         raise StoreError(f"cannot write the store: {target} is a folder")
-    folder = target.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.gpkg", dir=folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"cannot write the store in {folder}: {exc.strerror or exc}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # GDAL wants to create the file itself
-    specs = _layer_specs()
+        raise StoreError(f"cannot write the store in {target.parent}: {exc.strerror or exc}") from None
     try:
-        meta_rows = []
-        for name, gdf in layers.items():
-            # GeoPackage reserves gpkg*/sqlite* table names, and the metadata
-            # table written last would silently replace a layer of its name
-            if (not isinstance(name, str) or not name.strip() or name == META_TABLE
-                    or name.lower().startswith(("gpkg", "sqlite"))):
-                raise StoreError(f"cannot store a layer named {name!r}: the name is empty or reserved")
-            frame = _prepare(gdf)
-            spec = specs.get(name)
-            options = {}
-            if spec is not None:
-                options = {"IDENTIFIER": spec.title_zh + " " + spec.title_en, "DESCRIPTION": spec.description}
-            pyogrio.write_dataframe(
-                frame, tmp, layer=name, driver="GPKG",
-                geometry_type=_geometry_type(frame), layer_options=options,
-            )
-            row = spec.as_dict() if spec is not None else {"name": name}
-            row["n_features"] = len(frame)
-            row["geometry_type"] = _geometry_type(frame)
-            meta_rows.append(row)
-        pyogrio.write_dataframe(pd.DataFrame(meta_rows), tmp, layer=META_TABLE, driver="GPKG")
-        # read back before replacing: a store that does not open is never installed
-        written = {row[0] for row in pyogrio.list_layers(tmp)}
-        missing = set(layers) - written
-        if missing:
-            raise StoreError(f"layers missing after writing: {sorted(missing)}")
-        os.replace(tmp, target)
+        with atomic_path(target, suffix=".tmp.gpkg") as tmp:
+            _write_layers(layers, tmp)
     except PlanatlasError:  # StoreError, CRSError from _prepare: already clear
-        tmp.unlink(missing_ok=True)
         raise
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise StoreError(f"cannot write the store {target}: {exc.strerror or exc}") from None
     except (DataSourceError, DataLayerError, FieldError, FeatureError, GeometryError,
             NotImplementedError, TypeError, ValueError, AttributeError) as exc:
         # what GDAL/pyogrio refuse in a frame (columns differing only in case,
         # complex numbers, non-text column names): the old store stays as it was
-        tmp.unlink(missing_ok=True)
         raise StoreError(f"cannot write the store {target}: {type(exc).__name__}: {exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return target
 
 
