@@ -1,0 +1,224 @@
+"""服务圈分析 (coverage) page: 15-minute service circles, gaps, residents covered."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import geopandas as gpd
+import streamlit as st
+
+from spatial._errors import PlanatlasError
+
+from app_pages import common, state
+
+_METHODS = {"buffer": "圆形缓冲 (直线距离)", "network": "街道网络 (步行/骑行路径)"}
+_POP_SOURCES = {"census": "第七次人口普查 (区县人口均匀分布)", "geotiff": "上传人口栅格 GeoTIFF"}
+_CUSTOM = "__custom__"
+
+#: coverage table column -> label shown (the CSV download keeps the column names)
+TABLE_LABELS = {
+    "name": "区县", "area_km2": "面积 (km²)", "covered_km2": "覆盖面积 (km²)",
+    "area_covered_pct": "面积覆盖率 (%)", "population": "人口", "population_covered": "覆盖人口",
+    "population_covered_pct": "人口覆盖率 (%)", "residents_outside": "未覆盖人口",
+}
+
+
+def _save_upload(upload, *, suffix: str) -> Path:
+    """Write an uploaded file to the cache folder under its content hash."""
+    from spatial import settings
+
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()[:24]
+    path = settings.cache_dir() / "uploads" / f"{digest}{suffix}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return path
+
+
+@st.cache_resource(show_spinner="正在读取街道网络…", max_entries=4)
+def _network(path: str, mode: str):
+    from spatial.network import load_network
+
+    return load_network(path, mode=mode)
+
+
+@st.cache_resource(show_spinner="正在读取人口栅格…", max_entries=4)
+def _population_raster(path: str):
+    from spatial.population import load_population
+
+    return load_population(path)
+
+
+def _preset_choice(standards) -> dict:
+    table = standards.list_presets()
+    options = [_CUSTOM, *table.index]
+    labels = {_CUSTOM: "自定义 (分钟 × 速度)"}
+    for pid, row in table.iterrows():
+        labels[pid] = f"{row['title_zh']} · {row['distance_m_default']:.0f} m"
+    default = "gb50180-15min" if "gb50180-15min" in options else options[-1]
+    choice = st.selectbox("服务标准", options, index=options.index(default), format_func=labels.get,
+                          key="w_cov_preset")
+    if choice == _CUSTOM:
+        c1, c2 = st.columns(2)
+        minutes = c1.number_input("时间 (分钟)", min_value=1.0, max_value=120.0, value=15.0, step=1.0,
+                                  key="w_cov_minutes")
+        speed = c2.number_input("速度 (米/分钟)", min_value=10.0, max_value=1000.0, value=80.0, step=10.0,
+                                key="w_cov_speed", help="步行约 80 m/min (4.8 km/h)，骑行约 250 m/min。")
+        return {"minutes": minutes, "speed_m_per_min": speed}
+    row = table.loc[choice]
+    st.caption(f"来源：{row['source']}")
+    return {"preset": choice}
+
+
+def _facilities(names: list[str]) -> tuple[str, gpd.GeoDataFrame | None]:
+    default = "parks" if "parks" in names else names[0]
+    name = st.selectbox("设施图层", names, index=names.index(default), format_func=common.layer_label,
+                        key="w_cov_layer")
+    gdf = common.get_layer(name)
+    if gdf is None:
+        return name, None
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if "category" in gdf.columns and gdf["category"].notna().any():
+        cats = sorted(gdf["category"].dropna().astype(str).unique())
+        picked = st.multiselect("类别筛选", cats, default=[], key="w_cov_cats", placeholder="全部类别",
+                                help="留空即使用全部要素。")
+        if picked:
+            gdf = gdf[gdf["category"].astype(str).isin(picked)]
+    st.caption(f"{len(gdf)} 个设施要素")
+    return name, gdf
+
+
+def _network_choice() -> dict | None:
+    """Street network options; ``None`` when the user has not given a usable file yet."""
+    mode = st.radio("出行方式", ["walk", "bike"], horizontal=True, key="w_cov_mode",
+                    format_func={"walk": "步行", "bike": "骑行"}.get)
+    path_text = st.text_input("本地 OSM 文件路径 (.osm / .osm.pbf)", key="w_cov_netpath")
+    upload = st.file_uploader("或上传 OSM 文件", type=["osm", "pbf"], key="w_cov_netfile")
+    if upload is not None:
+        suffix = ".osm.pbf" if upload.name.lower().endswith(".pbf") else ".osm"
+        return {"path": str(_save_upload(upload, suffix=suffix)), "mode": mode}
+    if path_text.strip():
+        return {"path": path_text.strip(), "mode": mode}
+    st.info("街道网络分析需要一个本地 OSM 文件 (本工具不在线下载)。")
+    return None
+
+
+def _population_choice() -> dict | None:
+    source = st.radio("人口数据", list(_POP_SOURCES), format_func=_POP_SOURCES.get, key="w_cov_pop")
+    if source == "census":
+        return {}
+    upload = st.file_uploader("人口栅格 (GeoTIFF，每格人数)", type=["tif", "tiff"], key="w_cov_popfile")
+    if upload is None:
+        st.info("请上传人口栅格，或选择普查数据。")
+        return None
+    return {"geotiff": str(_save_upload(upload, suffix=".tif"))}
+
+
+def _run(coverage, facilities, preset_kw: dict, method: str, net: dict | None, pop: dict) -> None:
+    kwargs = dict(preset_kw)
+    try:
+        if method == "network":
+            kwargs["network"] = _network(net["path"], net["mode"])
+        if pop.get("geotiff"):
+            kwargs["population"] = _population_raster(pop["geotiff"])
+        with st.spinner("正在计算服务范围…"):
+            result = coverage.run_coverage(facilities, method=method, **kwargs)
+    except (PlanatlasError, OSError) as exc:
+        st.error(f"分析失败：{exc}")
+        return
+    state.put(state.COVERAGE_RESULT, result)
+    state.put(state.COVERAGE_LABEL, facilities.attrs.get("planatlas_label", ""))
+    state.put(state.COVERAGE_FACILITIES, facilities)
+
+
+def _results(result) -> None:
+    from streamlit_folium import st_folium
+
+    from spatial import webmap
+
+    p = result.parameters
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("服务半径", f"{p.get('distance_m', float('nan')):,.0f} m")
+    c2.metric("覆盖面积", f"{p.get('covered_km2', float('nan')):,.1f} km²",
+              help=f"区县总面积 {p.get('area_km2', float('nan')):,.0f} km²")
+    c3.metric("覆盖人口", f"{p.get('population_covered', float('nan')) / 1e4:,.1f} 万人")
+    c4.metric("人口覆盖率", f"{p.get('population_covered_pct', float('nan')):.1f} %")
+    st.caption(f"方法：{_METHODS.get(p.get('method'), p.get('method'))} · 人口：{p.get('population_source', '')} · "
+               f"设施 {p.get('n_facilities_used', '')}/{p.get('n_facilities', '')}"
+               + (f" · 规模筛选：{p['area_filter']}" if p.get("area_filter") not in (None, "", "none") else ""))
+
+    layers = {"gaps": result.gaps, "service_area": result.service_area}
+    facilities = state.get(state.COVERAGE_FACILITIES)
+    if facilities is not None:
+        layers["facilities"] = facilities
+    m = webmap.make_map(layers, fit_to="service_area", height=480)
+    st_folium(m, key="coverage_map", height=480, use_container_width=True, returned_objects=[])
+
+    table = result.table.copy()
+    st.subheader("分区县覆盖")
+    shown = table.rename(columns=TABLE_LABELS)[[v for k, v in TABLE_LABELS.items() if k in table.columns]]
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in shown.columns[1:]})
+    chart_col = "人口覆盖率 (%)" if table["population_covered_pct"].notna().any() else "面积覆盖率 (%)"
+    st.bar_chart(shown.set_index("区县")[[chart_col]], y_label="覆盖率 (%)", horizontal=True)
+
+    st.subheader("下载")
+    from spatial.export import export_bytes
+
+    cols = st.columns(4)
+    for i, (what, frame, fmt) in enumerate((
+        ("服务范围", result.service_area, "geojson"),
+        ("服务范围", result.service_area, "gpkg"),
+        ("覆盖缺口", result.gaps, "geojson"),
+    )):
+        try:
+            data, suffix, mime = export_bytes(frame, fmt, layer="service_area" if what == "服务范围" else "gaps")
+        except PlanatlasError as exc:
+            cols[i].error(str(exc))
+            continue
+        cols[i].download_button(f"{what} ({fmt.upper()})", data, file_name=f"coverage_{'area' if what == '服务范围' else 'gaps'}{suffix}",
+                                mime=mime, key=f"w_cov_dl_{i}", on_click="ignore")
+    csv = table.to_csv(index=False).encode("utf-8-sig")  # BOM: opens in Excel
+    cols[3].download_button("分区县表 (CSV)", csv, file_name="coverage_by_district.csv", mime="text/csv",
+                            key="w_cov_dl_csv", on_click="ignore")
+
+
+def render() -> None:
+    """Draw the coverage page."""
+    state.init_state()
+    st.header("服务圈分析")
+    coverage = common.optional_module("spatial.coverage")
+    standards = common.optional_module("spatial.standards")
+    if coverage is None or standards is None:
+        common.missing_module_message("spatial.coverage / spatial.standards", "服务圈分析")
+        return
+    names = common.available_layers()
+    if not names:
+        st.warning("没有可用作设施的图层：请先构建数据库或上传图层。")
+        return
+    left, right = st.columns([1, 2])
+    with left:
+        name, facilities = _facilities(names)
+        preset_kw = _preset_choice(standards)
+        method = st.radio("方法", list(_METHODS), format_func=_METHODS.get, key="w_cov_method")
+        net = _network_choice() if method == "network" else None
+        pop = _population_choice()
+        ready = facilities is not None and len(facilities) > 0 and pop is not None and (
+            method != "network" or net is not None)
+        if st.button("运行分析", type="primary", disabled=not ready, key="w_cov_run"):
+            facilities = facilities.copy()
+            facilities.attrs["planatlas_label"] = common.layer_label(name)
+            _run(coverage, facilities, preset_kw, method, net, pop)
+    with right:
+        result = state.get(state.COVERAGE_RESULT)
+        if result is None:
+            st.info("选择设施与标准后点击“运行分析”。")
+        else:
+            st.caption(f"设施：{state.get(state.COVERAGE_LABEL) or ''}")
+            _results(result)
+
+
+if __name__ == "__main__":  # run by st.navigation as a page script
+    render()

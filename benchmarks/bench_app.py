@@ -1,0 +1,271 @@
+"""Benchmark of the app as a user meets it (a script, not a test).
+
+Serves ``streamlit_app.py`` and drives Debian's Chromium with the internet
+blocked, as ``tests/test_browser.py`` does, and measures wall-clock times:
+
+* **server start**: ``streamlit run`` until ``/_stcore/health`` answers;
+* **first map**: from opening the page until Leaflet has drawn the layers in
+  the ``st_folium`` iframe, with an empty data folder (the GeoPackage is built
+  from the report on this first visit) and again with the store in place;
+* **interactions** (the < 1 s target): un-/re-clustering the report items
+  (a Streamlit rerun and a new map), switching the districts' colour figure,
+  opening a popup, and a 15-minute coverage run until its results show.
+
+Server-side parts are timed too, without a browser: building the folium map
+of all default layers and rendering its HTML.
+
+Usage::
+
+    python benchmarks/bench_app.py              # 3 repeats of each interaction
+    python benchmarks/bench_app.py --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+STATUS = '[data-testid="stStatusWidget"]'
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(data: Path) -> tuple[subprocess.Popen, str, float]:
+    port = _free_port()
+    env = dict(os.environ, PLANATLAS_DATA_DIR=str(data))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.05)
+    return proc, url, time.perf_counter() - t0
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _page(browser, url: str):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 950})
+    host = urlparse(url).netloc
+    ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).netloc == host
+              or r.request.url.startswith(("data:", "blob:")) else r.abort())
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+    return ctx, page
+
+
+LIMIT_S = 60.0
+
+
+def _idle(page) -> None:
+    """Wait until Streamlit has finished the script run (its status widget is gone)."""
+    deadline = time.monotonic() + LIMIT_S
+    while page.locator(STATUS).is_visible():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app is still running after a minute")
+        time.sleep(0.02)
+
+
+def _first_map(browser, url: str) -> float:
+    ctx, page = _page(browser, url)
+    t0 = time.perf_counter()
+    page.goto(url + "/")
+    frame = page.frame_locator(FRAME).first
+    frame.locator(".leaflet-overlay-pane path").first.wait_for()
+    frame.locator(".marker-cluster").first.wait_for()
+    elapsed = time.perf_counter() - t0
+    ctx.close()
+    return elapsed
+
+
+def _wait_map(page, *, clusters: bool) -> None:
+    frame = page.frame_locator(FRAME).first
+    deadline = time.monotonic() + LIMIT_S
+    while True:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"map not redrawn (clusters={clusters})")
+        try:
+            n_clusters = frame.locator(".marker-cluster").count()
+            n_items = frame.locator("path.pa-item").count()
+        except Exception:  # noqa: BLE001 - the iframe is being replaced
+            n_clusters, n_items = -1, -1
+        if (n_clusters > 0) == clusters and n_items > 0 and not page.locator(STATUS).is_visible():
+            return
+        time.sleep(0.02)
+
+
+_UNCOVERED_MARKER = """() => {
+    for (const p of document.querySelectorAll('path.pa-item')) {
+        const r = p.getBoundingClientRect();
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        if (r.width > 0 && document.elementFromPoint(x, y) === p) return [x, y];
+    }
+    return null;
+}"""
+
+
+def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
+    ctx, page = _page(browser, url)
+    page.goto(url + "/")
+    page.frame_locator(FRAME).first.locator(".marker-cluster").first.wait_for()
+    _idle(page)
+    out: dict[str, list[float]] = {"toggle clustering (rerun + redraw)": [],
+                                   "change colour figure (rerun + redraw)": [],
+                                   "open a popup": [], "coverage run (click -> results)": []}
+    clustered = True
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        page.get_by_text("聚合报告条目").click()
+        clustered = not clustered
+        _wait_map(page, clusters=clustered)
+        out["toggle clustering (rerun + redraw)"].append(time.perf_counter() - t0)
+    if clustered:  # popups are measured on unclustered markers
+        page.get_by_text("聚合报告条目").click()
+        _wait_map(page, clusters=False)
+    figures = ["面积 (km²)", "人口密度 (人/km²)"]
+    for i in range(repeat):
+        t0 = time.perf_counter()
+        page.get_by_label("区县着色指标").click()
+        page.get_by_role("option", name=figures[i % 2]).click()
+        # done when the legend names the new figure and the districts are redrawn
+        page.locator(".pa-legend b", has_text=figures[i % 2]).wait_for()
+        _wait_map(page, clusters=False)
+        out["change colour figure (rerun + redraw)"].append(time.perf_counter() - t0)
+    frame = page.frame_locator(FRAME).first
+    for _ in range(repeat):
+        spot = frame.locator("body").evaluate(_UNCOVERED_MARKER)
+        box = page.locator(FRAME).first.bounding_box()
+        t0 = time.perf_counter()
+        page.mouse.click(box["x"] + spot[0], box["y"] + spot[1])
+        frame.locator(".leaflet-popup-content .pa-quote").wait_for()
+        out["open a popup"].append(time.perf_counter() - t0)
+        frame.locator("body").evaluate("() => window.map.closePopup()")
+        frame.locator(".leaflet-popup").wait_for(state="detached")
+        _idle(page)
+    page.goto(url + "/coverage")
+    page.get_by_role("button", name="运行分析").wait_for()
+    # alternate two custom radii so each run's result differs from the last one shown
+    page.get_by_label("服务标准").click()
+    page.get_by_role("option", name="自定义 (分钟 × 速度)").click()
+    minutes = page.get_by_label("时间 (分钟)")
+    minutes.wait_for()
+    _idle(page)
+    for i in range(repeat):
+        value = 10 + 5 * (i % 2)
+        minutes.fill(str(value))
+        minutes.press("Enter")
+        _idle(page)
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="运行分析").click()
+        page.get_by_text(f"{value * 80:,} m", exact=True).wait_for()  # 80 m/min default speed
+        page.frame_locator(FRAME).first.locator(".leaflet-overlay-pane path").first.wait_for()
+        _idle(page)
+        out["coverage run (click -> results)"].append(time.perf_counter() - t0)
+    ctx.close()
+    return out
+
+
+def _server_side(data: Path, repeat: int) -> dict[str, list[float]]:
+    os.environ["PLANATLAS_DATA_DIR"] = str(data)
+    from spatial import webmap
+    from spatial.store import read_layer
+
+    names = ["districts", "starting_zone", "yellow_river", "river_crossings", "report_items"]
+    layers = {n: read_layer(n) for n in names}
+    out: dict[str, list[float]] = {"make_map (default layers)": [], "render map HTML": []}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        m = webmap.make_map(layers, color_districts_by="density")
+        out["make_map (default layers)"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        m.get_root().render()
+        out["render map HTML"].append(time.perf_counter() - t0)
+    return out
+
+
+def _fmt(values: list[float]) -> str:
+    med = statistics.median(values)
+    return f"median {med:6.2f} s   (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="repeats of each interaction")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is needed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    data = Path(tempfile.mkdtemp(prefix="planatlas-bench-"))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            proc, url, start_cold = _start(data)
+            try:
+                first_cold = _first_map(browser, url)  # builds the store
+            finally:
+                _stop(proc)
+            proc, url, start_warm = _start(data)
+            try:
+                first_warm = _first_map(browser, url)
+                first_again = _first_map(browser, url)  # caches warm in the server
+                inter = _interactions(browser, url, args.repeat)
+            finally:
+                _stop(proc)
+            browser.close()
+        server = _server_side(data, args.repeat)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+    print("planatlas app benchmark (Chromium headless, internet blocked)")
+    print(f"  server start (cold)                      {start_cold:6.2f} s")
+    print(f"  first map, empty data folder             {first_cold:6.2f} s   (includes building the GeoPackage)")
+    print(f"  server start (store present)             {start_warm:6.2f} s")
+    print(f"  first map, store present                 {first_warm:6.2f} s")
+    print(f"  first map, second visitor                {first_again:6.2f} s")
+    print(f"  server start + first map (store present) {start_warm + first_warm:6.2f} s")
+    for name, values in inter.items():
+        print(f"  {name:<41}{_fmt(values)}")
+    for name, values in server.items():
+        print(f"  {name:<41}{_fmt(values)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""planatlas app: ``streamlit run streamlit_app.py``.
+
+Thin on purpose: page setup and navigation. Each page lives in ``app_pages/``
+(one module per page with a ``render()``), logic in ``spatial/``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import nav, state
+from spatial.webmap import install_assets
+
+# no page_icon: an icon name or emoji makes the browser fetch the favicon from
+# fonts.gstatic.com; the default favicon is served by the app itself
+st.set_page_config(page_title="planatlas · 济南规划图集", layout="wide")
+
+# Leaflet & co. served from ./static/vendor (idempotent: a few stat calls)
+install_assets()
+state.init_state()
+
+page = st.navigation(list(nav.pages().values()))
+state.note_page(page.title)
+page.run()

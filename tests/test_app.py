@@ -1,0 +1,428 @@
+"""AppTest of every page of the Streamlit app, on the store built offline from the report."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import warnings
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from app_pages import state  # noqa: E402
+from app_pages.page_report import filter_items, highlighted_source  # noqa: E402
+from app_pages.page_upload import upload_name  # noqa: E402
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+TIMEOUT = 180  # seconds a single script run may take (first run builds the store)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def data_dir(tmp_path_factory):
+    """Every test of this module uses one fresh data folder (store built once)."""
+    folder = tmp_path_factory.mktemp("planatlas-data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLANATLAS_DATA_DIR", str(folder))
+        mp.delenv("TIANDITU_KEY", raising=False)
+        from spatial.store import ensure_store
+
+        ensure_store()
+        yield folder
+
+
+def open_page(page: str = "map") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if page != "map":
+        at.switch_page(f"app_pages/page_{page}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def by_label(widgets, label: str):
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r}; have {[w.label for w in widgets]}"
+    return found[0]
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in at.error] + [w.value for w in at.warning] + [s.value for s in at.success]
+    return "\n".join(str(p) for p in parts)
+
+
+# --------------------------------------------------------------------------- 地图
+
+
+def test_map_page_shows_controls_and_the_map():
+    at = open_page("map")
+    assert at.header[0].value == "地图"
+    layers = by_label(at.multiselect, "图层")
+    assert "districts" in layers.value and "report_items" in layers.value
+    basemap = by_label(at.selectbox, "底图")
+    assert set(basemap.options) >= {"OpenStreetMap", "高德地图 (GCJ-02)"}
+    assert "天地图" not in basemap.options  # no TIANDITU_KEY
+    assert by_label(at.selectbox, "区县着色指标").value == "density"
+    assert by_label(at.checkbox, "聚合报告条目").value is True
+    # the st_folium component is on the page, loading Leaflet & co. from the app only
+    args = folium_args(at)
+    assert args["js_links"] and all(u.startswith("/app/static/vendor/") for u in args["js_links"])
+    assert args["css_links"] and all(u.startswith("/app/static/vendor/") for u in args["css_links"])
+    assert any(u.endswith("leaflet.markercluster.js") for u in args["js_links"])
+    # overlays travel as dynamic feature groups, beside a base map of tiles only
+    assert "L.control.layers" in args["layer_control"]
+    assert "L.markerClusterGroup" in args["feature_group"]
+    assert "pa-item" in args["feature_group"] and "pa-item" not in args["script"]
+    assert sorted(args["returned_objects"]) == ["center", "last_object_clicked_popup", "zoom"]
+
+
+def test_layer_colour_and_cluster_changes_do_not_reload_the_map():
+    at = open_page("map")
+    before = folium_args(at)
+    by_label(at.checkbox, "聚合报告条目").uncheck()
+    by_label(at.selectbox, "区县着色指标").set_value("area_km2")
+    by_label(at.multiselect, "图层").set_value(["districts", "report_items", "parks"])
+    at.run()
+    after = folium_args(at)
+    # same base-map script: st_folium keeps the browser's Leaflet map and swaps the overlays
+    assert after["script"] == before["script"]
+    assert after["feature_group"] != before["feature_group"]
+    assert "L.markerClusterGroup" not in after["feature_group"]
+    assert "面积 (km²)" in "\n".join(m.value for m in at.markdown if "pa-legend" in m.value)
+    # a new basemap is a new map
+    by_label(at.selectbox, "底图").set_value("amap").run()
+    assert folium_args(at)["script"] != before["script"]
+
+
+def folium_args(at: AppTest, index: int = 0) -> dict:
+    comps = [c for c in at.get("component_instance") if c.proto.component_name == "streamlit_folium.st_folium"]
+    assert len(comps) > index, "st_folium map missing"
+    return json.loads(comps[index].proto.json_args)
+
+
+def test_map_settings_survive_reruns_and_page_switches():
+    at = open_page("map")
+    by_label(at.selectbox, "底图").set_value("carto")
+    by_label(at.multiselect, "图层").set_value(["districts", "parks"])
+    by_label(at.checkbox, "聚合报告条目").uncheck()
+    at.run()
+    at.switch_page("app_pages/page_report.py").run()
+    at.switch_page("app_pages/page_map.py").run()
+    assert not at.exception
+    assert by_label(at.selectbox, "底图").value == "carto"
+    assert by_label(at.multiselect, "图层").value == ["districts", "parks"]
+    assert by_label(at.checkbox, "聚合报告条目").value is False
+    assert at.session_state[state.MAP_BASEMAP] == "carto"
+
+
+def test_map_search_flies_to_a_place():
+    at = open_page("map")
+    script_before = folium_args(at)["script"]
+    by_label(at.text_input, "搜索条目或地名").input("黄河").run()
+    results = by_label(at.selectbox, "结果")
+    assert len(results.options) >= 1
+    by_label(at.button, "在地图上定位").click().run()
+    assert not at.exception
+    lat, lon = at.session_state[state.MAP_CENTER]
+    assert 36.0 < lat < 37.8 and 116.0 < lon < 118.0  # somewhere in Jinan
+    assert at.session_state[state.MAP_ZOOM] == 14
+    args = folium_args(at)
+    assert args["zoom"] == 14 and args["center"] == pytest.approx([lat, lon])
+    # the view moves through st_folium's arguments: the map script (and so the
+    # browser's map with its open popups) stays the same
+    assert args["script"] == script_before
+    # later reruns leave the browser's view alone (no fight with the user's panning) ...
+    at.run()
+    assert folium_args(at)["center"] is None
+    # ... until the map is mounted afresh, e.g. after visiting another page
+    at.switch_page("app_pages/page_targets.py").run()
+    at.switch_page("app_pages/page_map.py").run()
+    assert folium_args(at)["center"] == pytest.approx([lat, lon])
+    assert "当前定位" in texts(at)
+
+
+def test_map_search_without_hits_says_so():
+    at = open_page("map")
+    by_label(at.text_input, "搜索条目或地名").input("不存在的地名xyz").run()
+    assert "没有找到" in texts(at)
+
+
+# --------------------------------------------------------------------------- 服务圈分析
+
+
+def test_coverage_page_runs_and_offers_downloads():
+    at = open_page("coverage")
+    assert by_label(at.selectbox, "设施图层").value == "parks"
+    preset = by_label(at.selectbox, "服务标准")
+    assert preset.value == "gb50180-15min"
+    assert by_label(at.radio, "方法").value == "buffer"
+    assert by_label(at.radio, "人口数据").value == "census"
+    by_label(at.button, "运行分析").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    labels = [m.label for m in at.metric]
+    assert labels == ["服务半径", "覆盖面积", "覆盖人口", "人口覆盖率"]
+    assert at.metric[0].value.endswith(" m")
+    pct = float(at.metric[3].value.split()[0])
+    assert 0 < pct < 100
+    assert at.dataframe, "district table missing"
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "bar chart missing"
+    downloads = [d.label for d in at.download_button]
+    assert any("GEOJSON" in d for d in downloads) and any("GPKG" in d for d in downloads)
+    assert any("CSV" in d for d in downloads)
+    assert at.session_state[state.COVERAGE_RESULT] is not None
+    script = re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), folium_args(at)["script"])
+    assert "服务范围" in script and "覆盖缺口" in script  # service area and gaps drawn on a map
+
+
+def test_coverage_custom_minutes_and_speed():
+    at = open_page("coverage")
+    by_label(at.selectbox, "服务标准").set_value("__custom__").run()
+    by_label(at.number_input, "时间 (分钟)").set_value(10.0)
+    by_label(at.number_input, "速度 (米/分钟)").set_value(100.0)
+    at.run()
+    by_label(at.button, "运行分析").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state[state.COVERAGE_RESULT].parameters["distance_m"] == pytest.approx(1000.0)
+
+
+def test_coverage_network_needs_a_file_and_reports_a_bad_one():
+    at = open_page("coverage")
+    by_label(at.radio, "方法").set_value("network").run()
+    assert by_label(at.button, "运行分析").disabled
+    by_label(at.text_input, "本地 OSM 文件路径 (.osm / .osm.pbf)").input("/nonexistent/jinan.osm.pbf").run()
+    by_label(at.button, "运行分析").click().run()
+    assert not at.exception
+    assert at.error and "分析失败" in at.error[0].value
+    assert at.session_state[state.COVERAGE_RESULT] is None
+
+
+def test_coverage_on_a_street_network_from_a_local_osm_file():
+    """Network service areas through the page: an uploaded facility on the test streets."""
+    at = open_page("upload")
+    fc = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"name": "泉城广场测试点"},
+        "geometry": {"type": "Point", "coordinates": [117.0200, 36.6600]}}]}
+    at.file_uploader[0].upload("site.geojson", json.dumps(fc).encode("utf-8"), "application/geo+json")
+    at.button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    at.switch_page("app_pages/page_coverage.py").run()
+    by_label(at.selectbox, "设施图层").set_value("上传·site")
+    by_label(at.selectbox, "服务标准").set_value("gb50180-5min")
+    by_label(at.radio, "方法").set_value("network")
+    at.run()
+    osm = Path(__file__).resolve().parent / "data" / "net_tiny.osm"
+    by_label(at.text_input, "本地 OSM 文件路径 (.osm / .osm.pbf)").input(str(osm)).run()
+    by_label(at.button, "运行分析").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    result = at.session_state[state.COVERAGE_RESULT]
+    assert result.parameters["method"] == "network"
+    # a few hundred metres of streets, not a 300 m disc (0.28 km²)
+    assert 0 < result.parameters["covered_km2"] < 0.28
+
+
+def test_coverage_with_an_uploaded_population_geotiff():
+    rasterio = pytest.importorskip("rasterio")
+    import numpy as np
+    from rasterio.io import MemoryFile
+    from rasterio.transform import from_origin
+
+    # 50 x 50 cells of 0.005 degrees over central Jinan, 100 residents each
+    with warnings.catch_warnings():
+        # rasterio's writer multiplies Affine objects with `*`, which affine deprecates
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        with MemoryFile() as mf:
+            with mf.open(driver="GTiff", height=50, width=50, count=1, dtype="float32", crs="EPSG:4326",
+                         transform=from_origin(116.9, 36.75, 0.005, 0.005)) as ds:
+                ds.write(np.full((50, 50), 100.0, dtype="float32"), 1)
+            tif = mf.read()
+    assert rasterio.__version__
+    at = open_page("coverage")
+    by_label(at.radio, "人口数据").set_value("geotiff").run()
+    assert by_label(at.button, "运行分析").disabled  # no raster yet
+    at.file_uploader[-1].upload("pop.tif", tif, "image/tiff")
+    at.run()
+    by_label(at.button, "运行分析").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    params = at.session_state[state.COVERAGE_RESULT].parameters
+    assert params["population"] == pytest.approx(250_000, rel=1e-6)  # the raster's residents, not the census
+    assert "pop" in params["population_source"] or params["population_source"].endswith(".tif")
+
+
+# --------------------------------------------------------------------------- 报告
+
+
+def test_report_page_filters_and_highlights_the_item():
+    at = open_page("report")
+    for label in ("部分", "章节", "类别", "年份", "定位状态", "精度"):
+        by_label(at.multiselect, label)
+    total = next(c.value for c in at.caption if "条" in c.value and "/" in c.value)
+    by_label(at.multiselect, "定位状态").set_value(["place"]).run()
+    filtered = next(c.value for c in at.caption if "条" in c.value and "/" in c.value)
+    assert int(filtered.split("/")[0]) < int(total.split("/")[0])
+    source = [m.value for m in at.markdown if "pa-source" in m.value]
+    assert source and "<mark" in source[0]
+    item = by_label(at.selectbox, "选择条目").value
+    assert at.session_state[state.REPORT_SELECTED] == item
+    # geocoded: "show on map" centres the map page
+    by_label(at.button, "在地图上显示").click().run()
+    assert not at.exception
+    assert at.session_state[state.MAP_CENTER] is not None
+
+
+def test_highlighted_source_escapes_the_report_text():
+    src = "前文<script>alert(1)</script>。选中<img src=x onerror=alert(2)>句子。后文**粗体**"
+    start = src.index("选中")
+    end = src.index("句子。") + 3
+    out = highlighted_source(src, start, end, context=100)
+    assert "<script>" not in out and "<img" not in out
+    assert "&lt;script&gt;" in out
+    assert '<mark class="pa-selected">选中&lt;img src=x onerror=alert(2)&gt;句子。</mark>' in out
+    assert "\n" not in out  # one HTML block: Markdown never re-reads it
+
+
+def test_filter_items_keeps_rows_matching_every_choice():
+    import pandas as pd
+
+    items = pd.DataFrame({"category": ["a", "b", "a"], "year": [2022, 2023, 2023]})
+    assert filter_items(items, {"category": ["a"], "year": ["2023"]}).index.tolist() == [2]
+    assert len(filter_items(items, {"category": []})) == 3
+
+
+# --------------------------------------------------------------------------- 目标
+
+
+def test_targets_page_table_chart_and_items():
+    at = open_page("targets")
+    assert at.dataframe, "targets table missing"
+    units = by_label(at.selectbox, "单位")
+    unit = next(u for u in units.options if u != "全部")
+    units.set_value(unit).run()
+    assert not at.exception
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "chart missing"
+    assert by_label(at.selectbox, "目标").options
+    assert at.text, "the item's sentence behind the target is shown"
+
+
+def test_targets_page_filters_to_mappable_targets():
+    at = open_page("targets")
+    total = len(at.dataframe[0].value)
+    by_label(at.checkbox, "只看可定位的目标").check().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) < total and table["可定位"].all()
+    if len(table):  # a located target offers "show on map"
+        assert any(b.label == "在地图上显示" for b in at.button)
+
+
+# --------------------------------------------------------------------------- 导出
+
+
+@pytest.mark.parametrize("fmt, suffix", [("geojson", ".geojson"), ("gpkg", ".gpkg"), ("shp", ".zip"),
+                                         ("kml", ".kml"), ("csv", ".csv")])
+def test_export_page_offers_every_format(fmt, suffix):
+    at = open_page("export")
+    by_label(at.selectbox, "图层或结果").set_value("layer:parks")
+    by_label(at.selectbox, "格式").set_value(fmt)
+    at.run()
+    assert not at.exception and not at.error
+    labels = [d.label for d in at.download_button]
+    assert any(f"parks{suffix}" in label for label in labels), labels
+
+
+def test_export_page_offers_the_map_as_html_and_coverage_results():
+    at = open_page("coverage")
+    by_label(at.button, "运行分析").click().run()
+    at.switch_page("app_pages/page_export.py").run()
+    assert "服务圈分析 · 服务范围" in by_label(at.selectbox, "图层或结果").options
+    by_label(at.button, "生成地图 HTML").click().run()
+    assert not at.exception and not at.error
+    assert any("planatlas_map.html" in d.label for d in at.download_button)
+
+
+# --------------------------------------------------------------------------- 上传
+
+
+def _geojson_bytes() -> bytes:
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"name": "社区中心A"},
+             "geometry": {"type": "Point", "coordinates": [117.02, 36.66]}},
+            {"type": "Feature", "properties": {"name": "社区中心B"},
+             "geometry": {"type": "Point", "coordinates": [117.06, 36.68]}},
+        ],
+    }
+    return json.dumps(fc, ensure_ascii=False).encode("utf-8")
+
+
+def test_upload_joins_map_analysis_and_export():
+    at = open_page("upload")
+    at.file_uploader[0].upload("community.geojson", _geojson_bytes(), "application/geo+json")
+    by_label(at.selectbox, "坐标系 (数据来源的坐标)").set_value("GCJ02")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ups = at.session_state[state.UPLOADS]
+    assert list(ups) == ["上传·community"]
+    # GCJ-02 coordinates were converted to WGS-84 (moved west, about 500 m)
+    assert ups["上传·community"].geometry.iloc[0].x < 117.02
+    at.switch_page("app_pages/page_map.py").run()
+    assert "上传·community" in by_label(at.multiselect, "图层").options
+    at.switch_page("app_pages/page_coverage.py").run()
+    assert "上传·community" in by_label(at.selectbox, "设施图层").options
+    by_label(at.selectbox, "设施图层").set_value("上传·community").run()
+    by_label(at.button, "运行分析").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state[state.COVERAGE_RESULT].parameters["n_facilities"] == 2
+
+
+@pytest.mark.parametrize("name, data", [
+    ("broken.geojson", b"{ this is not json"),
+    ("empty.zip", b"PK\x05\x06" + b"\x00" * 18),
+    ("nocoords.csv", "名称,地址\n公园,历下区\n".encode("utf-8")),
+])
+def test_failed_upload_shows_an_error_and_leaves_the_session(name, data):
+    at = open_page("upload")
+    at.file_uploader[0].upload("ok.geojson", _geojson_bytes(), "application/geo+json")
+    at.button[0].click().run()
+    before = dict(at.session_state[state.UPLOADS])
+    assert len(before) == 1
+    layers_before = list(at.session_state[state.MAP_LAYERS] or [])
+
+    at.file_uploader[0].set_value((name, data, "application/octet-stream"))
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.error and name in at.error[0].value
+    assert dict(at.session_state[state.UPLOADS]).keys() == before.keys()
+    assert list(at.session_state[state.MAP_LAYERS] or []) == layers_before
+
+
+def test_upload_names_are_unique_and_clean():
+    assert upload_name("parks.geojson", set()) == "上传·parks"
+    assert upload_name("parks.GeoJSON", {"上传·parks"}) == "上传·parks (2)"
+    assert upload_name("a\x00b.csv", set()) == "上传·ab"
+
+
+def test_zipped_shapefile_upload():
+    import geopandas as gpd
+    import shapely
+
+    gdf = gpd.GeoDataFrame({"name": ["x"]}, geometry=[shapely.Point(117.0, 36.65)], crs=4326)
+    buf = io.BytesIO()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        gdf.to_file(Path(tmp) / "sites.shp")
+        with zipfile.ZipFile(buf, "w") as zf:
+            for f in Path(tmp).iterdir():
+                zf.write(f, f.name)
+    at = open_page("upload")
+    at.file_uploader[0].upload("sites.zip", buf.getvalue(), "application/zip")
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "上传·sites" in at.session_state[state.UPLOADS]
