@@ -167,7 +167,35 @@ def cmd_coverage(args) -> int:
         csv = out.with_suffix(".csv")
         result.table.to_csv(csv, index=False, encoding="utf-8-sig")
         print(f"\nwrote {out} and {csv}")
+    if args.distance_tif:
+        print(f"wrote {_distance_tif(args, facilities, network, result)}")
     return 0
+
+
+def _distance_tif(args, facilities, network, result) -> Path:
+    """Distance-to-nearest-facility GeoTIFF: along streets, or straight-line on the population grid."""
+    if network is not None:
+        import warnings
+
+        from .isochrones import distance_raster, nearest_facility_distances
+
+        with warnings.catch_warnings():  # facilities off the network were reported above
+            warnings.simplefilter("ignore", UserWarning)
+            reach = nearest_facility_distances(network, facilities,
+                                               cutoff_m=result.parameters["distance_m"] * 2)
+        return distance_raster(reach, cell_m=50.0).to_geotiff(args.distance_tif)
+    from .coverage import distance_surface_geotiff
+    from .population import census_surface
+
+    like = result.population if result.population is not None else census_surface(districts_for_cli())
+    distance_surface_geotiff(facilities, args.distance_tif, like=like)
+    return Path(args.distance_tif)
+
+
+def districts_for_cli():
+    from layers.districts import districts
+
+    return districts()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["walk", "bike", "drive"], default="walk")
     p.add_argument("--population", help="population GeoTIFF (default: surface from the 2020 census)")
     p.add_argument("--out", help="write results (.gpkg with service_area, gaps and grid; or .geojson)")
+    p.add_argument("--distance-tif", help="also write distance to the nearest facility as a GeoTIFF (metres)")
     p.add_argument("--store", help="GeoPackage to read")
     p.set_defaults(func=cmd_coverage)
     return parser

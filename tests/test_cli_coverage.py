@@ -57,8 +57,10 @@ def test_buffer_coverage_of_parks(store, tmp_path, capsys):
 def test_network_coverage_on_a_local_osm_file(store, tmp_path, capsys):
     osm = write_grid_osm(tmp_path / "central_jinan.osm")
     out = tmp_path / "parks_net.gpkg"
+    tif = tmp_path / "walk_distance.tif"
     assert main(["coverage", "--layer", "parks", "--preset", "park-500m", "--method", "network",
-                 "--network", str(osm), "--store", str(store), "--out", str(out)]) == 0
+                 "--network", str(osm), "--store", str(store), "--out", str(out),
+                 "--distance-tif", str(tif)]) == 0
     captured = capsys.readouterr()
     assert "method network, 500 m" in captured.out
     # parks outside the street file are reported, not silently dropped
@@ -66,6 +68,12 @@ def test_network_coverage_on_a_local_osm_file(store, tmp_path, capsys):
     area = pyogrio.read_dataframe(out, layer="service_area")
     assert area.crs.to_epsg() == 4326 and area.geometry.notna().all()
     net_km2 = float(area.to_crs("EPSG:4548").area.sum()) / 1e6
+    import rasterio
+
+    with rasterio.open(tif) as src:
+        dist = src.read(1, masked=True)
+        assert src.crs.to_epsg() == 4548 and src.tags()["units"].startswith("metres")
+    assert 0 <= float(dist.min()) < 500 < float(dist.max())  # reached near the park, far beyond
     # along streets a 500 m walk reaches less than a 500 m circle
     assert 0 < net_km2 < 3.1416 * 0.25 * len(pyogrio.read_dataframe(store, layer="parks"))
 

@@ -15,6 +15,7 @@ from spatial._errors import CRSError, EmptyLayerError, NetworkDataError
 from spatial.isochrones import (
     _reached_pieces,
     _substrings,
+    distance_raster,
     distance_surface,
     nearest_facility_distances,
     service_areas,
@@ -360,3 +361,24 @@ def test_auto_outline_switches_to_grid_for_many_pieces_and_falls_back(net, monke
     assert sa["outline"].iloc[0] == "exact"
     with pytest.raises(ImportError):
         service_areas(net, fac, max_distance_m=150.0, outline="grid")
+
+
+def test_distance_raster_adds_the_walk_to_the_street(net, tmp_path):
+    fac = points((30, 10), (300, -20), name=["f0", "f1"]).set_index("name")
+    res = nearest_facility_distances(net, fac)
+    grid = distance_raster(res, cell_m=10.0, max_access_m=30.0)
+    assert grid.crs.to_epsg() == 4548
+    rows, cols = grid.array.shape
+    # the cell whose centre is nearest node D (100, 100) reads D's 180 m plus the few metres to D
+    col = int((X0 + 100 - grid.transform.c) // 10)
+    row = int((grid.transform.f - (Y0 + 100)) // 10)
+    assert 180.0 <= grid.array[row, col] <= 180.0 + 10.0
+    # a cell 100 m from every street node has no value: no access is invented
+    far_row = int((grid.transform.f - (Y0 + 100)) // 10)
+    far_col = int((X0 + 300 - grid.transform.c) // 10)  # (300, 100): 100 m from E and C
+    assert np.isnan(grid.array[far_row, far_col])
+    path = grid.to_geotiff(tmp_path / "dist.tif")
+    import rasterio
+
+    with rasterio.open(path) as src:
+        assert src.crs.to_epsg() == 4548 and src.read(1).shape == (rows, cols)
