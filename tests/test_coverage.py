@@ -6,6 +6,7 @@ import types
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 from shapely.geometry import Point, box
@@ -229,3 +230,23 @@ def test_network_coverage_on_a_real_street_network():
     assert (by_net.table["covered_km2"] < by_air.table["covered_km2"]).all()
     assert by_net.parameters["population_covered"] < by_air.parameters["population_covered"]
     assert by_net.parameters["population"] == pytest.approx(30_000)
+
+
+def test_grid_cache_gives_the_same_cells_as_a_fresh_computation():
+    from shapely.geometry import Point
+
+    from spatial import coverage
+    from spatial.population import census_surface
+
+    d = districts()
+    pop = census_surface(d[d["name"] == "历下区"].reset_index(drop=True), cell_m=200)
+    near = gpd.GeoDataFrame(geometry=[Point(117.03, 36.66).buffer(0.01)], crs="EPSG:4326")
+    coverage._GRID_CACHE.clear()
+    first = coverage.coverage_grid(near, pop, cell_m=1000)
+    assert len(coverage._GRID_CACHE) == 1
+    again = coverage.coverage_grid(near.translate(0.01), pop, cell_m=1000)  # other facilities: cache hit
+    coverage._GRID_CACHE.clear()
+    fresh = coverage.coverage_grid(near.translate(0.01), pop, cell_m=1000)
+    pd.testing.assert_frame_equal(again.drop(columns="geometry"), fresh.drop(columns="geometry"))
+    assert not np.allclose(first["covered_share"].sum(), 0)
+    assert first["population"].sum() == pytest.approx(fresh["population"].sum())
