@@ -705,6 +705,24 @@ _BIND_POPUP = JsCode(
 )
 
 
+#: Display-only simplification, degrees (about 10 m in Jinan): invisible at city
+#: zoom, and it shrinks the page several-fold (district outlines carry
+#: thousands of vertices). Stored and exported layers keep every vertex.
+DISPLAY_TOLERANCE_DEG = 1e-4
+
+#: Coarser tolerances for regional layers, seen at province or city scale.
+_LAYER_TOLERANCE_DEG = {"metro_rings": 2e-3, "districts": 3e-4}
+
+
+def display_geometry(geoms: np.ndarray, *, tolerance: float = DISPLAY_TOLERANCE_DEG) -> np.ndarray:
+    """Lines and polygons simplified for drawing; all coordinates rounded to 1e-6 degrees (0.1 m)."""
+    geoms = np.asarray(geoms)
+    shaped = ~np.isin(shapely.get_type_id(geoms), (0, 4))  # points stay as they are
+    out = geoms.copy()
+    out[shaped] = shapely.simplify(geoms[shaped], tolerance, preserve_topology=True)
+    return shapely.transform(out, lambda xy: np.round(xy, 6))
+
+
 def _geojson(
     gdf: gpd.GeoDataFrame,
     popups: list[str],
@@ -712,11 +730,12 @@ def _geojson(
     styles: list[dict],
     *,
     name: str,
+    tolerance: float = DISPLAY_TOLERANCE_DEG,
 ) -> folium.GeoJson:
     # Only pre-escaped HTML and style values reach the page, never raw columns.
     # The FeatureCollection is built directly (shapely.to_geojson is vectorised);
     # GeoDataFrame.__geo_interface__ walks rows and was most of make_map's time.
-    geoms = gdf.geometry.values
+    geoms = display_geometry(gdf.geometry.values, tolerance=tolerance)
     features = [
         {"type": "Feature", "id": str(i), "geometry": json.loads(g),
          "properties": {"_popup": p, "_tooltip": t, "_style": sty}}
@@ -834,7 +853,8 @@ def _add_layer(
         radius = {"places": 4, "facilities": 3}.get(key, 6)
         styles = [{"color": colour, "weight": 1 if key in ("gaps", "facilities") else 2, "fillColor": colour,
                    "fillOpacity": fill, "radius": radius} for _ in rows]
-    _geojson(gdf, popups, tips, styles, name=escape(title)).add_to(group)
+    _geojson(gdf, popups, tips, styles, name=escape(title),
+             tolerance=_LAYER_TOLERANCE_DEG.get(key, DISPLAY_TOLERANCE_DEG)).add_to(group)
     group.add_to(m)
     groups.append(group)
     return groups
