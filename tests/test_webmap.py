@@ -366,3 +366,19 @@ def test_live_map_base_does_not_depend_on_the_overlays():
     strip = lambda page: re.sub(r"_[0-9a-f]{32}", "", page)  # noqa: E731 - folium's random ids
     assert strip(a.base.get_root().render()) == strip(b.base.get_root().render())
     assert b.legend == ""
+
+
+def test_display_geometry_simplifies_shapes_only_and_keeps_the_data():
+    import numpy as np
+    import shapely
+
+    from spatial.webmap import display_geometry
+
+    wiggly = shapely.LineString([(117.0 + i * 1e-5, 36.6 + (i % 2) * 1e-6) for i in range(500)])
+    point = shapely.Point(117.123456789, 36.6)
+    geoms = np.array([wiggly, point], dtype=object)
+    shown = display_geometry(geoms)
+    assert shapely.get_num_coordinates(shown[0]) < 10  # micro-wiggles gone
+    assert shown[0].hausdorff_distance(wiggly) < 1e-4
+    assert shown[1].x == 117.123457  # points only rounded (0.1 m)
+    assert shapely.get_num_coordinates(geoms[0]) == 500  # the input is untouched
