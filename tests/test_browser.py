@@ -34,6 +34,9 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 WAIT_MS = 120_000  # upper bound for an element to appear (first run builds the store)
 
 if not Path(CHROMIUM).exists():
+    # .ci/run installs chromium: in CI a missing browser is a failure, not a skip
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing although .ci/run installs it", pytrace=False)
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
