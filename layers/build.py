@@ -55,6 +55,33 @@ def parks(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=settings.STORAGE_CRS)
 
 
+def with_area_outlines(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
+                       starting_zone: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give districts and the starting zone their outline in the places layer.
+
+    The gazetteer stores a point per place (what items are mapped at); a planner
+    looking at the places layer should see a district as its boundary and the
+    起步区 as its polygon. Provenance follows the outline that is drawn.
+    """
+    out = places.copy()
+    outlines = districts.set_index("name")
+    for i in out.index[out["kind"] == "district"]:
+        name = out.at[i, "name"]
+        if name in outlines.index:
+            out.at[i, "geometry"] = outlines.at[name, "geometry"]
+            out.at[i, "source"] = outlines.at[name, "source"]
+            out.at[i, "source_datum"] = outlines.at[name, "source_datum"]
+            out.at[i, "precision"] = outlines.at[name, "precision"]
+    zone = out["name"] == "济南新旧动能转换起步区"
+    if zone.any() and len(starting_zone):
+        row = starting_zone.iloc[0]
+        for i in out.index[zone]:
+            out.at[i, "geometry"] = row["geometry"]
+            for col in ("source", "source_datum", "precision"):
+                out.at[i, col] = row[col]
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.STORAGE_CRS)
+
+
 def build_all(report_path: str | os.PathLike | None = None) -> BuildResult:
     """Parse, geocode and assemble all layers.
 
@@ -77,10 +104,12 @@ def build_all(report_path: str | os.PathLike | None = None) -> BuildResult:
         raise ReportError(
             f"{path.name}: no place the gazetteer knows is named in this report; nothing to map"
         )
-    places = geocoder.places_named(items)
+    jinan = districts()
+    zone = planning.starting_zone()
+    places = with_area_outlines(geocoder.places_named(items), jinan, zone)
     layers = {
-        "districts": districts(),
-        "starting_zone": planning.starting_zone(),
+        "districts": jinan,
+        "starting_zone": zone,
         "metro_rings": planning.metro_rings(),
         "yellow_river": planning.yellow_river(),
         "river_crossings": planning.river_crossings(),

@@ -38,6 +38,13 @@ def test_build_places_the_reports_places(built, capsys):
     # and sits in Shandong
     minx, miny, maxx, maxy = located.total_bounds
     assert 114.8 < minx and maxx < 122.8 and 34.3 < miny and maxy < 38.4
+    # districts and the starting zone are drawn as their outlines in the places layer
+    places = store.read_layer("places", path=built)
+    districts = places[places["kind"] == "district"]
+    assert len(districts) > 3 and districts.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert (districts["precision"] == "exact").all()
+    zone = places[places["name"] == "济南新旧动能转换起步区"]
+    assert zone.geom_type.iloc[0] == "Polygon" and zone["precision"].iloc[0] == "approximate"
     # the original sentence can be shown from the span
     text = Path("seeds/jinan_2023_government_work_report.md").read_text(encoding="utf-8")
     row = items.iloc[10]
