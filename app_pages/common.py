@@ -7,9 +7,7 @@ uploaded layers from the session. Nothing here touches the network.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from types import ModuleType
 
 import geopandas as gpd
 import pandas as pd
@@ -26,19 +24,6 @@ DEFAULT_MAP_LAYERS: tuple[str, ...] = (
 
 #: Prefix that marks an uploaded layer's name in the layer lists.
 UPLOAD_PREFIX = "上传·"
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """Import a planatlas module that may not be installed yet; ``None`` if absent."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-def missing_module_message(name: str, what: str) -> None:
-    """Show why a feature is unavailable instead of a traceback."""
-    st.info(f"{what}需要模块 `{name}`，该模块尚不可用。", icon="ℹ️")
 
 
 @st.cache_resource(show_spinner="首次运行：正在离线构建 GeoPackage 数据库…")
@@ -149,9 +134,6 @@ def _report_cached(path: str, mtime: float):
 
 def report():
     """The parsed default report, or ``None`` with a message shown."""
-    if optional_module("spatial.report") is None:
-        missing_module_message("spatial.report", "报告原文")
-        return None
     from spatial.settings import DEFAULT_REPORT
 
     try:

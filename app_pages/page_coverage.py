@@ -189,11 +189,8 @@ def render() -> None:
     """Draw the coverage page."""
     state.init_state()
     st.header("服务圈分析")
-    coverage = common.optional_module("spatial.coverage")
-    standards = common.optional_module("spatial.standards")
-    if coverage is None or standards is None:
-        common.missing_module_message("spatial.coverage / spatial.standards", "服务圈分析")
-        return
+    from spatial import coverage, standards
+
     names = common.available_layers()
     if not names:
         st.warning("没有可用作设施的图层：请先构建数据库或上传图层。")

@@ -43,11 +43,10 @@ def render() -> None:
     """Draw the export page."""
     state.init_state()
     st.header("导出")
-    export = common.optional_module("spatial.export")
+    from spatial import export
+
     sources = export_sources()
-    if export is None:
-        common.missing_module_message("spatial.export", "图层导出")
-    elif not sources:
+    if not sources:
         st.warning("没有可导出的图层。")
     else:
         c1, c2 = st.columns(2)

@@ -30,9 +30,6 @@ def render() -> None:
     """Draw the targets page."""
     state.init_state()
     st.header("目标与完成情况")
-    if common.optional_module("spatial.quantities") is None:
-        common.missing_module_message("spatial.quantities", "目标表")
-        return
     report = common.report()
     if report is None:
         return

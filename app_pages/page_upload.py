@@ -33,14 +33,10 @@ def render() -> None:
     """Draw the uploads page."""
     state.init_state()
     st.header("上传图层")
-    uploads_mod = common.optional_module("spatial.uploads")
-    if uploads_mod is None:
-        common.missing_module_message("spatial.uploads", "上传图层")
-        return
     from spatial import settings
+    from spatial import uploads as uploads_mod
 
-    st.caption(uploads_mod.describe_limits() if hasattr(uploads_mod, "describe_limits") else
-               f"GeoJSON、GeoPackage、压缩的 Shapefile (.zip)、含经纬度的 CSV；最大 {settings.MAX_UPLOAD_BYTES // 2**20} MB。")
+    st.caption(uploads_mod.describe_limits())
     with st.form("upload_form", clear_on_submit=False):
         file = st.file_uploader("文件", type=["geojson", "json", "gpkg", "zip", "csv"], key="w_up_file")
         datum = st.selectbox("坐标系 (数据来源的坐标)", list(_DATUMS), format_func=_DATUMS.get,
