@@ -36,7 +36,7 @@ def render() -> None:
     from spatial import settings
     from spatial import uploads as uploads_mod
 
-    st.caption(uploads_mod.describe_limits())
+    st.caption(uploads_mod.describe_limits(lang="zh"))
     with st.form("upload_form", clear_on_submit=False):
         file = st.file_uploader("文件", type=["geojson", "json", "gpkg", "zip", "csv"], key="w_up_file")
         datum = st.selectbox("坐标系 (数据来源的坐标)", list(_DATUMS), format_func=_DATUMS.get,

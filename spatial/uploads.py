@@ -174,15 +174,25 @@ class _Options:
 # --------------------------------------------------------------------------- public
 
 
-def describe_limits(*, max_bytes: int | None = None) -> str:
+def describe_limits(*, max_bytes: int | None = None, lang: str = "en") -> str:
     """Short text telling a user what files are accepted (for the app and ``--help``).
 
     Parameters
     ----------
     max_bytes : int, optional
         Size limit to quote, bytes (default :data:`settings.MAX_UPLOAD_BYTES`).
+    lang : {"en", "zh"}
+        Language of the text (the app speaks Chinese).
     """
     limit = settings.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
+    if lang == "zh":
+        return (
+            "可上传：GeoJSON (.geojson, .json)、GeoPackage (.gpkg)、压缩的 Shapefile "
+            "(.zip，含 .shp、.shx、.dbf、.prj)、带经纬度列的 CSV (lon/lng/经度 与 lat/纬度，或高德的 "
+            f"location 列)。单个文件不超过 {_mb(limit)}；压缩包最多 {ZIP_MAX_MEMBERS} 个文件、解压后不超过 "
+            f"{_mb(ZIP_MAX_TOTAL_BYTES)}。坐标须在中国境内；请说明坐标系：WGS-84 (GPS、OpenStreetMap、"
+            "天地图)、GCJ-02 (高德、腾讯) 或 BD-09 (百度)。"
+        )
     return (
         "Accepted files: GeoJSON (.geojson, .json), GeoPackage (.gpkg), zipped Shapefile "
         "(.zip with .shp, .shx, .dbf and .prj) and CSV with longitude/latitude columns "

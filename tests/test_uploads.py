@@ -659,3 +659,12 @@ def test_geojson_inside_a_zip_and_case_duplicate_keys():
     result = read_upload(_zip_with({"data/square.geojson": inner}), filename="square.zip")
     assert result.format == "geojson" and result.layer == "data/square"
     assert result.frame[["name", "NAME_2"]].iloc[0].tolist() == ["a", "b"]
+
+
+def test_describe_limits_in_both_languages():
+    from spatial.uploads import describe_limits
+
+    en = describe_limits(max_bytes=5 * 2**20)
+    zh = describe_limits(max_bytes=5 * 2**20, lang="zh")
+    assert "5 MB" in en and "GCJ-02" in en
+    assert "5 MB" in zh and "高德" in zh and "坐标系" in zh
