@@ -72,6 +72,20 @@ def highlighted_source(source: str, start: int, end: int, *, context: int | None
     )
 
 
+def _follow_table_click(event, ids: list[str]) -> None:
+    """A row clicked in the table becomes the selected item (once per click).
+
+    The table keeps its selection across reruns, so only a *new* click moves
+    the choice; picking another item in the select box afterwards still works.
+    """
+    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    clicked = ids[rows[0]] if rows and rows[0] < len(ids) else None
+    if clicked is not None and clicked != st.session_state.get("_rep_last_click"):
+        st.session_state["_rep_last_click"] = clicked
+        state.put(state.REPORT_SELECTED, clicked)
+        st.session_state["w_rep_item"] = clicked
+
+
 def render() -> None:
     """Draw the report page."""
     state.init_state()
@@ -100,14 +114,16 @@ def render() -> None:
     if "category" in table.columns:
         table["category"] = table["category"].map(lambda v: CATEGORY_ZH.get(str(v), v))
     table = table.rename(columns=COLUMN_LABELS)
-    st.dataframe(table, hide_index=True, width="stretch", height=320)
+    event = st.dataframe(table, hide_index=True, width="stretch", height=320, key="w_rep_table",
+                         on_select="rerun", selection_mode="single-row")
     if shown.empty:
         return
 
     ids = shown["item_id"].astype(str).tolist()
+    _follow_table_click(event, ids)
     current = state.get(state.REPORT_SELECTED)
     picked = st.selectbox(
-        "选择条目", ids, index=ids.index(current) if current in ids else 0, key="w_rep_item",
+        "选择条目", ids, index=ids.index(current) if current in ids else 0, key="w_rep_item", help="也可以点击上面表格中的一行",
         format_func=lambda i: f"{i} · {str(shown.loc[shown['item_id'].astype(str) == i, 'text'].iloc[0])[:50]}",
     )
     state.put(state.REPORT_SELECTED, picked)
