@@ -31,10 +31,9 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from . import settings
 from ._atomic import atomic_path
 from ._errors import InputFileError, StoreError
-from .projection import require_crs
+from .store import gpkg_geometry_type, writable_frame
 
 #: format -> (file suffix, MIME type)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -63,17 +62,6 @@ def format_for(path: str | os.PathLike, fmt: str | None = None) -> str:
             f"cannot tell the format of {Path(path).name!r}; pass a format ({', '.join(FORMATS)})"
         )
     return _SUFFIX_TO_FORMAT[suffix]
-
-
-def _for_export(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    require_crs(gdf, name="layer to export")
-    out = gdf.to_crs(settings.STORAGE_CRS)
-    for col in out.columns:
-        if col != out.geometry.name and out[col].dtype == object:
-            out[col] = out[col].map(
-                lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict, tuple)) else v
-            )
-    return out
 
 
 def _rfc7946_orient(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -183,7 +171,7 @@ def _write(gdf: gpd.GeoDataFrame, dest: Path, fmt: str, layer: str) -> None:
                                 layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"})
     elif fmt == "gpkg":
         pyogrio.write_dataframe(gdf, dest, driver="GPKG", layer=layer,
-                                geometry_type=_gpkg_type(gdf))
+                                geometry_type=gpkg_geometry_type(gdf))
     elif fmt == "shp":
         _write_shapefile_zip(gdf, dest, layer)
     elif fmt == "kml":
@@ -192,12 +180,6 @@ def _write(gdf: gpd.GeoDataFrame, dest: Path, fmt: str, layer: str) -> None:
         pyogrio.write_dataframe(gdf[~gdf.geometry.isna()], dest, driver="KML", dataset_options=options)
     elif fmt == "csv":
         _write_csv(gdf, dest)
-
-
-def _gpkg_type(gdf: gpd.GeoDataFrame) -> str:
-    from .store import _geometry_type
-
-    return _geometry_type(gdf)
 
 
 def export_layer(
@@ -228,7 +210,7 @@ def export_layer(
     dest = Path(path).expanduser()
     if fmt == "shp" and dest.suffix.lower() != ".zip":
         dest = dest.with_suffix(".zip")
-    frame = _for_export(gdf)
+    frame = writable_frame(gdf)
     try:
         with atomic_path(dest) as tmp:
             _write(frame, tmp, fmt, layer)
@@ -251,6 +233,6 @@ def export_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer: str = "layer") -> tu
 
 def feature_json(gdf: gpd.GeoDataFrame) -> list[dict]:
     """Features of a frame as RFC 7946 GeoJSON dicts (WGS-84), for the CLI and the app."""
-    frame = _rfc7946_orient(_for_export(gdf))
+    frame = _rfc7946_orient(writable_frame(gdf))
     buf = io.StringIO(frame.to_json(na="null", drop_id=True, ensure_ascii=False))
     return json.load(buf)["features"]

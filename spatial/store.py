@@ -25,7 +25,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldE
 
 from . import settings
 from ._atomic import atomic_path
-from ._errors import PlanatlasError, StoreError, UnknownLayerError
+from ._errors import CRSError, PlanatlasError, StoreError, UnknownLayerError
 
 #: Name of the attribute table that describes the layers.
 META_TABLE = "planatlas_layers"
@@ -37,7 +37,7 @@ def _layer_specs() -> dict:
     return LAYERS
 
 
-def _geometry_type(gdf: gpd.GeoDataFrame) -> str:
+def gpkg_geometry_type(gdf: gpd.GeoDataFrame) -> str:
     """GeoPackage geometry type for a frame: its single type, promoted to Multi if mixed."""
     types = set(gdf.geometry.dropna().geom_type.unique())
     if not types:
@@ -50,22 +50,20 @@ def _geometry_type(gdf: gpd.GeoDataFrame) -> str:
     return "Unknown"  # generic GEOMETRY column (points and lines together)
 
 
-def _prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Make a frame writable: EPSG:4326, text for list/dict/tuple cells."""
-    if gdf.crs is None:
-        from ._errors import CRSError
+def writable_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy ready for any file format: EPSG:4326, JSON text for list/dict/tuple cells.
 
-        raise CRSError("cannot store a layer without CRS")
+    Shared by the store and every export, so a layer reads the same whichever
+    file it went to.
+    """
+    if gdf.crs is None:
+        raise CRSError("cannot write a layer without CRS: set it first (e.g. gdf.set_crs('EPSG:4326'))")
     out = gdf.to_crs(settings.STORAGE_CRS) if not gdf.crs.equals("EPSG:4326") else gdf.copy()
     for col in out.columns:
-        if col == out.geometry.name:
-            continue
-        if out[col].dtype == object:
-            sample = out[col].dropna()
-            if len(sample) and isinstance(sample.iloc[0], (list, dict, tuple)):
-                out[col] = out[col].map(
-                    lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict, tuple)) else v
-                )
+        if col != out.geometry.name and out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict, tuple)) else v
+            )
     return out
 
 
@@ -79,18 +77,18 @@ def _write_layers(layers: Mapping[str, gpd.GeoDataFrame], tmp: Path) -> None:
         if (not isinstance(name, str) or not name.strip() or name == META_TABLE
                 or name.lower().startswith(("gpkg", "sqlite"))):
             raise StoreError(f"cannot store a layer named {name!r}: the name is empty or reserved")
-        frame = _prepare(gdf)
+        frame = writable_frame(gdf)
         spec = specs.get(name)
         options = {}
         if spec is not None:
             options = {"IDENTIFIER": spec.title_zh + " " + spec.title_en, "DESCRIPTION": spec.description}
         pyogrio.write_dataframe(
             frame, tmp, layer=name, driver="GPKG",
-            geometry_type=_geometry_type(frame), layer_options=options,
+            geometry_type=gpkg_geometry_type(frame), layer_options=options,
         )
         row = spec.as_dict() if spec is not None else {"name": name}
         row["n_features"] = len(frame)
-        row["geometry_type"] = _geometry_type(frame)
+        row["geometry_type"] = gpkg_geometry_type(frame)
         meta_rows.append(row)
     pyogrio.write_dataframe(pd.DataFrame(meta_rows), tmp, layer=META_TABLE, driver="GPKG")
     # read back before replacing: a store that does not open is never installed
@@ -126,7 +124,7 @@ def write_store(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike 
     try:
         with atomic_path(target, suffix=".tmp.gpkg") as tmp:
             _write_layers(layers, tmp)
-    except PlanatlasError:  # StoreError, CRSError from _prepare: already clear
+    except PlanatlasError:  # StoreError, CRSError from writable_frame: already clear
         raise
     except OSError as exc:
         raise StoreError(f"cannot write the store {target}: {exc.strerror or exc}") from None
