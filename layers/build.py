@@ -42,10 +42,6 @@ def report_items(report, geocoder) -> tuple[gpd.GeoDataFrame, object]:
         raise ReportError("the report has no items to map")
     geocoded, summary = geocoder.geocode_items(items)
     geocoded["quantities"] = [_quantities_json(t) for t in geocoded["text"]]
-    if "categories" in geocoded.columns:
-        geocoded["categories"] = geocoded["categories"].map(
-            lambda c: "|".join(c) if isinstance(c, (list, tuple)) else c
-        )
     return geocoded, summary
 
 

@@ -185,17 +185,10 @@ def _distance_tif(args, facilities, network, result) -> Path:
                                                cutoff_m=result.parameters["distance_m"] * 2)
         return distance_raster(reach, cell_m=50.0).to_geotiff(args.distance_tif)
     from .coverage import distance_surface_geotiff
-    from .population import census_surface
 
-    like = result.population if result.population is not None else census_surface(districts_for_cli())
-    distance_surface_geotiff(facilities, args.distance_tif, like=like)
+    # the population grid run_coverage used (census surface or the user's raster)
+    distance_surface_geotiff(facilities, args.distance_tif, like=result.population)
     return Path(args.distance_tif)
-
-
-def districts_for_cli():
-    from layers.districts import districts
-
-    return districts()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,7 +29,7 @@ import shapely
 
 from . import settings
 from ._errors import EmptyLayerError, UnknownPlaceError
-from .gazetteer import PRECISIONS
+from .gazetteer import PRECISIONS, Gazetteer, feature, split_aliases
 from .gazetteer import normalise_name as normalise
 
 #: Precision classes from most to least trustworthy.
@@ -141,10 +141,10 @@ class Geocoder:
         if len(gazetteer) == 0:
             raise EmptyLayerError("the gazetteer has no rows")
         self.gazetteer = gazetteer.set_index("id", drop=False)
+        self.places = Gazetteer(gazetteer)  # exact name/alias look-ups with suggestions
         names: dict[str, str] = {}
         for row in gazetteer.itertuples():
-            aliases = str(row.aliases) if isinstance(row.aliases, str) else ""
-            for name in [row.name, *aliases.split("|")]:
+            for name in [row.name, *split_aliases(row.aliases)]:
                 key = normalise(name)
                 if len(key) >= 2:
                     names.setdefault(key, row.id)
@@ -153,8 +153,6 @@ class Geocoder:
         # Python's regex alternation takes the first alternative that matches
         # at a position, so longest-first order gives leftmost-longest matches.
         self._pattern = re.compile("|".join(re.escape(n) for n in ordered))
-        districts = self.gazetteer[self.gazetteer["kind"] == "district"]
-        self._district_ids = {normalise(n): i for n, i in zip(districts["name"], districts["id"])}
 
     @classmethod
     def default(cls) -> "Geocoder":
@@ -162,23 +160,20 @@ class Geocoder:
         return _default_geocoder()
 
     # -- lookups -----------------------------------------------------------------
-    def place(self, place_id: str) -> pd.Series:
-        return self.gazetteer.loc[place_id]
-
     def lookup(self, name: str) -> pd.Series:
-        """The gazetteer row of a name or alias; :class:`UnknownPlaceError` with suggestions."""
-        key = normalise(name)
-        if key in self._names:
-            return self.place(self._names[key])
-        # a name inside a longer text ("济西湿地公园保护") still counts when unambiguous
-        found = {self._names[m.group(0)] for m in self._pattern.finditer(key)}
-        if len(found) == 1 and len(key) <= 20:
-            return self.place(found.pop())
-        import difflib
+        """The gazetteer row of a name or alias; :class:`UnknownPlaceError` with suggestions.
 
-        close = difflib.get_close_matches(key, list(self._names), n=5, cutoff=0.5)
-        hint = f"; did you mean {'、'.join(close)}?" if close else ""
-        raise UnknownPlaceError(f"unknown place {name!r}: not in the gazetteer{hint}")
+        Beyond :meth:`Gazetteer.lookup`'s exact match, a short phrase that
+        contains exactly one known name ("济西湿地公园保护") finds that place.
+        """
+        try:
+            return self.places.lookup(name)
+        except UnknownPlaceError:
+            key = normalise(name)
+            found = {self._names[m.group(0)] for m in self._pattern.finditer(key)}
+            if len(found) == 1 and len(key) <= 20:
+                return self.gazetteer.loc[found.pop()]
+            raise
 
     # -- mentions ----------------------------------------------------------------
     def find_mentions(self, text: str) -> list[Mention]:
@@ -326,19 +321,19 @@ class Geocoder:
         return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=settings.STORAGE_CRS)
 
     def feature(self, name: str) -> dict:
-        """GeoJSON Feature (RFC 7946) of a place name or alias, with provenance."""
+        """GeoJSON Feature (RFC 7946) of a place name or alias, with provenance.
+
+        :func:`spatial.gazetteer.feature` plus what a crossing row adds
+        (status, mode, carries, opened) and the datum the geometry is stored in.
+        """
         row = self.lookup(name)
-        geom = row["geometry"]
-        props = {k: (None if (isinstance(v, float) and np.isnan(v)) else v)
-                 for k, v in row.drop(labels=["geometry"]).items()
-                 if k in ("id", "name", "aliases", "kind", "category", "district", "source",
-                          "source_datum", "precision", "note", "status", "mode", "carries", "opened")}
-        props["stored_datum"] = "WGS84"
-        return {
-            "type": "Feature",
-            "geometry": shapely.geometry.mapping(geom) if geom is not None else None,
-            "properties": props,
-        }
+        out = feature(row)
+        for extra in ("aliases", "status", "mode", "carries", "opened"):
+            value = row.get(extra)
+            if isinstance(value, str) and value.strip():
+                out["properties"][extra] = value
+        out["properties"]["stored_datum"] = "WGS84"
+        return out
 
 
 @lru_cache(maxsize=1)
