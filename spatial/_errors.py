@@ -1,8 +1,12 @@
-"""Errors raised by planatlas.
+"""Errors raised by planatlas: one base class, one clear line each.
 
-Each error subclasses the built-in error a caller would expect, so existing
-``except ValueError`` code keeps working, while the CLI and the app can catch
-:class:`PlanatlasError` to show one clear line instead of a traceback.
+Every failure a user can cause raises a :class:`PlanatlasError` subclass whose
+message a planner understands: Chinese first, English in brackets after it,
+with the value that was refused. The CLI and the app catch the base class and
+print the message as one line; a traceback never reaches a planner.
+
+Each subclass also subclasses the built-in error a caller would expect, so
+``except ValueError`` code keeps working.
 """
 
 from __future__ import annotations
@@ -10,6 +14,10 @@ from __future__ import annotations
 
 class PlanatlasError(Exception):
     """Base class of every error planatlas raises on purpose."""
+
+
+class ParameterError(PlanatlasError, ValueError):
+    """An option or argument has a value planatlas cannot use (negative distance, unknown method …)."""
 
 
 class ReportError(PlanatlasError, ValueError):

@@ -8,40 +8,14 @@ bound; :mod:`spatial.isochrones` gives the network version.
 
 from __future__ import annotations
 
-import math
-
 import geopandas as gpd
 import numpy as np
 import shapely
 
 from . import settings
+from ._errors import ParameterError
 from .projection import metric_crs_for, require_crs, require_features, to_metric
-
-
-def _distances(
-    n: int,
-    *,
-    distance_m: float | np.ndarray | None,
-    minutes: float | np.ndarray | None,
-    speed_m_per_min: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-facility distances and minutes from exactly one of the two."""
-    if (distance_m is None) == (minutes is None):
-        raise ValueError("give exactly one of distance_m or minutes")
-    speed = float(speed_m_per_min)
-    if not math.isfinite(speed) or speed <= 0:
-        raise ValueError(f"speed_m_per_min must be a positive number, got {speed_m_per_min!r}")
-    given = np.broadcast_to(
-        np.asarray(distance_m if minutes is None else minutes, dtype="float64"), (n,)
-    ).copy()
-    what = "distance_m" if minutes is None else "minutes"
-    if not np.all(np.isfinite(given)):
-        raise ValueError(f"{what} must be finite")
-    if np.any(given < 0):
-        raise ValueError(f"{what} must not be negative, got {given.min():g}")
-    if minutes is None:
-        return given, given / speed
-    return given * speed, given
+from .thresholds import travel_distances
 
 
 def service_circles(
@@ -91,7 +65,7 @@ def service_circles(
         The frame has no CRS.
     EmptyLayerError
         The frame has no geometry.
-    ValueError
+    ParameterError
         Both or neither of ``distance_m``/``minutes``, or a negative value.
 
     Notes
@@ -103,8 +77,9 @@ def service_circles(
     require_crs(facilities, name="facilities")
     require_features(facilities, name="facilities")
     if int(resolution) < 1:
-        raise ValueError("resolution must be at least 1 segment per quarter circle")
-    dist, mins = _distances(
+        msg = "resolution 至少为 1 (resolution must be at least 1 segment per quarter circle)"
+        raise ParameterError(msg)
+    dist, mins = travel_distances(
         len(facilities), distance_m=distance_m, minutes=minutes, speed_m_per_min=speed_m_per_min
     )
     metric = to_metric(facilities, crs=metric_crs_for(facilities))

@@ -38,14 +38,12 @@ They label presets; no analysis filters on them.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from . import settings
 from ._errors import UnknownPresetError
-
 
 
 @dataclass(frozen=True)
@@ -91,6 +89,13 @@ class ServicePreset:
     min_area_m2: float | None = None
     max_area_m2: float | None = None
     note: str = ""
+
+    @property
+    def reach_m(self) -> float:
+        """The preset's own reach in metres: its distance, else its minutes at its speed."""
+        if self.distance_m is not None:
+            return float(self.distance_m)
+        return float((self.minutes or 0.0) * (self.speed_m_per_min or settings.WALK_SPEED_M_PER_MIN))
 
 
 _GB50180 = "GB 50180-2018 《城市居住区规划设计标准》, MOHURD, table 3.0.4 (居住区分级控制规模)"
@@ -211,52 +216,20 @@ def get_preset(preset: str | ServicePreset) -> ServicePreset:
     try:
         return PRESETS[key]
     except KeyError:
-        raise UnknownPresetError(
-            f"unknown service preset {preset!r}; known presets: {', '.join(PRESETS)}"
-        ) from None
+        msg = f"没有标准 {preset!r}；可用的标准：{', '.join(PRESETS)} (unknown service preset)"
+        raise UnknownPresetError(msg) from None
 
 
 def list_presets() -> pd.DataFrame:
     """All presets as a table (one row per preset, indexed by ``id``).
 
     The ``distance_m_default`` column is the radius each preset yields with its
-    own speed (see :func:`preset_distance_m`).
+    own speed (:attr:`ServicePreset.reach_m`).
     """
     rows = []
     for p in _PRESETS:
         row = asdict(p)
         row["applies_to"] = ", ".join(p.applies_to)
-        row["distance_m_default"] = preset_distance_m(p)
+        row["distance_m_default"] = p.reach_m
         rows.append(row)
     return pd.DataFrame(rows).set_index("id")
-
-
-def preset_distance_m(preset: str | ServicePreset, *, speed_m_per_min: float | None = None) -> float:
-    """Radius of a preset in metres.
-
-    Parameters
-    ----------
-    preset : str or ServicePreset
-        Preset id or object.
-    speed_m_per_min : float, optional
-        Travel speed in metres per minute. For a preset with a time, the
-        radius becomes ``minutes * speed_m_per_min`` (e.g. 60 m/min for older
-        residents). Presets defined by distance only (the park radii) do not
-        accept a speed.
-
-    Returns
-    -------
-    float
-        Metres.
-    """
-    p = get_preset(preset)
-    if speed_m_per_min is None:
-        if p.distance_m is not None:
-            return float(p.distance_m)
-        return float(p.minutes * p.speed_m_per_min)
-    speed = float(speed_m_per_min)
-    if not math.isfinite(speed) or speed <= 0:
-        raise ValueError(f"speed_m_per_min must be a positive number, got {speed_m_per_min!r}")
-    if p.minutes is None:
-        raise ValueError(f"preset {p.id!r} is a distance ({p.distance_m:g} m) with no time: a speed does not apply")
-    return float(p.minutes * speed)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from spatial._errors import CRSError, EmptyLayerError
+from spatial._errors import CRSError, EmptyLayerError, ParameterError
 from spatial.circles import service_circles
 
 METRIC = "EPSG:4548"
@@ -100,13 +100,13 @@ def test_errors(two_points):
         service_circles(two_points.iloc[:0], distance_m=100)
     with pytest.raises(CRSError):
         service_circles(gpd.GeoDataFrame(geometry=[Point(117, 36.6)]), distance_m=100)
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ParameterError, match="非负"):
         service_circles(two_points, distance_m=-5)
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ParameterError, match="非负"):
         service_circles(two_points, minutes=[5, -1])
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ParameterError, match="exactly one"):
         service_circles(two_points, distance_m=100, minutes=5)
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ParameterError, match="exactly one"):
         service_circles(two_points)
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError, match="speed"):
         service_circles(two_points, minutes=5, speed_m_per_min=0)

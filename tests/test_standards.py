@@ -9,7 +9,6 @@ from spatial.standards import (
     UnknownPresetError,
     get_preset,
     list_presets,
-    preset_distance_m,
 )
 
 EXPECTED_M = {
@@ -27,7 +26,8 @@ EXPECTED_M = {
 
 @pytest.mark.parametrize(("preset_id", "metres"), sorted(EXPECTED_M.items()))
 def test_distances(preset_id, metres):
-    assert preset_distance_m(preset_id) == pytest.approx(metres)
+    assert get_preset(preset_id).reach_m == pytest.approx(metres)
+    assert list_presets().loc[preset_id, "distance_m_default"] == pytest.approx(metres)
 
 
 def test_every_preset_cites_a_source_and_has_titles():
@@ -52,15 +52,6 @@ def test_park_size_bands():
     big, small = get_preset("park-500m"), get_preset("park-300m")
     assert big.min_area_m2 == 5000 and big.max_area_m2 is None
     assert (small.min_area_m2, small.max_area_m2) == (2000, 5000)
-
-
-def test_speed_override_applies_to_timed_presets_only():
-    assert preset_distance_m("mofcom-15min", speed_m_per_min=60) == pytest.approx(900)
-    assert preset_distance_m("gb50180-15min", speed_m_per_min=60) == pytest.approx(900)
-    with pytest.raises(ValueError, match="distance"):
-        preset_distance_m("park-500m", speed_m_per_min=60)
-    with pytest.raises(ValueError):
-        preset_distance_m("mofcom-5min", speed_m_per_min=-1)
 
 
 def test_unknown_preset_lists_known_ones():
