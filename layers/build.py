@@ -1,7 +1,16 @@
-"""Build every planning layer from a report, offline, on the data shipped with planatlas."""
+"""Build every planning layer from a report, offline, and write the default store.
+
+This module sits above both ``spatial`` (the library) and the layer data: it
+parses and geocodes a report with the library, assembles the layers from the
+authored data of ``layers/``, and hands everything to
+:func:`spatial.store.write_store` with its specs. The CLI and the app call
+:func:`ensure_default_store`; analyses then read what they need from the store.
+"""
 
 from __future__ import annotations
 
+import datetime as _dt
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -10,8 +19,15 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from spatial import settings
+from spatial import __version__, settings, store
 from spatial._errors import ReportError
+from spatial.geocode import Geocoder, GeocodeSummary
+from spatial.layerspec import LayerSpec
+from spatial.quantities import extract_quantities, targets_table
+from spatial.report import Report, read_report
+
+from . import LAYERS, planning
+from .districts import districts
 
 #: Gazetteer kinds that make up the parks layer.
 PARK_KINDS = ("park", "wetland")
@@ -19,27 +35,28 @@ PARK_KINDS = ("park", "wetland")
 
 @dataclass
 class BuildResult:
-    """Layers by name, and the geocoding summary a planner reads first."""
+    """Layers by name with their specs, the store's tables, and the geocoding summary."""
 
     layers: dict[str, gpd.GeoDataFrame]
-    summary: "object"
+    specs: dict[str, LayerSpec]
+    tables: dict[str, pd.DataFrame]
+    summary: GeocodeSummary
+    report: Report
     report_name: str
 
 
 def _quantities_json(text: str) -> str:
-    from spatial.quantities import extract_quantities
-
-    out = []
-    for q in extract_quantities(text):
-        out.append({"subject": q.subject, "value": q.value, "unit": q.unit, "raw": q.raw, "kind": q.kind})
+    out = [{"subject": q.subject, "value": q.value, "unit": q.unit, "raw": q.raw, "kind": q.kind}
+           for q in extract_quantities(text)]
     return json.dumps(out, ensure_ascii=False)
 
 
-def report_items(report, geocoder) -> tuple[gpd.GeoDataFrame, object]:
+def report_items(report: Report, geocoder: Geocoder) -> tuple[gpd.GeoDataFrame, GeocodeSummary]:
     """The report's items, geocoded, with their quantities."""
     items = report.items_frame()
     if len(items) == 0:
-        raise ReportError("the report has no items to map")
+        msg = "报告中没有可定位的条目 (the report has no items to map)"
+        raise ReportError(msg)
     geocoded, summary = geocoder.geocode_items(items)
     geocoded["quantities"] = [_quantities_json(t) for t in geocoded["text"]]
     return geocoded, summary
@@ -65,9 +82,8 @@ def with_area_outlines(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
         name = out.at[i, "name"]
         if name in outlines.index:
             out.at[i, "geometry"] = outlines.at[name, "geometry"]
-            out.at[i, "source"] = outlines.at[name, "source"]
-            out.at[i, "source_datum"] = outlines.at[name, "source_datum"]
-            out.at[i, "precision"] = outlines.at[name, "precision"]
+            for col in ("source", "source_datum", "precision"):
+                out.at[i, col] = outlines.at[name, col]
     zone = out["name"] == "济南新旧动能转换起步区"
     if zone.any() and len(starting_zone):
         row = starting_zone.iloc[0]
@@ -78,7 +94,29 @@ def with_area_outlines(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
     return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.STORAGE_CRS)
 
 
-def build_all(report_path: str | os.PathLike | None = None) -> BuildResult:
+def report_table(report: Report, *, name: str) -> pd.DataFrame:
+    """The report itself, one row: kept in the store so the app shows the text it was built from."""
+    return pd.DataFrame([{
+        "name": name,
+        "title": report.title,
+        "date": report.date.isoformat() if report.date else "",
+        "n_items": len(report.items),
+        "sha256": hashlib.sha256(report.source.encode("utf-8")).hexdigest(),
+        "text": report.source,
+    }])
+
+
+def build_table(report_name: str, summary: GeocodeSummary) -> pd.DataFrame:
+    """How the store was built: version, time, report, geocoding counts (JSON)."""
+    return pd.DataFrame([{
+        "planatlas_version": __version__,
+        "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "report": report_name,
+        "summary": json.dumps(summary.as_dict(), ensure_ascii=False),
+    }])
+
+
+def build_all(report_path: str | os.PathLike[str] | None = None) -> BuildResult:
     """Parse, geocode and assemble all layers.
 
     Parameters
@@ -86,20 +124,16 @@ def build_all(report_path: str | os.PathLike | None = None) -> BuildResult:
     report_path : path-like, optional
         A work report (UTF-8 or GBK markdown/text); the embedded Jinan report by default.
     """
-    from spatial.geocode import Geocoder
-    from spatial.report import read_report
-
-    from . import planning
-    from .districts import districts
-
     path = Path(report_path) if report_path is not None else settings.DEFAULT_REPORT
     report = read_report(path)
     geocoder = Geocoder.default()
     items, summary = report_items(report, geocoder)
     if summary.mentions_resolved == 0:
-        raise ReportError(
-            f"{path.name}: no place the gazetteer knows is named in this report; nothing to map"
+        msg = (
+            f"{path.name}：报告中没有地名库中的地名，无可绘制的内容 "
+            "(no place the gazetteer knows is named in this report; nothing to map)"
         )
+        raise ReportError(msg)
     jinan = districts()
     zone = planning.starting_zone()
     places = with_area_outlines(geocoder.places_named(items), jinan, zone)
@@ -115,22 +149,36 @@ def build_all(report_path: str | os.PathLike | None = None) -> BuildResult:
         "report_items": items,
         "places": places,
     }
-    return BuildResult(layers=layers, summary=summary, report_name=path.name)
+    tables = {
+        "report": report_table(report, name=path.name),
+        "targets": targets_table(report),
+        "build": build_table(path.name, summary),
+    }
+    return BuildResult(layers=layers, specs=dict(LAYERS), tables=tables, summary=summary, report=report,
+                       report_name=path.name)
 
 
-def build_layers(report_path: str | os.PathLike | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """All layers by name (see :data:`layers.LAYERS`)."""
-    return build_all(report_path).layers
+def write_build(result: BuildResult, path: str | os.PathLike[str] | None = None) -> Path:
+    """Write a build into a store (atomically replacing what was there)."""
+    return store.write_store(result.layers, path, specs=result.specs, tables=result.tables)
 
 
 def layer_table(result: BuildResult) -> pd.DataFrame:
     """Feature counts per layer, for the CLI's summary."""
-    from layers import LAYERS
-
     rows = []
     for name, gdf in result.layers.items():
-        spec = LAYERS.get(name)
-        located = int((~gdf.geometry.isna()).sum())
+        spec = result.specs.get(name)
         rows.append({"layer": name, "title": spec.title_zh if spec else "", "features": len(gdf),
-                     "located": located})
+                     "located": int((~gdf.geometry.isna()).sum())})
     return pd.DataFrame(rows)
+
+
+def ensure_default_store(path: str | os.PathLike[str] | None = None) -> Path:
+    """The store, built from the embedded report first if it does not exist yet.
+
+    Building runs entirely offline on the data shipped with planatlas.
+    """
+    target = Path(path).expanduser() if path is not None else settings.default_store_path()
+    if target.exists():
+        return target
+    return write_build(build_all(), target)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,11 +28,30 @@ import shapely
 from pyproj import CRS
 
 from . import settings
-from ._errors import CRSError, EmptyLayerError, NetworkDataError
+from ._errors import CRSError, EmptyLayerError, NetworkDataError, ParameterError
 from .circles import service_circles
+from .isochrones import service_areas
+from .layerspec import LayerSpec, LayerStyle
+from .network import StreetNetwork
 from .population import PopulationRaster, census_surface
 from .projection import metric_crs_for, require_crs, require_features
-from .standards import ServicePreset, get_preset, preset_distance_m
+from .standards import ServicePreset
+from .thresholds import Threshold, check_positive, resolve_threshold
+
+#: Ways to draw a service area.
+METHODS: tuple[str, ...] = ("buffer", "network")
+
+#: How the layers of a coverage result are drawn and described.
+RESULT_SPECS: dict[str, LayerSpec] = {
+    "service_area": LayerSpec("service_area", "服务范围", "Service area", role="analysis", order=300,
+                              style=LayerStyle(color="#2b8cbe", weight=2, fill_opacity=0.55)),
+    "gaps": LayerSpec("gaps", "覆盖缺口", "Coverage gaps", role="analysis", order=290,
+                      style=LayerStyle(color="#e31a1c", weight=1, fill_opacity=0.18)),
+    "grid": LayerSpec("grid", "覆盖网格", "Coverage grid", role="analysis", order=280, visible=False,
+                      style=LayerStyle(color="#756bb1", weight=1, fill_opacity=0.3)),
+    "facilities": LayerSpec("facilities", "设施", "Facilities", role="facilities", order=310,
+                            style=LayerStyle(color="#252525", weight=1, radius=3)),
+}
 
 #: Columns of the per-district table, in order.
 TABLE_COLUMNS = [
@@ -40,16 +60,28 @@ TABLE_COLUMNS = [
 ]
 
 
-def _as_frame(layer, *, name: str) -> gpd.GeoDataFrame:
+def _as_frame(layer: object, *, name: str) -> gpd.GeoDataFrame:
     if isinstance(layer, gpd.GeoSeries):
         layer = gpd.GeoDataFrame(geometry=layer)
     if not isinstance(layer, gpd.GeoDataFrame):
-        raise TypeError(f"{name} must be a GeoDataFrame or GeoSeries, got {type(layer).__name__}")
+        msg = f"{name} 须为 GeoDataFrame，收到 {type(layer).__name__} (must be a GeoDataFrame)"
+        raise ParameterError(msg)
     require_crs(layer, name=name)
     return layer
 
 
-def _union(covered, crs: CRS):
+def _checked(layer: object, *, name: str) -> gpd.GeoDataFrame:
+    """A frame with a CRS and at least one feature: the check done once at the boundary."""
+    frame = _as_frame(layer, name=name)
+    require_features(frame, name=name)
+    return frame
+
+
+def _check_cell(cell_m: object) -> float:
+    return check_positive(cell_m, "网格大小 cell_m")
+
+
+def _union(covered: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> shapely.Geometry:
     """The covered area as one metric geometry (empty polygon when nothing is covered)."""
     frame = _as_frame(covered, name="covered")
     geoms = frame.to_crs(crs).geometry.to_numpy()
@@ -77,7 +109,7 @@ def coverage_by_district(
     covered : GeoDataFrame or GeoSeries
         Service areas (circles, isochrones) in any CRS; overlaps are merged.
     districts : GeoDataFrame
-        District polygons (e.g. :func:`layers.districts.districts`).
+        District polygons (e.g. the store's ``districts`` layer) or any units.
     population : PopulationRaster or None
         Residents per cell. ``None`` leaves the population columns NaN.
 
@@ -95,11 +127,13 @@ def coverage_by_district(
     with the census surface they equal the census figure; covered residents
     are the cells whose centre lies in the covered part of the district.
     """
-    districts = _as_frame(districts, name="districts")
-    require_features(districts, name="districts")
+    districts = _checked(districts, name="区县 districts")
     crs = metric_crs_for(districts)
-    d = districts.to_crs(crs)
-    union = _union(covered, crs)
+    return _by_district(_union(covered, crs), districts.to_crs(crs), population)
+
+
+def _by_district(union: shapely.Geometry, d: gpd.GeoDataFrame, population: PopulationRaster | None) -> pd.DataFrame:
+    """The coverage table of metric districts ``d`` against a metric union."""
     geoms = d.geometry.to_numpy()
     inter = shapely.intersection(geoms, union)
     table = pd.DataFrame(d[_label_columns(d)].copy(), index=d.index)
@@ -111,8 +145,8 @@ def coverage_by_district(
         for col in TABLE_COLUMNS[3:]:
             table[col] = np.nan
         return table
-    pop = population.zonal_sum(gpd.GeoSeries(geoms, index=d.index, crs=crs))
-    pop_cov = population.zonal_sum(gpd.GeoSeries(inter, index=d.index, crs=crs))
+    pop = population.zonal_sum(gpd.GeoSeries(geoms, index=d.index, crs=d.crs))
+    pop_cov = population.zonal_sum(gpd.GeoSeries(inter, index=d.index, crs=d.crs))
     table["population"] = pop.to_numpy()
     table["population_covered"] = pop_cov.to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -134,19 +168,20 @@ def coverage_gaps(
         EPSG:4326, one row per district that has a gap, with the district's
         ``adcode``/``name``/``name_en`` and ``gap_km2``.
     """
-    districts = _as_frame(districts, name="districts")
-    require_features(districts, name="districts")
+    districts = _checked(districts, name="区县 districts")
     crs = metric_crs_for(districts)
-    d = districts.to_crs(crs)
-    union = _union(covered, crs)
+    return _gaps(_union(covered, crs), districts.to_crs(crs))
+
+
+def _gaps(union: shapely.Geometry, d: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     gaps = shapely.difference(d.geometry.to_numpy(), union)
-    out = gpd.GeoDataFrame(d[_label_columns(d)].copy(), geometry=gaps, crs=crs)
+    out = gpd.GeoDataFrame(d[_label_columns(d)].copy(), geometry=gaps, crs=d.crs)
     out["gap_km2"] = shapely.area(gaps) / 1e6
     out = out[~out.geometry.is_empty & (out["gap_km2"] > 0)]
     return out.to_crs(settings.STORAGE_CRS)
 
 
-def _hex_cells(bounds, cell_m: float) -> np.ndarray:
+def _hex_cells(bounds: tuple[float, float, float, float], cell_m: float) -> np.ndarray:
     """Flat-topped hexagons of area ``cell_m²`` tiling ``bounds``."""
     side = cell_m * math.sqrt(2.0 / (3.0 * math.sqrt(3.0)))
     half_h = side * math.sqrt(3.0) / 2.0
@@ -161,23 +196,23 @@ def _hex_cells(bounds, cell_m: float) -> np.ndarray:
     ys = cy[:, None] + side * np.sin(angles)[None, :]
     ring = np.stack([xs, ys], axis=-1)
     ring = np.concatenate([ring, ring[:, :1]], axis=1)
-    return shapely.polygons(ring)
+    return np.asarray(shapely.polygons(ring))
 
 
-def _square_cells(bounds, cell_m: float) -> np.ndarray:
+def _square_cells(bounds: tuple[float, float, float, float], cell_m: float) -> np.ndarray:
     minx, miny, maxx, maxy = bounds
     x0 = np.floor(minx / cell_m) * cell_m
     y0 = np.floor(miny / cell_m) * cell_m
     xs = np.arange(x0, maxx, cell_m)
     ys = np.arange(y0, maxy, cell_m)
     gx, gy = np.meshgrid(xs, ys)
-    return shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_m, gy.ravel() + cell_m)
+    return np.asarray(shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_m, gy.ravel() + cell_m))
 
 
 #: Grid cells and their residents by (raster, cell size, shape, extent): they do not
 #: depend on the facilities, so an analysis rerun with other facilities or
 #: distances skips the costliest step (rasterising ~10,000 cells for Jinan).
-_GRID_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+_GRID_CACHE: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}
 _GRID_CACHE_SIZE = 8
 
 
@@ -190,7 +225,8 @@ def _fingerprint(*parts: np.ndarray | bytes, extra: object = ()) -> str:
     return digest.hexdigest()
 
 
-def _grid_population(population: PopulationRaster, cell: float, shape: str, within) -> tuple:
+def _grid_population(population: PopulationRaster, cell: float, shape: str,
+                     within: gpd.GeoDataFrame | None) -> tuple[np.ndarray, np.ndarray]:
     """Cells (shapely array in the raster's CRS) and residents per cell, cached."""
     crs = population.crs
     within_geoms = None
@@ -247,17 +283,24 @@ def coverage_grid(
         EPSG:4326 with ``cell_id``, ``area_km2``, ``covered_share`` (0-1),
         ``population``, ``population_covered``, ``population_outside``.
     """
-    cell = float(cell_m)
-    if not math.isfinite(cell) or cell <= 0:
-        raise ValueError(f"cell_m must be a positive number of metres, got {cell_m!r}")
-    crs = population.crs
-    if not crs.is_projected:
-        raise CRSError("coverage_grid needs a population raster on a metric grid (see load_population)")
+    cell = _check_cell(cell_m)
+    if not population.crs.is_projected:
+        msg = "网格统计需要米制人口栅格 (coverage_grid needs a population raster on a metric grid)"
+        raise CRSError(msg)
     if shape not in ("hex", "square"):
-        raise ValueError(f"shape must be 'hex' or 'square', got {shape!r}")
+        msg = f"网格形状须为 hex 或 square，收到 {shape!r} (shape must be 'hex' or 'square')"
+        raise ParameterError(msg)
+    return _grid(_union(covered, population.crs), population, cell=cell, shape=shape, within=within,
+                 drop_empty=drop_empty)
+
+
+def _grid(
+    union: shapely.Geometry, population: PopulationRaster, *, cell: float, shape: str,
+    within: gpd.GeoDataFrame | None, drop_empty: bool = True,
+) -> gpd.GeoDataFrame:
+    """Grid cells of ``population`` with the share of each covered by ``union`` (in the raster's CRS)."""
+    crs = population.crs
     cells, pop = _grid_population(population, cell, shape, within)
-    union = _union(covered, crs)
-    share = np.zeros(len(cells))
     inter = np.array([shapely.Polygon()] * len(cells), dtype=object)
     hit = shapely.intersects(union, cells)
     inside = hit & shapely.contains_properly(union, cells)
@@ -286,7 +329,7 @@ def coverage_grid(
 
 def distance_surface_geotiff(
     facilities: gpd.GeoDataFrame,
-    path,
+    path: str | os.PathLike[str],
     *,
     like: PopulationRaster,
     max_distance_m: float | None = None,
@@ -312,7 +355,8 @@ def distance_surface_geotiff(
     facilities = _as_frame(facilities, name="facilities")
     require_features(facilities, name="facilities")
     if not like.crs.is_projected:
-        raise CRSError("distance_surface_geotiff needs a grid on a metric CRS")
+        msg = "distance_surface_geotiff needs a grid on a metric CRS"
+        raise CRSError(msg)
     geoms = facilities.to_crs(like.crs).geometry.to_numpy()
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     mask = rasterio.features.rasterize(
@@ -320,7 +364,8 @@ def distance_surface_geotiff(
         all_touched=True, dtype="uint8",
     )
     if not mask.any():
-        raise EmptyLayerError("no facility falls on the grid")
+        msg = "no facility falls on the grid"
+        raise EmptyLayerError(msg)
     w, h = like.cell_size
     dist = scipy.ndimage.distance_transform_edt(mask == 0, sampling=(h, w))
     if max_distance_m is not None:
@@ -358,39 +403,8 @@ class CoverageResult:
     gaps: gpd.GeoDataFrame
     table: pd.DataFrame
     grid: gpd.GeoDataFrame
-    parameters: dict = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
     population: PopulationRaster | None = None
-
-
-def _resolve_distance(
-    preset: ServicePreset | None,
-    distance_m: float | None,
-    minutes: float | None,
-    speed_m_per_min: float | None,
-) -> tuple[float, float | None, float]:
-    """Radius (m), minutes and speed from a preset and/or explicit values."""
-    if distance_m is not None and minutes is not None:
-        raise ValueError("give distance_m or minutes, not both")
-    if speed_m_per_min is not None and (not math.isfinite(speed_m_per_min) or speed_m_per_min <= 0):
-        raise ValueError(f"speed_m_per_min must be a positive number, got {speed_m_per_min!r}")
-    if distance_m is not None:
-        if not math.isfinite(distance_m) or distance_m < 0:
-            raise ValueError(f"distance_m must be a non-negative number, got {distance_m!r}")
-        speed = speed_m_per_min or (preset.speed_m_per_min if preset and preset.speed_m_per_min else
-                                    settings.WALK_SPEED_M_PER_MIN)
-        return float(distance_m), float(distance_m) / speed, float(speed)
-    if minutes is not None:
-        if not math.isfinite(minutes) or minutes < 0:
-            raise ValueError(f"minutes must be a non-negative number, got {minutes!r}")
-        speed = speed_m_per_min or (preset.speed_m_per_min if preset and preset.speed_m_per_min else
-                                    settings.WALK_SPEED_M_PER_MIN)
-        return float(minutes) * speed, float(minutes), float(speed)
-    if preset is None:
-        raise ValueError("give a preset, distance_m or minutes")
-    dist = preset_distance_m(preset, speed_m_per_min=speed_m_per_min)
-    speed = speed_m_per_min or preset.speed_m_per_min or settings.WALK_SPEED_M_PER_MIN
-    mins = preset.minutes if preset.minutes is not None else dist / speed
-    return dist, float(mins), float(speed)
 
 
 def _filter_by_area(facilities: gpd.GeoDataFrame, preset: ServicePreset | None) -> tuple[gpd.GeoDataFrame, str]:
@@ -400,38 +414,124 @@ def _filter_by_area(facilities: gpd.GeoDataFrame, preset: ServicePreset | None) 
     geom_types = set(facilities.geom_type.dropna())
     if geom_types and geom_types <= {"Polygon", "MultiPolygon"}:
         area = facilities.to_crs(metric_crs_for(facilities)).area.to_numpy()
-        how = "polygon area in metres"
+        how = "按多边形面积 (polygon area)"
     elif "area_m2" in facilities.columns:
         area = pd.to_numeric(facilities["area_m2"], errors="coerce").to_numpy(dtype="float64")
-        how = "area_m2 column"
+        how = "按 area_m2 字段 (area_m2 column)"
     else:
-        return facilities, "not applied: facilities are not polygons and have no area_m2 column"
+        return facilities, "未筛选：设施不是多边形且无 area_m2 字段 (not applied: no polygons, no area_m2)"
     keep = np.ones(len(facilities), dtype=bool)
     if preset.min_area_m2 is not None:
         keep &= area >= preset.min_area_m2
     if preset.max_area_m2 is not None:
         keep &= area < preset.max_area_m2
-    return facilities[keep], f"{how}: kept {int(keep.sum())} of {len(facilities)}"
+    return facilities[keep], f"{how}：保留 {int(keep.sum())} / {len(facilities)}"
 
 
-@lru_cache(maxsize=1)
-def _jinan_census_surface() -> PopulationRaster:
-    from layers.districts import districts as jinan_districts
+#: Census surfaces by content of the districts they were built from.
+_SURFACE_CACHE: dict[str, PopulationRaster] = {}
 
-    return census_surface(jinan_districts())
+
+def census_surface_for(districts: gpd.GeoDataFrame, *, population_column: str = "population_2020") -> PopulationRaster:
+    """:func:`spatial.population.census_surface` of ``districts``, built once per content.
+
+    The surface does not depend on the facilities, so a rerun of the same
+    analysis with other facilities or distances reuses it.
+    """
+    geoms = districts.to_crs(settings.METRIC_CRS).geometry.to_numpy()
+    pops = pd.to_numeric(districts.get(population_column), errors="coerce")
+    key = _fingerprint(b"".join(shapely.to_wkb(geoms)), extra=(population_column, tuple(pops.fillna(-1))))
+    if key not in _SURFACE_CACHE:
+        if len(_SURFACE_CACHE) >= 4:
+            _SURFACE_CACHE.pop(next(iter(_SURFACE_CACHE)))
+        _SURFACE_CACHE[key] = census_surface(districts, population_column=population_column,
+                                             crs=metric_crs_for(districts).to_string())
+    return _SURFACE_CACHE[key]
+
+
+def _check_method(method: str, network: StreetNetwork | None) -> str:
+    if method not in METHODS:
+        msg = f"方法须为 buffer 或 network，收到 {method!r} (method must be 'buffer' or 'network')"
+        raise ParameterError(msg)
+    if method == "network" and network is None:
+        msg = "街道网络方法需要一个街道网络文件 (method 'network' needs a street network)"
+        raise NetworkDataError(msg)
+    return method
+
+
+def _service_area(
+    selected: gpd.GeoDataFrame, reach: Threshold, *, method: str, network: StreetNetwork | None
+) -> gpd.GeoDataFrame:
+    """The dissolved service area of the selected facilities (EPSG:4326)."""
+    if method == "buffer":
+        return service_circles(selected, distance_m=reach.distance_m, speed_m_per_min=reach.speed_m_per_min,
+                               dissolve=True)
+    assert network is not None  # _check_method
+    areas = service_areas(network, selected, max_distance_m=reach.distance_m).to_crs(settings.STORAGE_CRS)
+    union = shapely.union_all(areas.geometry.to_numpy())
+    metric = metric_crs_for(areas)
+    return gpd.GeoDataFrame(
+        {
+            "n_facilities": [len(selected)],
+            "distance_m": [reach.distance_m],
+            "minutes": [reach.minutes],
+            "speed_m_per_min": [reach.speed_m_per_min],
+            "method": ["network"],
+            "area_km2": [float(gpd.GeoSeries([union], crs=settings.STORAGE_CRS).to_crs(metric).area.iloc[0]) / 1e6],
+        },
+        geometry=[union],
+        crs=settings.STORAGE_CRS,
+    )
+
+
+def _parameters(
+    *, reach: Threshold, method: str, facilities: gpd.GeoDataFrame, selected: gpd.GeoDataFrame,
+    area_filter: str, population: PopulationRaster, network: StreetNetwork | None,
+    table: pd.DataFrame, districts: gpd.GeoDataFrame, timings: dict[str, float],
+) -> dict[str, Any]:
+    """What was run, on what: every figure of the result names what it stands on."""
+    p = reach.preset
+    pop_total = float(table["population"].sum())
+    pop_cov = float(table["population_covered"].sum())
+    return {
+        "preset": p.id if p else None,
+        "preset_title": p.title_zh if p else None,
+        "preset_source": p.source if p else None,
+        "distance_m": reach.distance_m,
+        "minutes": reach.minutes,
+        "speed_m_per_min": reach.speed_m_per_min,
+        "method": method,
+        "network_source": (network.source or "street network") if network is not None else None,
+        "network_mode": network.mode if network is not None else None,
+        "n_facilities": len(facilities),
+        "n_facilities_used": len(selected),
+        "facilities_source": facilities.attrs.get("planatlas_source", ""),
+        "area_filter": area_filter,
+        "population_source": population.source,
+        "population_method": population.method,
+        "units": len(districts),
+        "area_km2": float(table["area_km2"].sum()),
+        "covered_km2": float(table["covered_km2"].sum()),
+        "population": pop_total,
+        "population_covered": pop_cov,
+        "population_covered_pct": 100.0 * pop_cov / pop_total if pop_total > 0 else float("nan"),
+        "metric_crs": metric_crs_for(districts).to_string(),
+        "timings": timings,
+    }
 
 
 def run_coverage(
     facilities: gpd.GeoDataFrame,
     *,
+    districts: gpd.GeoDataFrame,
     preset: str | ServicePreset | None = None,
     distance_m: float | None = None,
     minutes: float | None = None,
     speed_m_per_min: float | None = None,
+    threshold: Threshold | None = None,
     method: str = "buffer",
-    network=None,
+    network: StreetNetwork | None = None,
     population: PopulationRaster | None = None,
-    districts: gpd.GeoDataFrame | None = None,
     grid_cell_m: float = 1000,
     grid_shape: str = "hex",
 ) -> CoverageResult:
@@ -441,6 +541,9 @@ def run_coverage(
     ----------
     facilities : GeoDataFrame
         Facilities (points, lines or polygons) in any CRS.
+    districts : GeoDataFrame, keyword-only
+        Units to report on (e.g. the store's ``districts`` layer), with a
+        ``population_2020`` column when ``population`` is not given.
     preset : str or ServicePreset, optional
         A standard from :mod:`spatial.standards` (e.g. ``"gb50180-15min"``).
         For the park tiers, polygon facilities (or an ``area_m2`` column) are
@@ -449,6 +552,9 @@ def run_coverage(
         Radius in metres or time in minutes; either overrides the preset's.
     speed_m_per_min : float, optional
         Speed turning minutes into metres (default: the preset's, else 80).
+    threshold : Threshold, optional
+        An already resolved reach (:func:`spatial.thresholds.resolve_threshold`),
+        instead of the four options above.
     method : {"buffer", "network"}
         Straight-line circles, or network service areas from
         :func:`spatial.isochrones.service_areas` (needs ``network``).
@@ -456,8 +562,6 @@ def run_coverage(
         Street network for ``method="network"``.
     population : PopulationRaster, optional
         Residents per cell; default the census surface of ``districts``.
-    districts : GeoDataFrame, optional
-        Districts to report on; default Jinan's 12 (:func:`layers.districts.districts`).
     grid_cell_m : float, default 1000
         Grid cell size for :func:`coverage_grid`.
     grid_shape : {"hex", "square"}
@@ -469,92 +573,51 @@ def run_coverage(
 
     Raises
     ------
+    ParameterError
+        Impossible reach or method.
     EmptyLayerError
-        No facilities (or none left after a park-size filter).
+        No facilities (or none left after a park-size filter), no districts.
     NetworkDataError
-        ``method="network"`` without a network, or the isochrone module missing.
+        ``method="network"`` without a network.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    facilities = _as_frame(facilities, name="facilities")
-    require_features(facilities, name="facilities")
-    p = get_preset(preset) if preset is not None else None
-    dist, mins, speed = _resolve_distance(p, distance_m, minutes, speed_m_per_min)
-    selected, area_filter = _filter_by_area(facilities, p)
+    facilities = _checked(facilities, name="设施 facilities")
+    districts = _checked(districts, name="区县 districts")
+    reach = threshold or resolve_threshold(preset=preset, distance_m=distance_m, minutes=minutes,
+                                           speed_m_per_min=speed_m_per_min)
+    method = _check_method(method, network)
+    cell = _check_cell(grid_cell_m)
+    if grid_shape not in ("hex", "square"):
+        msg = f"网格形状须为 hex 或 square，收到 {grid_shape!r} (grid_shape must be 'hex' or 'square')"
+        raise ParameterError(msg)
+    selected, area_filter = _filter_by_area(facilities, reach.preset)
     if len(selected) == 0:
-        raise EmptyLayerError(f"no facility is in the size band of preset {p.id!r} ({area_filter})")
-    t = time.perf_counter()
-    if districts is None:
-        from layers.districts import districts as jinan_districts
+        msg = f"没有设施符合标准 {reach.preset.id if reach.preset else ''} 的规模 ({area_filter})"
+        raise EmptyLayerError(msg)
 
-        districts = jinan_districts()
-        if population is None:  # the default surface is built once per process
-            population = _jinan_census_surface()
-    if population is None:
-        population = census_surface(districts)
+    t = time.perf_counter()
+    population = population if population is not None else census_surface_for(districts)
     timings["population_s"] = time.perf_counter() - t
-
     t = time.perf_counter()
-    if method == "buffer":
-        service_area = service_circles(selected, distance_m=dist, speed_m_per_min=speed, dissolve=True)
-    elif method == "network":
-        if network is None:
-            raise NetworkDataError("method='network' needs a street network (spatial.network.StreetNetwork)")
-        try:
-            from .isochrones import service_areas
-        except ImportError as exc:
-            raise NetworkDataError(f"network service areas are not available: {exc}") from exc
-        areas = service_areas(network, selected, max_distance_m=dist)
-        areas = _as_frame(areas, name="network service areas").to_crs(settings.STORAGE_CRS)
-        union = shapely.union_all(areas.geometry.to_numpy())
-        metric = metric_crs_for(areas)
-        service_area = gpd.GeoDataFrame(
-            {
-                "n_facilities": [len(selected)],
-                "distance_m": [dist],
-                "minutes": [mins],
-                "speed_m_per_min": [speed],
-                "method": ["network"],
-                "area_km2": [float(gpd.GeoSeries([union], crs=settings.STORAGE_CRS).to_crs(metric).area.iloc[0]) / 1e6],
-            },
-            geometry=[union],
-            crs=settings.STORAGE_CRS,
-        )
-    else:
-        raise ValueError(f"method must be 'buffer' or 'network', got {method!r}")
+    service_area = _service_area(selected, reach, method=method, network=network)
     timings["service_area_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    table = coverage_by_district(service_area, districts, population)
+    crs = metric_crs_for(districts)
+    metric_districts = districts.to_crs(crs)
+    union = _union(service_area, crs)
+    table = _by_district(union, metric_districts, population)
     timings["table_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    gaps = coverage_gaps(service_area, districts)
+    gaps = _gaps(union, metric_districts)
     timings["gaps_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    grid = coverage_grid(service_area, population, cell_m=grid_cell_m, shape=grid_shape, within=districts)
+    grid_union = union if CRS.from_user_input(population.crs).equals(crs) else _union(service_area, population.crs)
+    grid = _grid(grid_union, population, cell=cell, shape=grid_shape, within=districts)
     timings["grid_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
-
-    pop_total = float(table["population"].sum())
-    pop_cov = float(table["population_covered"].sum())
-    parameters = {
-        "preset": p.id if p else None,
-        "preset_source": p.source if p else None,
-        "distance_m": dist,
-        "minutes": mins,
-        "speed_m_per_min": speed,
-        "method": method,
-        "n_facilities": len(facilities),
-        "n_facilities_used": len(selected),
-        "area_filter": area_filter,
-        "population_source": population.source,
-        "population_method": population.method,
-        "area_km2": float(table["area_km2"].sum()),
-        "covered_km2": float(table["covered_km2"].sum()),
-        "population": pop_total,
-        "population_covered": pop_cov,
-        "population_covered_pct": 100.0 * pop_cov / pop_total if pop_total > 0 else float("nan"),
-        "metric_crs": metric_crs_for(districts).to_string(),
-        "timings": timings,
-    }
+    parameters = _parameters(reach=reach, method=method, facilities=facilities, selected=selected,
+                             area_filter=area_filter, population=population, network=network, table=table,
+                             districts=districts, timings=timings)
     return CoverageResult(service_area, gaps, table, grid, parameters, population)

@@ -1,22 +1,33 @@
-"""The GeoPackage store: every planning layer in one file, written atomically.
+"""The project store: every layer of a project in one GeoPackage, written atomically.
 
-A planner's store must never be left half-written: :func:`write_store` writes
+The store is the hand-off between the parts of planatlas: builders and imports
+write layers into it, analyses, the map, the CLI and exports read them from
+it. This module knows nothing of how a layer is made; each layer arrives with
+its :class:`~spatial.layerspec.LayerSpec` (titles, provenance, style), which is
+kept in the attribute table ``planatlas_layers`` so the file explains itself,
+in QGIS too.
+
+A planner's store must never be left half-written. :func:`write_store` writes
 all layers into a temporary file beside the target, checks that every layer
 reads back, and only then moves it over the old store with :func:`os.replace`
-(atomic on POSIX and Windows). If anything fails on the way the previous store
-stays exactly as it was.
+(atomic on POSIX and Windows); :func:`update_store` does the same on a copy of
+the store, so an import that fails half-way leaves the store as it was.
 
-Besides the spatial layers the store holds an attribute table
-``planatlas_layers`` with each layer's titles, description, source, licence,
-datum of the source and precision, so the file explains itself in QGIS too.
+Besides layers, a store holds attribute tables of its own (names starting
+``planatlas_``), e.g. the text of the report it was built from
+(:func:`read_table`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -26,15 +37,15 @@ from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldE
 from . import settings
 from ._atomic import atomic_path
 from ._errors import CRSError, PlanatlasError, StoreError, UnknownLayerError
+from .layerspec import LayerSpec, default_spec, spec_from_record
 
 #: Name of the attribute table that describes the layers.
 META_TABLE = "planatlas_layers"
 
+#: Prefix of planatlas's own attribute tables; no layer may take it.
+TABLE_PREFIX = "planatlas_"
 
-def _layer_specs() -> dict:
-    from layers import LAYERS
-
-    return LAYERS
+_GDAL_ERRORS = (DataSourceError, DataLayerError, FieldError, FeatureError, GeometryError)
 
 
 def gpkg_geometry_type(gdf: gpd.GeoDataFrame) -> str:
@@ -43,10 +54,10 @@ def gpkg_geometry_type(gdf: gpd.GeoDataFrame) -> str:
     if not types:
         return "Unknown"
     if len(types) == 1:
-        return types.pop()
+        return str(types.pop())
     bases = {t.replace("Multi", "") for t in types}
     if len(bases) == 1:
-        return "Multi" + bases.pop()
+        return "Multi" + str(bases.pop())
     return "Unknown"  # generic GEOMETRY column (points and lines together)
 
 
@@ -57,7 +68,8 @@ def writable_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     file it went to.
     """
     if gdf.crs is None:
-        raise CRSError("cannot write a layer without CRS: set it first (e.g. gdf.set_crs('EPSG:4326'))")
+        msg = "图层没有坐标参照系，无法写入 (cannot write a layer without CRS: set it first)"
+        raise CRSError(msg)
     out = gdf.to_crs(settings.STORAGE_CRS) if not gdf.crs.equals("EPSG:4326") else gdf.copy()
     for col in out.columns:
         if col != out.geometry.name and out[col].dtype == object:
@@ -67,38 +79,91 @@ def writable_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _write_layers(layers: Mapping[str, gpd.GeoDataFrame], tmp: Path) -> None:
-    """Write every layer and the metadata table into a new GeoPackage at ``tmp``."""
-    specs = _layer_specs()
-    meta_rows = []
-    for name, gdf in layers.items():
-        # GeoPackage reserves gpkg*/sqlite* table names, and the metadata
-        # table written last would silently replace a layer of its name
-        if (not isinstance(name, str) or not name.strip() or name == META_TABLE
-                or name.lower().startswith(("gpkg", "sqlite"))):
-            raise StoreError(f"cannot store a layer named {name!r}: the name is empty or reserved")
-        frame = writable_frame(gdf)
-        spec = specs.get(name)
-        options = {}
-        if spec is not None:
-            options = {"IDENTIFIER": spec.title_zh + " " + spec.title_en, "DESCRIPTION": spec.description}
-        pyogrio.write_dataframe(
-            frame, tmp, layer=name, driver="GPKG",
-            geometry_type=gpkg_geometry_type(frame), layer_options=options,
-        )
-        row = spec.as_dict() if spec is not None else {"name": name}
-        row["n_features"] = len(frame)
-        row["geometry_type"] = gpkg_geometry_type(frame)
-        meta_rows.append(row)
-    pyogrio.write_dataframe(pd.DataFrame(meta_rows), tmp, layer=META_TABLE, driver="GPKG")
-    # read back before replacing: a store that does not open is never installed
+def _check_name(name: object) -> str:
+    # GeoPackage reserves gpkg*/sqlite* table names, and planatlas's own tables
+    # would silently be replaced by a layer of their name
+    if (not isinstance(name, str) or not name.strip() or name.startswith(TABLE_PREFIX)
+            or name.lower().startswith(("gpkg", "sqlite", "rtree_"))):
+        msg = f"图层名 {name!r} 为空或为保留名 (the layer name is empty or reserved)"
+        raise StoreError(msg)
+    return name
+
+
+def _resolve(path: str | os.PathLike[str] | None) -> Path:
+    return Path(path).expanduser() if path is not None else settings.default_store_path()
+
+
+def _write_layer(frame: gpd.GeoDataFrame, tmp: Path, name: str, spec: LayerSpec) -> dict[str, Any]:
+    """Write one layer into the GeoPackage at ``tmp``; return its metadata row."""
+    gtype = gpkg_geometry_type(frame)
+    options = {"IDENTIFIER": f"{spec.title_zh} {spec.title_en}".strip(), "DESCRIPTION": spec.description}
+    pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", geometry_type=gtype,
+                            layer_options=options)
+    row = spec.as_record()
+    row["name"] = name
+    row["n_features"] = len(frame)
+    row["stored_geometry_type"] = gtype
+    return row
+
+
+def _write_meta(tmp: Path, rows: list[dict[str, Any]]) -> None:
+    pyogrio.write_dataframe(pd.DataFrame(rows), tmp, layer=META_TABLE, driver="GPKG")
+
+
+def _write_tables(tmp: Path, tables: Mapping[str, pd.DataFrame]) -> None:
+    for key, table in tables.items():
+        if not key or not key.replace("_", "").isalnum():
+            msg = f"表名 {key!r} 无效 (invalid table name)"
+            raise StoreError(msg)
+        pyogrio.write_dataframe(pd.DataFrame(table), tmp, layer=TABLE_PREFIX + key, driver="GPKG")
+
+
+def _verify(tmp: Path, names: Iterable[str]) -> None:
+    """Read back before replacing: a store that does not open is never installed."""
     written = {row[0] for row in pyogrio.list_layers(tmp)}
-    missing = set(layers) - written
+    missing = set(names) - written
     if missing:
-        raise StoreError(f"layers missing after writing: {sorted(missing)}")
+        msg = f"写入后缺少图层 {sorted(missing)} (layers missing after writing)"
+        raise StoreError(msg)
 
 
-def write_store(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike | None = None) -> Path:
+@contextmanager
+def _store_errors(target: Path, step: str) -> Iterator[None]:
+    """Turn what GDAL, SQLite and the OS raise into one clear :class:`StoreError`."""
+    try:
+        yield
+    except PlanatlasError:
+        raise
+    except OSError as exc:
+        msg = f"无法{step} {target} ({exc.strerror or exc})"
+        raise StoreError(msg) from None
+    except (sqlite3.Error, NotImplementedError, TypeError, ValueError, AttributeError, *_GDAL_ERRORS) as exc:
+        # what GDAL/pyogrio refuse in a frame (columns differing only in case,
+        # complex numbers, non-text column names) and SQLite errors
+        msg = f"无法{step} {target} ({type(exc).__name__}: {exc})"
+        raise StoreError(msg) from None
+
+
+def _prepare_target(path: str | os.PathLike[str] | None) -> Path:
+    target = _resolve(path).resolve()
+    if target.exists() and not target.is_file():
+        msg = f"无法写入数据库：{target} 不是普通文件 (not a regular file)"
+        raise StoreError(msg)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"无法在 {target.parent} 写入数据库 ({exc.strerror or exc})"
+        raise StoreError(msg) from None
+    return target
+
+
+def write_store(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    path: str | os.PathLike[str] | None = None,
+    *,
+    specs: Mapping[str, LayerSpec] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+) -> Path:
     """Write layers into one GeoPackage, atomically replacing any previous store.
 
     Parameters
@@ -107,77 +172,206 @@ def write_store(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike 
         Layer name -> frame (any CRS; stored in EPSG:4326).
     path : path-like, optional
         Target file; default :func:`spatial.settings.default_store_path`.
+    specs : mapping of str to LayerSpec, optional, keyword-only
+        The spec of each layer; a layer without one gets
+        :func:`~spatial.layerspec.default_spec`.
+    tables : mapping of str to DataFrame, optional, keyword-only
+        Attribute tables kept beside the layers (read back with
+        :func:`read_table`), e.g. the report's text.
 
     Returns
     -------
     pathlib.Path
         The written store.
+
+    Raises
+    ------
+    StoreError
+        A name is reserved, the folder cannot be written, or GDAL refuses a
+        frame; the previous store is then untouched.
     """
-    target = Path(path) if path is not None else settings.default_store_path()
-    target = target.expanduser().resolve()
-    if target.exists() and target.is_dir():
-        raise StoreError(f"cannot write the store: {target} is a folder")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"cannot write the store in {target.parent}: {exc.strerror or exc}") from None
-    try:
-        with atomic_path(target, suffix=".tmp.gpkg") as tmp:
-            _write_layers(layers, tmp)
-    except PlanatlasError:  # StoreError, CRSError from writable_frame: already clear
-        raise
-    except OSError as exc:
-        raise StoreError(f"cannot write the store {target}: {exc.strerror or exc}") from None
-    except (DataSourceError, DataLayerError, FieldError, FeatureError, GeometryError,
-            NotImplementedError, TypeError, ValueError, AttributeError) as exc:
-        # what GDAL/pyogrio refuse in a frame (columns differing only in case,
-        # complex numbers, non-text column names): the old store stays as it was
-        raise StoreError(f"cannot write the store {target}: {type(exc).__name__}: {exc}") from None
+    specs = specs or {}
+    names = [_check_name(n) for n in layers]
+    target = _prepare_target(path)
+    with _store_errors(target, "写入数据库"), atomic_path(target, suffix=".tmp.gpkg") as tmp:
+        rows = [
+            _write_layer(writable_frame(gdf), tmp, name, specs.get(name) or _spec_for(name, gdf))
+            for name, gdf in layers.items()
+        ]
+        _write_meta(tmp, rows)
+        _write_tables(tmp, tables or {})
+        _verify(tmp, [*names, META_TABLE])
     return target
 
 
-def _resolve(path) -> Path:
-    return Path(path).expanduser() if path is not None else settings.default_store_path()
+def _spec_for(name: str, gdf: gpd.GeoDataFrame) -> LayerSpec:
+    return default_spec(name, role="upload", geometry_type=gpkg_geometry_type(gdf))
 
 
-def list_layers(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Table of the layers in a store: name, titles, source, datum, precision, n_features, geometry_type."""
+def _drop_layer(db: Path, name: str) -> None:
+    """Remove a layer and its GeoPackage bookkeeping (R-tree, contents rows) with SQLite."""
+    con = sqlite3.connect(db)
+    try:
+        geom_cols = [r[0] for r in con.execute(
+            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,))]
+        for col in geom_cols:
+            con.execute(f'DROP TABLE IF EXISTS "rtree_{name}_{col}"')
+        con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        for table in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents"):
+            exists = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+            if exists:
+                con.execute(f"DELETE FROM {table} WHERE table_name = ?", (name,))
+        con.commit()
+    finally:
+        con.close()
+
+
+def update_store(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    add: Mapping[str, gpd.GeoDataFrame] | None = None,
+    specs: Mapping[str, LayerSpec] | None = None,
+    remove: Iterable[str] = (),
+    retitle: Mapping[str, str] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    replace: bool = False,
+) -> Path:
+    """Add, replace, remove or retitle layers of an existing store, atomically.
+
+    The change is made on a copy beside the store, checked, and moved over
+    it: a failure at any step leaves the store exactly as it was.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The store (default :func:`spatial.settings.default_store_path`).
+    add : mapping of str to GeoDataFrame, optional, keyword-only
+        Layers to write.
+    specs : mapping of str to LayerSpec, optional, keyword-only
+        Specs of the added layers.
+    remove : iterable of str, keyword-only
+        Layers to remove.
+    retitle : mapping of str to str, optional, keyword-only
+        Layer -> new Chinese title (the layer's name stays: it is what other
+        layers and exports refer to).
+    tables : mapping of str to DataFrame, optional, keyword-only
+        Attribute tables to write (replacing tables of the same name).
+    replace : bool, keyword-only
+        Allow ``add`` to replace a layer that exists; refused by default, so an
+        import can never overwrite a layer silently.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    add = dict(add or {})
+    specs = dict(specs or {})
+    removed = set(remove)
+    retitle = dict(retitle or {})
+    store = _resolve(path)
+    meta = list_layers(store)
+    present = set(meta["name"])
+    for name in add:
+        _check_name(name)
+        if name in present and name not in removed and not replace:
+            msg = f"数据库中已有图层 {name}：请换一个名称 (layer {name!r} exists; choose another name)"
+            raise StoreError(msg)
+    for name in removed | set(retitle):
+        if name not in present:
+            msg = f"数据库中没有图层 {name} (no layer {name!r} in the store)"
+            raise UnknownLayerError(msg)
+    rows: dict[str, dict[str, Any]] = {str(r["name"]): {str(k): v for k, v in r.items()}
+                                       for r in meta.to_dict("records")}
+    target = store.resolve()
+    with _store_errors(target, "更新数据库"), atomic_path(target, suffix=".tmp.gpkg") as tmp:
+        shutil.copyfile(target, tmp)
+        for name in removed:
+            _drop_layer(tmp, name)
+            rows.pop(name, None)
+        for name, gdf in add.items():
+            # a replaced layer keeps its spec unless a new one is given
+            spec = specs.get(name) or (spec_from_record(rows[name]) if name in rows else _spec_for(name, gdf))
+            if name in present and name not in removed:
+                _drop_layer(tmp, name)
+            rows[name] = _write_layer(writable_frame(gdf), tmp, name, spec)
+        for name, title in retitle.items():
+            rows[name]["title_zh"] = str(title)
+        _drop_layer(tmp, META_TABLE)
+        _write_meta(tmp, list(rows.values()))
+        for key in tables or {}:
+            _drop_layer(tmp, TABLE_PREFIX + key)
+        _write_tables(tmp, tables or {})
+        _verify(tmp, [*rows, META_TABLE])
+    return target
+
+
+def _open(path: str | os.PathLike[str] | None) -> Path:
     store = _resolve(path)
     if not store.exists():
-        raise StoreError(f"no store at {store}: run `planatlas build` first")
+        msg = f"没有找到数据库 {store}：请先运行 `planatlas build` (no store: run `planatlas build`)"
+        raise StoreError(msg)
+    if not store.is_file():
+        msg = f"{store} 不是数据库文件 (not a file)"
+        raise StoreError(msg)
+    return store
+
+
+def _table_names(store: Path) -> list[str]:
+    try:
+        return [str(row[0]) for row in pyogrio.list_layers(store)]
+    except _GDAL_ERRORS as exc:
+        msg = f"{store} 不是 planatlas 数据库或已损坏 (not a planatlas store: {exc})"
+        raise StoreError(msg) from None
+
+
+def list_layers(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Table of the layers in a store: name, titles, source, datum, precision, role, n_features …"""
+    store = _open(path)
+    if META_TABLE not in _table_names(store):
+        msg = f"{store} 不是 planatlas 数据库：缺少 {META_TABLE} 表 (not a planatlas store)"
+        raise StoreError(msg)
     try:
         meta = pyogrio.read_dataframe(store, layer=META_TABLE, read_geometry=False)
-    except (DataSourceError, DataLayerError) as exc:
-        raise StoreError(f"{store} is not a planatlas store: {exc}") from None
+    except _GDAL_ERRORS as exc:
+        msg = f"无法读取 {store} 的图层说明 (cannot read the layer table: {exc})"
+        raise StoreError(msg) from None
     return pd.DataFrame(meta)
 
 
-def read_layer(name: str, *, path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+def read_specs(path: str | os.PathLike[str] | None = None) -> dict[str, LayerSpec]:
+    """``name -> LayerSpec`` of every layer of a store, in the order written."""
+    records = list_layers(path).to_dict("records")
+    return {spec.name: spec for spec in (spec_from_record({str(k): v for k, v in r.items()}) for r in records)}
+
+
+def read_layer(name: str, *, path: str | os.PathLike[str] | None = None) -> gpd.GeoDataFrame:
     """Read one layer from the store, in EPSG:4326."""
-    store = _resolve(path)
-    if not store.exists():
-        raise StoreError(f"no store at {store}: run `planatlas build` first")
-    names = [row[0] for row in pyogrio.list_layers(store)]
-    if name not in names or name == META_TABLE:
-        known = ", ".join(n for n in names if n != META_TABLE)
-        raise UnknownLayerError(f"unknown layer {name!r}; the store has: {known}")
-    return pyogrio.read_dataframe(store, layer=name)
+    store = _open(path)
+    names = _table_names(store)
+    if name not in names or name.startswith(TABLE_PREFIX):
+        known = "、".join(n for n in names if not n.startswith(TABLE_PREFIX))
+        msg = f"数据库中没有图层 {name}；现有图层：{known} (unknown layer {name!r})"
+        raise UnknownLayerError(msg)
+    try:
+        return pyogrio.read_dataframe(store, layer=name)
+    except _GDAL_ERRORS as exc:
+        msg = f"无法读取图层 {name} (cannot read layer {name!r}: {exc})"
+        raise StoreError(msg) from None
 
 
-def read_all(path: str | os.PathLike | None = None) -> dict[str, gpd.GeoDataFrame]:
+def read_all(path: str | os.PathLike[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
     """Every layer of a store, by name, in the order it was written."""
     meta = list_layers(path)
-    return {name: read_layer(name, path=path) for name in meta["name"]}
+    return {str(name): read_layer(str(name), path=path) for name in meta["name"]}
 
 
-def ensure_store(path: str | os.PathLike | None = None) -> Path:
-    """Return the store, building it from the embedded report first if it is missing.
-
-    Building runs entirely offline on the data shipped with planatlas.
-    """
-    store = _resolve(path)
-    if store.exists():
-        return store
-    from layers.build import build_layers
-
-    return write_store(build_layers(), store)
+def read_table(key: str, *, path: str | os.PathLike[str] | None = None) -> pd.DataFrame | None:
+    """An attribute table planatlas keeps in the store (``None`` when the store has none of that name)."""
+    store = _open(path)
+    if TABLE_PREFIX + key not in _table_names(store):
+        return None
+    try:
+        return pd.DataFrame(pyogrio.read_dataframe(store, layer=TABLE_PREFIX + key, read_geometry=False))
+    except _GDAL_ERRORS as exc:
+        msg = f"无法读取表 {key} (cannot read table {key!r}: {exc})"
+        raise StoreError(msg) from None

@@ -1,7 +1,6 @@
 """Coverage by district, gaps, grids and the run_coverage pipeline."""
 
 import math
-import sys
 import types
 
 import geopandas as gpd
@@ -12,7 +11,7 @@ import rasterio
 from shapely.geometry import Point, box
 
 from layers.districts import JINAN_POPULATION_2020, districts
-from spatial._errors import EmptyLayerError, NetworkDataError
+from spatial._errors import EmptyLayerError, NetworkDataError, ParameterError
 from spatial.coverage import (
     CoverageResult,
     coverage_by_district,
@@ -99,7 +98,7 @@ def test_grid_conserves_people_and_covered_area(squares, squares_pop, shape):
     assert grid["covered_share"].between(0, 1).all()
     assert grid["population_covered"].sum() == pytest.approx(1000 * DISC_KM2, rel=0.02)
     np.testing.assert_allclose(grid["population_outside"], grid["population"] - grid["population_covered"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError):
         coverage_grid(covered, squares_pop, shape="triangle")
 
 
@@ -131,17 +130,17 @@ def test_run_coverage_on_synthetic_districts(squares, squares_pop):
 
 def test_presets_and_overrides(squares, squares_pop):
     f = _facility(505_000, 4_065_000)
-    kw = dict(districts=squares, population=squares_pop)
+    kw = {"districts": squares, "population": squares_pop}
     assert run_coverage(f, preset="gb50180-10min", **kw).parameters["distance_m"] == 500
     assert run_coverage(f, preset="gb50180-15min", distance_m=800, **kw).parameters["distance_m"] == 800
     r = run_coverage(f, preset="mofcom-15min", speed_m_per_min=60, **kw)
     assert r.parameters["distance_m"] == 900 and r.parameters["preset"] == "mofcom-15min"
     assert run_coverage(f, minutes=5, **kw).parameters["distance_m"] == 400
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError):
         run_coverage(f, **kw)
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError):
         run_coverage(f, distance_m=100, minutes=3, **kw)
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError):
         run_coverage(f, distance_m=100, method="teleport", **kw)
 
 
@@ -155,7 +154,7 @@ def test_park_preset_filters_by_park_size(squares, squares_pop):
         ],
         crs=METRIC,
     ).to_crs("EPSG:4326")
-    kw = dict(districts=squares, population=squares_pop)
+    kw = {"districts": squares, "population": squares_pop}
     big = run_coverage(parks, preset="park-500m", **kw)
     assert big.parameters["n_facilities_used"] == 1
     assert big.parameters["covered_km2"] == pytest.approx((0.01 + 4 * 0.1 * 0.5 + math.pi * 0.25), rel=0.01)
@@ -177,10 +176,12 @@ def test_network_method_uses_isochrone_service_areas(monkeypatch, squares, squar
         calls["net"], calls["n"], calls["d"] = net, len(facilities), max_distance_m
         return gpd.GeoDataFrame(geometry=[box(504_000, 4_064_000, 506_000, 4_066_000)], crs=METRIC).to_crs(4326)
 
-    monkeypatch.setitem(sys.modules, "spatial.isochrones", types.SimpleNamespace(service_areas=fake_service_areas))
-    result = run_coverage(_facility(505_000, 4_065_000), distance_m=700, method="network", network="NET",
+    monkeypatch.setattr("spatial.coverage.service_areas", fake_service_areas)
+    net = types.SimpleNamespace(source="test streets", mode="walk")
+    result = run_coverage(_facility(505_000, 4_065_000), distance_m=700, method="network", network=net,
                           districts=squares, population=squares_pop)
-    assert calls == {"net": "NET", "n": 1, "d": 700}
+    assert calls == {"net": net, "n": 1, "d": 700}
+    assert result.parameters["network_source"] == "test streets"
     assert result.service_area["method"].item() == "network"
     assert result.table["covered_km2"].iloc[0] == pytest.approx(4.0, rel=1e-3)
     assert result.table["population_covered"].iloc[0] == pytest.approx(4000, rel=1e-6)

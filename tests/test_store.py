@@ -4,12 +4,14 @@ import os
 import sqlite3
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import LineString, Point, Polygon
 
+from layers import LAYERS
 from spatial import store
-from spatial._errors import StoreError, UnknownLayerError
+from spatial._errors import CRSError, StoreError, UnknownLayerError
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def sample_layers():
 
 
 def test_round_trip_and_metadata(tmp_path, sample_layers):
-    path = store.write_store(sample_layers, tmp_path / "s.gpkg")
+    path = store.write_store(sample_layers, tmp_path / "s.gpkg", specs=LAYERS)
     meta = store.list_layers(path)
     assert list(meta["name"]) == list(sample_layers)
     assert meta.set_index("name").loc["parks", "title_zh"] == "公园"
@@ -51,7 +53,7 @@ def test_round_trip_and_metadata(tmp_path, sample_layers):
 
 def test_unknown_layer_and_missing_store(tmp_path, sample_layers):
     path = store.write_store(sample_layers, tmp_path / "s.gpkg")
-    with pytest.raises(UnknownLayerError, match="unknown layer 'lakes'.*parks"):
+    with pytest.raises(UnknownLayerError, match=r"没有图层 lakes.*parks"):
         store.read_layer("lakes", path=path)
     with pytest.raises(StoreError, match="planatlas build"):
         store.read_layer("parks", path=tmp_path / "none.gpkg")
@@ -62,7 +64,7 @@ def test_failed_write_keeps_previous_store(tmp_path, sample_layers):
     before = path.read_bytes()
     bad = dict(sample_layers)
     bad["broken"] = gpd.GeoDataFrame({"x": [1]}, geometry=[Point(0, 0)])  # no CRS
-    with pytest.raises(Exception, match="without CRS"):
+    with pytest.raises(Exception, match="没有坐标参照系"):
         store.write_store(bad, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.gpkg"]  # no temp file left
@@ -79,12 +81,44 @@ def test_unwritable_target(tmp_path, sample_layers):
             (tmp_path / "afile").write_text("x")
         else:
             target = folder / "s.gpkg"
-        with pytest.raises(StoreError, match="cannot write"):
+        with pytest.raises(StoreError, match="无法"):
             store.write_store(sample_layers, target)
     finally:
         os.chmod(folder, 0o700)
 
 
 def test_target_is_a_folder(tmp_path, sample_layers):
-    with pytest.raises(StoreError, match="is a folder"):
+    with pytest.raises(StoreError, match="不是普通文件"):
         store.write_store(sample_layers, tmp_path)
+
+
+def test_update_adds_removes_and_retitles_atomically(tmp_path, sample_layers):
+    path = store.write_store(sample_layers, tmp_path / "s.gpkg", specs=LAYERS,
+                             tables={"report": pd.DataFrame([{"name": "r.md", "text": "一、\n正文"}])})
+    extra = gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(117.0, 36.7)], crs="EPSG:4326")
+    store.update_store(path, add={"上传_学校": extra}, remove=["places"], retitle={"parks": "城市公园"})
+    meta = store.list_layers(path).set_index("name")
+    assert "上传_学校" in meta.index and "places" not in meta.index
+    assert meta.loc["parks", "title_zh"] == "城市公园"
+    assert len(store.read_layer("parks", path=path)) == 2
+    assert "places" not in {r[0] for r in pyogrio.list_layers(path)}
+    # the attribute tables survive an update
+    assert store.read_table("report", path=path)["text"].iloc[0] == "一、\n正文"
+    assert store.read_table("nothing", path=path) is None
+    assert [p.name for p in tmp_path.iterdir()] == ["s.gpkg"]
+
+
+def test_update_never_overwrites_silently(tmp_path, sample_layers):
+    path = store.write_store(sample_layers, tmp_path / "s.gpkg", specs=LAYERS)
+    before = path.read_bytes()
+    one = gpd.GeoDataFrame({"name": ["x"]}, geometry=[Point(117.0, 36.7)], crs="EPSG:4326")
+    with pytest.raises(StoreError, match="已有图层 parks"):
+        store.update_store(path, add={"parks": one})
+    with pytest.raises(UnknownLayerError):
+        store.update_store(path, remove=["lakes"])
+    with pytest.raises(CRSError):  # a frame without CRS: nothing changes
+        store.update_store(path, add={"bad": gpd.GeoDataFrame({"x": [1]}, geometry=[Point(0, 0)])})
+    assert path.read_bytes() == before
+    store.update_store(path, add={"parks": one}, replace=True)
+    assert list(store.read_layer("parks", path=path)["name"]) == ["x"]
+    assert store.read_specs(path)["parks"].title_zh == "公园"  # a replaced layer keeps its spec
