@@ -1,7 +1,7 @@
 """Injection: hostile text in any attribute reaches pages and files only as inert data.
 
 Payloads go into every text cell of report items, places, districts, the other
-store layers and an uploaded layer (through :func:`spatial.uploads.read_upload`,
+store layers and an uploaded layer (through :func:`spatial.io.read_upload`,
 column names and layer name included). Then:
 
 * the Folium map page (``make_map(...).get_root().render()``) and the
@@ -26,8 +26,11 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from spatial import export, webmap
-from spatial.uploads import read_upload
+from layers import LAYERS
+from spatial import webmap
+from spatial.io import export, read_upload
+from spatial.webmap.assets import walk
+from spatial.webmap.legends import LegendControl
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -133,29 +136,33 @@ def assert_page_inert(page: str, payload: str) -> None:
 def test_map_page_holds_payloads_only_escaped(payload):
     layers = hostile_layers(payload)
     layers[payload] = uploaded_layer(payload)  # an upload named by the user
-    m = webmap.make_map(layers, color_districts_by="density", cluster_items=False,
-                        hidden=[])
+    # drawn with the default layers' specs, so every popup template and legend is exercised
+    m = webmap.make_map(layers, specs=LAYERS, color_by="density", cluster_items=False, hidden=[])
     page = m.get_root().render()
     assert_page_inert(page, payload)
     # the reader still sees the payload, as text
     assert webmap.escape(payload) in unescape_json(page)
     # every popup and tooltip is plain HTML whose only text is data
-    features = [f for e in webmap._walk(m) if isinstance(e, folium.GeoJson)
+    features = [f for e in walk(m) if isinstance(e, folium.GeoJson)
                 for f in e.data["features"]]
     assert len(features) == len(layers)
     for f in features:
         for key in ("_popup", "_tooltip"):
             assert_inert_html(f["properties"].get(key) or "", payload)
-    for e in webmap._walk(m):  # layer-control names (Leaflet inserts them as HTML)
+    for e in walk(m):  # layer-control names (Leaflet inserts them as HTML)
         if isinstance(e, folium.FeatureGroup):
             assert_inert_html(e.layer_name, payload)
+    legends = [e.html for e in walk(m) if isinstance(e, LegendControl)]
+    assert len(legends) == 3  # the choropleth, the crossings' status and the rings
+    for legend in legends:  # inserted into the map as HTML by the legend control
+        assert_inert_html(legend, payload)
 
 
 @pytest.mark.parametrize("payload", PAYLOADS[:3] + PAYLOADS[4:5])
 def test_standalone_page_holds_payloads_only_escaped(payload):
     layers = hostile_layers(payload)
     layers["upload"] = uploaded_layer(payload)
-    page = webmap.standalone_html(webmap.make_map(layers, cluster_items=True))
+    page = webmap.standalone_html(webmap.make_map(layers, specs=LAYERS, color_by="density", cluster_items=True))
     assert_page_inert(page, payload)
     # inlined Leaflet code never closes its own <script> element early
     assert page.count("<script") >= 1
@@ -164,7 +171,7 @@ def test_standalone_page_holds_payloads_only_escaped(payload):
 
 def test_popup_html_escapes_every_argument():
     for p in PAYLOADS:
-        html = webmap.popup_html(p, [(p, p), ("x", p)], quote=p, provenance={k: p for k in PROV})
+        html = webmap.popup_html(p, [(p, p), ("x", p)], quote=p, provenance=dict.fromkeys(PROV, p))
         assert_inert_html(html, p)
         assert p not in html or p == webmap.escape(p)
 
@@ -230,7 +237,7 @@ def test_export_layer_name_cannot_leave_the_temporary_folder(tmp_path, monkeypat
     work.mkdir(parents=True)
     monkeypatch.setattr("tempfile.tempdir", str(work))
     layer_frame = hostile_layers("x")["places"]
-    with pytest.raises(InputFileError, match="file name"):
+    with pytest.raises(InputFileError, match="不能用作文件名"):
         export.export_bytes(layer_frame, fmt, layer=layer)
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == []
     with pytest.raises(InputFileError):
