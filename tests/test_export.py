@@ -1,4 +1,4 @@
-"""Exports open again and follow their specs (RFC 7946 for GeoJSON)."""
+"""Exports (spatial.io.export) open again and follow their specs (RFC 7946 for GeoJSON)."""
 
 import json
 import zipfile
@@ -10,8 +10,8 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from spatial import export
 from spatial._errors import InputFileError, StoreError
+from spatial.io import export
 
 
 @pytest.fixture
@@ -64,15 +64,23 @@ def test_shapefile_zip_splits_geometry_families(tmp_path, layer):
 
 
 def test_export_bytes_and_bad_input(tmp_path, layer):
-    data, suffix, mime = export.export_bytes(layer, "geojson")
+    data, suffix, _ = export.export_bytes(layer, "geojson")
     assert suffix == ".geojson" and json.loads(data)["type"] == "FeatureCollection"
-    with pytest.raises(InputFileError, match="unknown format"):
+    with pytest.raises(InputFileError, match=r"^未知的导出格式 'dwg'.*geojson, gpkg, shp, kml, csv"):
         export.export_layer(layer, tmp_path / "x.dat", fmt="dwg")
-    with pytest.raises(InputFileError, match="cannot tell the format"):
+    with pytest.raises(InputFileError, match=r"^无法从文件名 'x\.dat' 判断导出格式"):
         export.export_layer(layer, tmp_path / "x.dat")
-    with pytest.raises(StoreError, match="does not exist"):
+    with pytest.raises(StoreError, match=r"^无法写入 .*x\.geojson：文件夹 .*missing 不存在"):
         export.export_layer(layer, tmp_path / "missing" / "x.geojson")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [("JSON", "geojson"), (".shapefile", "shp"), ("GeoPackage", "gpkg")])
+def test_format_aliases(fmt, expected):
+    assert export.format_for("anything.dat", fmt) == expected
+    data, suffix, _ = export.export_bytes(
+        gpd.GeoDataFrame({"name": ["趵突泉"]}, geometry=[Point(117.0167, 36.6617)], crs="EPSG:4326"), fmt)
+    assert suffix == export.FORMATS[expected][0] and data
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path):

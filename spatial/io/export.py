@@ -7,14 +7,21 @@ geojson   RFC 7946: WGS-84 longitude/latitude, counter-clockwise exteriors
 gpkg      GeoPackage (one layer)
 shp       zipped Shapefile (.shp .shx .dbf .prj .cpg; UTF-8 attributes; one
           file per geometry family when points, lines and polygons mix;
-          field names cut to 10 characters, made unique)
+          field names cut to 10 bytes, made unique, with a ``_fields.csv``
+          mapping them back)
 kml       KML 2.2 for Google Earth / 奥维 (Ovi) maps, ``name`` as label
 csv       UTF-8 with BOM (opens in Excel), ``lon``/``lat`` of a
-          representative point and the geometry as ``wkt``
+          representative point and the geometry as ``wkt``; text that a
+          spreadsheet would run as a formula is prefixed with ``'``
 ========  ==================================================================
 
-Every file is written to a temporary name in the target folder and moved into
-place when complete, so an interrupted export never leaves a truncated file.
+Every layer passes :func:`spatial.store.writable_frame` first, the same as the
+store, so a layer reads the same whichever file it went to. Every file is
+written to a temporary name in the target folder and moved into place when
+complete (:func:`spatial._atomic.atomic_path`), so an interrupted export never
+leaves a truncated file. The layer name becomes file names (shapefile parts,
+the temporary file of :func:`export_bytes`), so one that could leave its folder
+is refused.
 """
 
 from __future__ import annotations
@@ -25,15 +32,19 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 import shapely
 
-from ._atomic import atomic_path
-from ._errors import InputFileError, StoreError
-from .store import gpkg_geometry_type, writable_frame
+from .._atomic import atomic_path
+from .._errors import InputFileError, StoreError
+from ..store import gpkg_geometry_type, writable_frame
+
+__all__ = ["FORMATS", "export_bytes", "export_layer", "feature_json", "format_for"]
 
 #: format -> (file suffix, MIME type)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -46,21 +57,51 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 _SUFFIX_TO_FORMAT = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".zip": "shp",
                      ".shp": "shp", ".kml": "kml", ".csv": "csv"}
+_FORMAT_ALIASES = {"json": "geojson", "shapefile": "shp", "geopackage": "gpkg"}
+
+#: First characters that make Excel/WPS treat a cell as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_FAMILY = {"Point": "points", "MultiPoint": "points", "LineString": "lines", "MultiLineString": "lines",
+           "Polygon": "polygons", "MultiPolygon": "polygons"}
 
 
-def format_for(path: str | os.PathLike, fmt: str | None = None) -> str:
-    """The export format: ``fmt`` if given, else guessed from the file suffix."""
+def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """The export format: ``fmt`` if given, else the one the file suffix names.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file.
+    fmt : str, optional
+        A key of :data:`FORMATS` or an alias (``json``, ``shapefile``, ``geopackage``).
+
+    Returns
+    -------
+    str
+        A key of :data:`FORMATS`.
+
+    Raises
+    ------
+    InputFileError
+        Unknown ``fmt``, or a suffix that names no format.
+    """
+    choices = ", ".join(FORMATS)
     if fmt is not None:
         key = fmt.lower().lstrip(".")
-        key = {"json": "geojson", "shapefile": "shp", "geopackage": "gpkg"}.get(key, key)
+        key = _FORMAT_ALIASES.get(key, key)
         if key not in FORMATS:
-            raise InputFileError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+            msg = f"未知的导出格式 {fmt!r}；可选：{choices} (unknown format {fmt!r}; choose one of {choices})"
+            raise InputFileError(msg)
         return key
     suffix = Path(path).suffix.lower()
     if suffix not in _SUFFIX_TO_FORMAT:
-        raise InputFileError(
-            f"cannot tell the format of {Path(path).name!r}; pass a format ({', '.join(FORMATS)})"
+        shown = Path(path).name
+        msg = (
+            f"无法从文件名 {shown!r} 判断导出格式；请指定格式 ({choices}) "
+            f"(cannot tell the format of {shown!r}; pass a format: {choices})"
         )
+        raise InputFileError(msg)
     return _SUFFIX_TO_FORMAT[suffix]
 
 
@@ -68,14 +109,14 @@ def _rfc7946_orient(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Counter-clockwise exterior rings, clockwise holes (RFC 7946 section 3.1.6)."""
     out = gdf.copy()
     geoms = out.geometry.values
-    poly = shapely.get_type_id(geoms) == 3
-    multi = shapely.get_type_id(geoms) == 6
-    out.loc[poly | multi, out.geometry.name] = shapely.orient_polygons(geoms[poly | multi], exterior_cw=False)
+    ids = shapely.get_type_id(geoms)
+    polygonal = (ids == 3) | (ids == 6)
+    out.loc[polygonal, out.geometry.name] = shapely.orient_polygons(geoms[polygonal], exterior_cw=False)
     return out
 
 
 def _short_names(columns: list[str]) -> dict[str, str]:
-    """Shapefile field names: at most 10 bytes, unique."""
+    """Shapefile field names: at most 10 bytes of UTF-8, unique case-insensitively."""
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for col in columns:
@@ -96,14 +137,15 @@ def _short_names(columns: list[str]) -> dict[str, str]:
 
 
 def _family(geom_type: str | None) -> str:
+    """Shapefile family of a geometry type: points, lines, polygons, other, or none (no geometry)."""
     if geom_type is None:
         return "none"
-    return {"Point": "points", "MultiPoint": "points", "LineString": "lines",
-            "MultiLineString": "lines", "Polygon": "polygons", "MultiPolygon": "polygons"}.get(geom_type, "other")
+    return _FAMILY.get(geom_type, "other")
 
 
 def _write_shapefile_zip(gdf: gpd.GeoDataFrame, dest: Path, layer: str) -> None:
-    attrs = [c for c in gdf.columns if c != gdf.geometry.name]
+    """A zip of one shapefile per geometry family, plus the field-name mapping when names were cut."""
+    attrs = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     mapping = _short_names(attrs)
     frame = gdf.rename(columns=mapping)
     families = frame.geometry.geom_type.map(_family)
@@ -126,16 +168,11 @@ def _write_shapefile_zip(gdf: gpd.GeoDataFrame, dest: Path, layer: str) -> None:
             for file in written:
                 zf.write(file, arcname=file.name)
             if any(mapping[c] != c for c in attrs):
-                zf.writestr(f"{layer}_fields.csv", pd.DataFrame(
-                    {"field": list(mapping.values()), "column": list(mapping.keys())}
-                ).to_csv(index=False))
+                table = pd.DataFrame({"field": list(mapping.values()), "column": list(mapping.keys())})
+                zf.writestr(f"{layer}_fields.csv", table.to_csv(index=False))
 
 
-#: First characters that make Excel/WPS treat a cell as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _defuse(value):
+def _defuse(value: Any) -> Any:
     """Prefix text that a spreadsheet would run as a formula with an apostrophe.
 
     Numbers written as text ("-3.5") are left alone; ``=HYPERLINK(...)`` from an
@@ -150,6 +187,7 @@ def _defuse(value):
 
 
 def _write_csv(gdf: gpd.GeoDataFrame, dest: Path) -> None:
+    """Attributes, ``lon``/``lat`` of a point on each feature (7 decimals, about 1 cm) and ``wkt``."""
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     for col in frame.columns:
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
@@ -166,12 +204,12 @@ def _write_csv(gdf: gpd.GeoDataFrame, dest: Path) -> None:
 
 
 def _write(gdf: gpd.GeoDataFrame, dest: Path, fmt: str, layer: str) -> None:
+    """Write ``gdf`` (already :func:`~spatial.store.writable_frame`) to ``dest`` as ``fmt``."""
     if fmt == "geojson":
         pyogrio.write_dataframe(_rfc7946_orient(gdf), dest, driver="GeoJSON",
                                 layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"})
     elif fmt == "gpkg":
-        pyogrio.write_dataframe(gdf, dest, driver="GPKG", layer=layer,
-                                geometry_type=gpkg_geometry_type(gdf))
+        pyogrio.write_dataframe(gdf, dest, driver="GPKG", layer=layer, geometry_type=gpkg_geometry_type(gdf))
     elif fmt == "shp":
         _write_shapefile_zip(gdf, dest, layer)
     elif fmt == "kml":
@@ -182,9 +220,19 @@ def _write(gdf: gpd.GeoDataFrame, dest: Path, fmt: str, layer: str) -> None:
         _write_csv(gdf, dest)
 
 
+def _check_layer_name(layer: str) -> None:
+    """Refuse a layer name that cannot be a file name (it could write outside the folder meant for it)."""
+    if not layer or layer in {".", ".."} or any(ch in layer for ch in "/\\\x00"):
+        msg = (
+            f"图层名 {layer!r} 不能用作文件名 (为空、为 '..'，或含 / 或 \\) "
+            f"(layer name {layer!r} cannot be a file name: empty, '..', or holds / or \\)"
+        )
+        raise InputFileError(msg)
+
+
 def export_layer(
     gdf: gpd.GeoDataFrame,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     fmt: str | None = None,
     layer: str = "layer",
@@ -193,23 +241,39 @@ def export_layer(
 
     Parameters
     ----------
-    gdf : GeoDataFrame
-        Any CRS; written in WGS-84.
+    gdf : geopandas.GeoDataFrame
+        Any CRS; written in WGS-84 (EPSG:4326).
     path : path-like
-        Output file. For ``shp`` a ``.zip`` archive is written.
-    fmt : {"geojson", "gpkg", "shp", "kml", "csv"}, optional
+        Output file. For ``shp`` a ``.zip`` archive is written (the suffix
+        is changed to ``.zip``).
+    fmt : {"geojson", "gpkg", "shp", "kml", "csv"}, optional, keyword-only
         Guessed from the suffix when omitted.
-    layer : str
-        Layer / file stem inside GeoPackage and Shapefile outputs.
+    layer : str, keyword-only
+        Layer name inside a GeoPackage, file stem inside a Shapefile zip.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    InputFileError
+        Unknown format, or a layer name that cannot be a file name.
+    CRSError
+        ``gdf`` has no CRS.
+    StoreError
+        The folder does not exist or cannot be written, or GDAL fails to write the format.
     """
     fmt = format_for(path, fmt)
-    # the layer names files (shapefile parts, export_bytes' temporary file):
-    # a separator or ".." would write outside the folder meant for them
-    if not layer or layer in {".", ".."} or any(ch in layer for ch in "/\\\x00"):
-        raise InputFileError(f"layer name {layer!r} cannot be a file name (empty, '..', or holds / or \\)")
+    _check_layer_name(layer)
     dest = Path(path).expanduser()
     if fmt == "shp" and dest.suffix.lower() != ".zip":
         dest = dest.with_suffix(".zip")
+    folder = dest.parent if str(dest.parent) else Path(".")
+    if not folder.is_dir():
+        msg = f"无法写入 {dest}：文件夹 {folder} 不存在 (cannot write {dest}: folder {folder} does not exist)"
+        raise StoreError(msg)
     frame = writable_frame(gdf)
     try:
         with atomic_path(dest) as tmp:
@@ -217,13 +281,40 @@ def export_layer(
     except StoreError:
         raise
     except OSError as exc:
-        raise StoreError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        reason = exc.strerror or str(exc)
+        msg = f"无法写入 {dest}：{reason} (cannot write {dest}: {reason})"
+        raise StoreError(msg) from None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        msg = f"无法写入 {dest}：GDAL 写入 {fmt} 失败 (cannot write {dest}: GDAL failed to write {fmt}: {reason})"
+        raise StoreError(msg) from None
     return dest
 
 
 def export_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer: str = "layer") -> tuple[bytes, str, str]:
-    """A layer as file contents for a download button: ``(data, suffix, mime)``."""
+    """A layer as file contents for a download button.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Any CRS; written in WGS-84.
+    fmt : str
+        A key of :data:`FORMATS` (or an alias, see :func:`format_for`).
+    layer : str, keyword-only
+        Layer name / file stem inside the file.
+
+    Returns
+    -------
+    (bytes, str, str)
+        The file's bytes, its suffix (``".zip"`` for ``shp``) and MIME type.
+
+    Raises
+    ------
+    InputFileError
+        As :func:`export_layer`.
+    """
     fmt = format_for("x", fmt)
+    _check_layer_name(layer)
     suffix, mime = FORMATS[fmt]
     with tempfile.TemporaryDirectory() as tmp:
         dest = export_layer(gdf, Path(tmp) / f"{layer}{suffix}", fmt=fmt, layer=layer)
@@ -231,8 +322,20 @@ def export_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer: str = "layer") -> tu
     return data, suffix, mime
 
 
-def feature_json(gdf: gpd.GeoDataFrame) -> list[dict]:
-    """Features of a frame as RFC 7946 GeoJSON dicts (WGS-84), for the CLI and the app."""
+def feature_json(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Features of a frame as RFC 7946 GeoJSON dicts (WGS-84), for the CLI and the app.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Any CRS.
+
+    Returns
+    -------
+    list of dict
+        One ``{"type": "Feature", "properties": …, "geometry": …}`` per row.
+    """
     frame = _rfc7946_orient(writable_frame(gdf))
     buf = io.StringIO(frame.to_json(na="null", drop_id=True, ensure_ascii=False))
-    return json.load(buf)["features"]
+    features: list[dict[str, Any]] = json.load(buf)["features"]
+    return features
