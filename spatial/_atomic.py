@@ -17,7 +17,7 @@ from ._errors import StoreError
 
 
 @contextmanager
-def atomic_path(dest: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(dest: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path in ``dest``'s folder; on success move it over ``dest``.
 
     The temporary path does not exist yet (GDAL and rasterio want to create
@@ -40,12 +40,14 @@ def atomic_path(dest: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     dest = Path(dest)
     folder = dest.parent if str(dest.parent) else Path(".")
     if not folder.is_dir():
-        raise StoreError(f"cannot write {dest}: folder {folder} does not exist")
+        msg = f"cannot write {dest}: folder {folder} does not exist"
+        raise StoreError(msg)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=suffix or dest.suffix or ".tmp",
                                     dir=folder)
     except OSError as exc:
-        raise StoreError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        msg = f"cannot write {dest}: {exc.strerror or exc}"
+        raise StoreError(msg) from None
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()

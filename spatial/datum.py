@@ -19,14 +19,23 @@ convention with a coarse bounding box, as every implementation does.
 
 from __future__ import annotations
 
-from typing import Literal
+import reprlib
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 import shapely
+from numpy.typing import ArrayLike
+from shapely.geometry.base import BaseGeometry
 
-from ._errors import DatumError
+from ._errors import CRSError, DatumError, ParameterError
+
+if TYPE_CHECKING:  # geopandas is imported lazily: converting arrays does not need it
+    import geopandas as gpd
 
 Datum = Literal["WGS84", "GCJ02", "BD09"]
+
+#: One shapely geometry or an array of them (what :func:`convert_geometry` takes and gives back).
+GeometryLike = TypeVar("GeometryLike", BaseGeometry, np.ndarray)
 
 #: Accepted spellings of each datum (case-insensitive, punctuation ignored).
 _ALIASES: dict[str, Datum] = {
@@ -59,21 +68,51 @@ def normalise_datum(name: str) -> Datum:
     'GCJ02'
     >>> normalise_datum("wgs 84")
     'WGS84'
+
+    Raises
+    ------
+    DatumError
+        When ``name`` is none of the spellings planatlas knows.
     """
     key = "".join(ch for ch in str(name).lower() if ch.isalnum())
     try:
         return _ALIASES[key]
     except KeyError:
-        raise DatumError(
-            f"unknown datum {name!r}: use one of WGS84, GCJ02 (AMap/Gaode) or BD09 (Baidu)"
-        ) from None
+        msg = (f"未知坐标系 {name!r}：请用 WGS84、GCJ02（高德）或 BD09（百度） "
+               f"(unknown datum {name!r}: use one of WGS84, GCJ02 (AMap/Gaode) or BD09 (Baidu))")
+        raise DatumError(msg) from None
 
 
-def in_china(lon, lat) -> np.ndarray:
-    """Coarse mainland-China box outside which GCJ-02 equals WGS-84."""
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    return (lon > 72.004) & (lon < 137.8347) & (lat > 0.8293) & (lat < 55.8271)
+def _degrees(values: ArrayLike, zh: str, en: str) -> np.ndarray:
+    """``values`` as a float array of degrees, or :class:`DatumError` naming them (``zh``/``en``).
+
+    NaN (a missing coordinate) passes through; an infinite value cannot be a
+    position and is refused.
+    """
+    try:
+        degrees = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        shown = reprlib.repr(values)
+        msg = f"{zh}须为以度为单位的数字，收到 {shown} ({en} must be numbers in degrees)"
+        raise DatumError(msg) from None
+    if np.isinf(degrees).any():
+        msg = f"{zh}含无穷大的值，不是坐标 ({en} holds an infinite value: not a position)"
+        raise DatumError(msg)
+    return degrees
+
+
+def in_china(lon: ArrayLike, lat: ArrayLike) -> np.ndarray:
+    """Coarse mainland-China box outside which GCJ-02 equals WGS-84.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True where (``lon``, ``lat``), in degrees, lies inside the box.
+    """
+    lon = _degrees(lon, "经度", "lon")
+    lat = _degrees(lat, "纬度", "lat")
+    inside: np.ndarray = (lon > 72.004) & (lon < 137.8347) & (lat > 0.8293) & (lat < 55.8271)
+    return inside
 
 
 def _offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,22 +138,25 @@ def _offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(inside, dlon, 0.0), np.where(inside, dlat, 0.0)
 
 
-def _arrays(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    if lon.shape != lat.shape:
-        raise DatumError(f"lon and lat differ in shape: {lon.shape} vs {lat.shape}")
-    return lon, lat
+def _arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes as float arrays of one shape, or :class:`DatumError`."""
+    lon_a = _degrees(lon, "经度", "lon")
+    lat_a = _degrees(lat, "纬度", "lat")
+    if lon_a.shape != lat_a.shape:
+        msg = (f"经度与纬度的形状不同：{lon_a.shape} 与 {lat_a.shape} "
+               f"(lon and lat differ in shape: {lon_a.shape} vs {lat_a.shape})")
+        raise DatumError(msg)
+    return lon_a, lat_a
 
 
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """WGS-84 to GCJ-02 (the published forward formula)."""
     lon, lat = _arrays(lon, lat)
     dlon, dlat = _offset(lon, lat)
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(lon, lat, *, iterations: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, iterations: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 to WGS-84 by fixed-point iteration of the forward formula.
 
     The offset varies slowly (metres per kilometre), so each step shrinks the
@@ -129,7 +171,7 @@ def gcj02_to_wgs84(lon, lat, *, iterations: int = 4) -> tuple[np.ndarray, np.nda
     return w_lon, w_lat
 
 
-def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 to Baidu BD-09."""
     lon, lat = _arrays(lon, lat)
     z = np.sqrt(lon * lon + lat * lat) + 0.00002 * np.sin(lat * _X_PI)
@@ -137,7 +179,7 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon, lat, *, iterations: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike, *, iterations: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Baidu BD-09 to GCJ-02 (closed-form start, refined by iteration)."""
     b_lon, b_lat = _arrays(lon, lat)
     x = b_lon - 0.0065
@@ -152,7 +194,7 @@ def bd09_to_gcj02(lon, lat, *, iterations: int = 4) -> tuple[np.ndarray, np.ndar
     return g_lon, g_lat
 
 
-def convert(lon, lat, *, source: str, target: str) -> tuple[np.ndarray, np.ndarray]:
+def convert(lon: ArrayLike, lat: ArrayLike, *, source: str, target: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert coordinates between any two of WGS84, GCJ02 and BD09.
 
     Parameters
@@ -166,26 +208,40 @@ def convert(lon, lat, *, source: str, target: str) -> tuple[np.ndarray, np.ndarr
     -------
     tuple of numpy.ndarray
         Longitudes and latitudes in degrees in the ``target`` datum.
+
+    Raises
+    ------
+    DatumError
+        An unknown datum name, non-numeric coordinates, or ``lon`` and ``lat``
+        of different shapes.
     """
     src = normalise_datum(source)
     dst = normalise_datum(target)
-    lon, lat = _arrays(lon, lat)
+    x, y = _arrays(lon, lat)
     if src == dst:
-        return lon.copy(), lat.copy()
+        return x.copy(), y.copy()
     # go through GCJ-02, the hub of the three
     if src == "WGS84":
-        lon, lat = wgs84_to_gcj02(lon, lat)
+        x, y = wgs84_to_gcj02(x, y)
     elif src == "BD09":
-        lon, lat = bd09_to_gcj02(lon, lat)
+        x, y = bd09_to_gcj02(x, y)
     if dst == "WGS84":
-        return gcj02_to_wgs84(lon, lat)
+        return gcj02_to_wgs84(x, y)
     if dst == "BD09":
-        return gcj02_to_bd09(lon, lat)
-    return lon, lat
+        return gcj02_to_bd09(x, y)
+    return x, y
 
 
-def convert_geometry(geoms, *, source: str, target: str):
-    """Convert shapely geometries (one or an array) between datums, vertex by vertex."""
+def convert_geometry(geoms: GeometryLike, *, source: str, target: str) -> GeometryLike:
+    """Convert shapely geometries (one or an array) between datums, vertex by vertex.
+
+    Raises
+    ------
+    DatumError
+        An unknown datum name.
+    ParameterError
+        When ``geoms`` holds something that is not a shapely geometry.
+    """
     src = normalise_datum(source)
     dst = normalise_datum(target)
     if src == dst:
@@ -197,31 +253,55 @@ def convert_geometry(geoms, *, source: str, target: str):
         lon, lat = convert(coords[:, 0], coords[:, 1], source=src, target=dst)
         return np.column_stack([lon, lat])
 
-    return shapely.transform(geoms, _xy)
+    try:
+        out: GeometryLike = shapely.transform(geoms, _xy)
+    except TypeError:
+        msg = (f"须为 shapely 几何对象，收到 {type(geoms).__name__} "
+               "(geoms must be shapely geometries)")
+        raise ParameterError(msg) from None
+    return out
 
 
-def convert_frame(gdf, *, source: str, target: str):
+def convert_frame(gdf: gpd.GeoDataFrame, *, source: str, target: str) -> gpd.GeoDataFrame:
     """Return a copy of a GeoDataFrame in EPSG:4326 with its geometry moved between datums.
 
     The frame must be in geographic longitude/latitude (EPSG:4326 or no CRS yet);
     a projected frame is refused, since the datum offsets are defined on degrees.
-    """
-    from ._errors import CRSError
 
+    Raises
+    ------
+    ParameterError
+        When ``gdf`` is not a GeoDataFrame.
+    CRSError
+        When ``gdf`` is in a projected CRS.
+    DatumError
+        An unknown datum name.
+    """
+    import geopandas as gpd
+
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        msg = f"须为 GeoDataFrame，收到 {type(gdf).__name__} (gdf must be a GeoDataFrame)"
+        raise ParameterError(msg)
     if gdf.crs is not None and not gdf.crs.is_geographic:
-        raise CRSError(
-            f"datum conversion needs longitude/latitude, got projected CRS {gdf.crs.to_string()}"
-        )
+        msg = (f"坐标系转换需要经纬度，收到投影坐标系 {gdf.crs.to_string()}，请先转换到 EPSG:4326 "
+               f"(datum conversion needs longitude/latitude, got projected CRS {gdf.crs.to_string()})")
+        raise CRSError(msg)
     out = gdf.copy()
     out.geometry = convert_geometry(out.geometry.values, source=source, target=target)
     return out.set_crs("EPSG:4326", allow_override=True)
 
 
-def shift_metres(lon, lat, *, source: str, target: str) -> np.ndarray:
-    """Ground distance in metres between a point and its converted position."""
+def shift_metres(lon: ArrayLike, lat: ArrayLike, *, source: str, target: str) -> np.ndarray:
+    """Ground distance in metres between a point and its converted position.
+
+    Raises
+    ------
+    DatumError
+        As :func:`convert`.
+    """
     from pyproj import Geod
 
-    lon, lat = _arrays(lon, lat)
-    lon2, lat2 = convert(lon, lat, source=source, target=target)
-    _, _, dist = Geod(ellps="WGS84").inv(lon, lat, lon2, lat2)
+    x, y = _arrays(lon, lat)
+    x2, y2 = convert(x, y, source=source, target=target)
+    _, _, dist = Geod(ellps="WGS84").inv(x, y, x2, y2)
     return np.asarray(dist)

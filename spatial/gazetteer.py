@@ -29,19 +29,21 @@ import difflib
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from . import settings
-from ._errors import DatumError, InputFileError, UnknownPlaceError
+from ._errors import DatumError, InputFileError, ParameterError, UnknownPlaceError
 from .datum import normalise_datum
 
 #: Columns every gazetteer file must have, in this order in planatlas's own files.
@@ -50,8 +52,7 @@ CORE_COLUMNS: tuple[str, ...] = (
     "district", "source", "source_datum", "precision", "note",
 )
 
-#: Precision classes, most to least trustworthy (see docs/architecture.md).
-#: Precision classes, most to least trustworthy. ``schematic`` marks lines drawn
+#: Precision classes, most to least trustworthy (see docs/architecture.md). ``schematic`` marks lines drawn
 #: as straight segments between the towns they link: right in topology, off by
 #: kilometres in between.
 PRECISIONS: tuple[str, ...] = (
@@ -86,18 +87,30 @@ _ALIAS_SEP = "|"
 _SPACE_RE = re.compile(r"\s+")
 
 
-def normalise_name(text: str) -> str:
+def normalise_name(text: str | None) -> str:
     """Key a name is compared by: NFKC (full-width to half-width) with all whitespace removed.
 
     PDF conversions scatter spaces and full-width brackets through Chinese
     names, so ``"市博物馆（新馆）"`` and ``"市博物馆 (新馆)"`` must meet.
+    ``None`` gives ``""``.
 
     >>> normalise_name(" 济西 湿地 ")
     '济西湿地'
     >>> normalise_name("市博物馆（新馆）") == normalise_name("市博物馆(新馆)")
     True
+
+    Raises
+    ------
+    ParameterError
+        When ``text`` is neither a str nor None.
     """
-    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", text or ""))
+    given: object = text  # checked at run time: callers pass what they have
+    if given is None:
+        return ""
+    if not isinstance(given, str):
+        msg = f"地名须为文本，收到 {type(given).__name__} {given!r} (a place name must be a str)"
+        raise ParameterError(msg)
+    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", given))
 
 
 def split_aliases(aliases: object) -> list[str]:
@@ -107,7 +120,7 @@ def split_aliases(aliases: object) -> list[str]:
     return [a.strip() for a in aliases.split(_ALIAS_SEP) if a.strip()]
 
 
-def gazetteer_paths(folder: str | PathLike | None = None) -> list[Path]:
+def gazetteer_paths(folder: str | PathLike[str] | None = None) -> list[Path]:
     """Gazetteer files present in ``folder`` (default: the shipped data folder), sorted by name.
 
     Files of other engineers that do not exist yet are simply not listed.
@@ -119,9 +132,11 @@ def gazetteer_paths(folder: str | PathLike | None = None) -> list[Path]:
 # -- reading and validating -----------------------------------------------------------
 
 
-def _fail(path: Path, line: int | None, message: str) -> InputFileError:
-    where = f"{path.name}, line {line}" if line is not None else path.name
-    return InputFileError(f"gazetteer {where}: {message} ({path})")
+def _fail(path: Path, line: int | None, zh: str, en: str) -> InputFileError:
+    """The error for a malformed gazetteer file: file and line in both languages, then the full path."""
+    where_zh = f"{path.name} 第 {line} 行" if line is not None else path.name
+    where_en = f"{path.name}, line {line}" if line is not None else path.name
+    return InputFileError(f"地名库 {where_zh}：{zh} (gazetteer {where_en}: {en}; {path})")
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -129,9 +144,10 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise _fail(path, None, f"cannot be read: {exc.strerror or exc}") from None
+        raise _fail(path, None, f"无法读取：{exc.strerror or exc}", f"cannot be read: {exc.strerror or exc}") from None
     if size > MAX_FILE_BYTES:
-        raise _fail(path, None, f"is {size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed")
+        raise _fail(path, None, f"文件有 {size:,} 字节，超过上限 {MAX_FILE_BYTES:,} 字节",
+                    f"is {size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed")
     try:
         # utf-8-sig: a file saved by Excel starts with a BOM that would glue itself to "id"
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -141,23 +157,25 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
             rows = []
             for row in reader:
                 if None in row:  # more cells than header columns
-                    raise _fail(path, reader.line_num, f"has {len(header) + len(row[None])} cells, "
-                                f"the header has {len(header)}")
+                    cells = len(header) + len(row[None])  # DictReader puts surplus cells under None
+                    raise _fail(path, reader.line_num, f"该行有 {cells} 个单元格，表头只有 {len(header)} 列",
+                                f"has {cells} cells, the header has {len(header)}")
                 if not any((v or "").strip() for v in row.values()):
                     continue  # blank line
                 rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
     except UnicodeDecodeError as exc:
-        raise _fail(path, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise _fail(path, None, f"不是 UTF-8 文本（第 {exc.start} 字节：{exc.reason}），请另存为 UTF-8",
+                    f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except csv.Error as exc:
-        raise _fail(path, None, f"is not valid CSV: {exc}") from None
+        raise _fail(path, None, f"不是有效的 CSV：{exc}", f"is not valid CSV: {exc}") from None
     if not header:
-        raise _fail(path, None, "is empty: no header line")
+        raise _fail(path, None, "文件为空，没有表头行", "is empty: no header line")
     missing = [c for c in CORE_COLUMNS if c not in header]
     if missing:
-        raise _fail(path, 1, f"lacks the column(s) {', '.join(missing)}")
+        raise _fail(path, 1, f"缺少列 {', '.join(missing)}", f"lacks the column(s) {', '.join(missing)}")
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
-        raise _fail(path, 1, f"repeats the column(s) {', '.join(dupes)}")
+        raise _fail(path, 1, f"列 {', '.join(dupes)} 重复", f"repeats the column(s) {', '.join(dupes)}")
     return header, rows
 
 
@@ -165,71 +183,93 @@ def _parse_float(path: Path, line: int, column: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise _fail(path, line, f"{column} {text!r} is not a number") from None
+        raise _fail(path, line, f"{column} 的值 {text!r} 不是数字", f"{column} {text!r} is not a number") from None
     if not math.isfinite(value):
-        raise _fail(path, line, f"{column} {text!r} is not a finite number")
+        raise _fail(path, line, f"{column} 的值 {text!r} 不是有限数", f"{column} {text!r} is not a finite number")
     return value
 
 
-def _check_row(path: Path, line: int, row: dict[str, str]) -> dict:
+def _check_row(path: Path, line: int, row: dict[str, str]) -> dict[str, Any]:
     """Validate one row; return it with ``lon``/``lat`` as floats and the datum canonical."""
     ident = row["id"]
     if not ident or _SPACE_RE.search(ident):
-        raise _fail(path, line, f"id {ident!r} is blank or contains spaces")
-    where = f"id {ident}"
+        raise _fail(path, line, f"编号 id {ident!r} 为空或含空格", f"id {ident!r} is blank or contains spaces")
+    zh, en = f"编号 {ident}", f"id {ident}"
     if not row["name"]:
-        raise _fail(path, line, f"{where} has no name")
+        raise _fail(path, line, f"{zh} 没有名称 name", f"{en} has no name")
     precision = row["precision"]
     if precision not in PRECISIONS:
-        raise _fail(path, line, f"{where}: precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+        raise _fail(path, line, f"{zh}：精度 precision {precision!r} 不是 {', '.join(PRECISIONS)} 之一",
+                    f"{en}: precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if not row["source"]:
-        raise _fail(path, line, f"{where} has no source: say where the position came from")
+        raise _fail(path, line, f"{zh} 没有来源 source，请写明位置的出处",
+                    f"{en} has no source: say where the position came from")
     if not row["source_datum"]:
-        raise _fail(path, line, f"{where} has no source_datum (WGS84, GCJ02 or BD09)")
+        raise _fail(path, line, f"{zh} 没有来源坐标系 source_datum（WGS84、GCJ02 或 BD09）",
+                    f"{en} has no source_datum (WGS84, GCJ02 or BD09)")
     try:
         row["source_datum"] = normalise_datum(row["source_datum"])
-    except DatumError as exc:
-        raise _fail(path, line, f"{where}: {exc}") from None
+    except DatumError:
+        datum = row["source_datum"]
+        raise _fail(path, line, f"{zh}：来源坐标系 {datum!r} 未知，请用 WGS84、GCJ02 或 BD09",
+                    f"{en}: unknown datum {datum!r}") from None
     gtype = row["geometry_type"]
     if gtype and gtype not in GEOMETRY_TYPES:
-        raise _fail(path, line, f"{where}: geometry_type {gtype!r} is not one of {', '.join(GEOMETRY_TYPES)}")
+        raise _fail(path, line, f"{zh}：几何类型 geometry_type {gtype!r} 不是 {', '.join(GEOMETRY_TYPES)} 之一",
+                    f"{en}: geometry_type {gtype!r} is not one of {', '.join(GEOMETRY_TYPES)}")
+    lon, lat = _check_position(path, line, row, zh=zh, en=en)
+    out: dict[str, Any] = dict(row)
+    out["lon"], out["lat"] = lon, lat
+    return out
 
+
+def _check_position(path: Path, line: int, row: dict[str, str], *, zh: str, en: str) -> tuple[float, float]:
+    """Longitude and latitude of a row (NaN when blank), after checking lon/lat, wkt and precision agree."""
+    precision, gtype = row["precision"], row["geometry_type"]
     lon_text, lat_text, wkt = row["lon"], row["lat"], row["wkt"]
     if bool(lon_text) != bool(lat_text):
-        raise _fail(path, line, f"{where} has only one of lon and lat")
+        raise _fail(path, line, f"{zh} 只有经度 lon 或纬度 lat 之一", f"{en} has only one of lon and lat")
     lon = lat = math.nan
     if lon_text:
         lon = _parse_float(path, line, "lon", lon_text)
         lat = _parse_float(path, line, "lat", lat_text)
         if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-            raise _fail(path, line, f"{where}: ({lon}, {lat}) is outside WGS-84 longitude/latitude "
+            raise _fail(path, line, f"{zh}：({lon}, {lat}) 超出 WGS-84 经纬度范围（经纬度是否写反，或是投影坐标？）",
+                        f"{en}: ({lon}, {lat}) is outside WGS-84 longitude/latitude "
                         "(are lon and lat swapped, or is this a projected coordinate?)")
     has_position = bool(lon_text) or bool(wkt)
     if precision == "unresolved" and has_position:
         # an unresolved place must not reach the map through a stray coordinate
-        raise _fail(path, line, f"{where} is unresolved but has coordinates or wkt")
+        raise _fail(path, line, f"{zh} 精度为 unresolved（未定位），却有坐标或 wkt",
+                    f"{en} is unresolved but has coordinates or wkt")
     if precision != "unresolved" and not has_position:
-        raise _fail(path, line, f"{where} has precision {precision!r} but neither lon/lat nor wkt")
+        raise _fail(path, line, f"{zh} 精度为 {precision!r}，却既没有经纬度也没有 wkt",
+                    f"{en} has precision {precision!r} but neither lon/lat nor wkt")
     if wkt:
-        try:
-            geom = shapely.from_wkt(wkt)
-        except shapely.errors.GEOSException as exc:
-            raise _fail(path, line, f"{where}: wkt does not parse ({exc})") from None
-        if geom is None or geom.is_empty:
-            raise _fail(path, line, f"{where}: wkt is empty")
-        minx, miny, maxx, maxy = geom.bounds
-        if not (-180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0):
-            raise _fail(path, line, f"{where}: wkt lies outside WGS-84 longitude/latitude")
-        if gtype and geom.geom_type != gtype:
-            raise _fail(path, line, f"{where}: geometry_type says {gtype} but wkt is {geom.geom_type}")
+        _check_wkt(path, line, wkt, gtype, zh=zh, en=en)
     elif gtype and gtype != "Point" and precision != "unresolved":
-        raise _fail(path, line, f"{where}: geometry_type {gtype} needs a wkt")
-    out = dict(row)
-    out["lon"], out["lat"] = lon, lat
-    return out
+        raise _fail(path, line, f"{zh}：几何类型 {gtype} 需要 wkt", f"{en}: geometry_type {gtype} needs a wkt")
+    return lon, lat
 
 
-def _read_file(path: Path) -> tuple[list[str], list[dict]]:
+def _check_wkt(path: Path, line: int, wkt: str, gtype: str, *, zh: str, en: str) -> None:
+    """Refuse a wkt that does not parse, is empty, lies outside longitude/latitude or contradicts ``gtype``."""
+    try:
+        geom = shapely.from_wkt(wkt)
+    except shapely.errors.GEOSException as exc:
+        raise _fail(path, line, f"{zh}：wkt 无法解析（{exc}）", f"{en}: wkt does not parse ({exc})") from None
+    if geom is None or geom.is_empty:
+        raise _fail(path, line, f"{zh}：wkt 是空几何", f"{en}: wkt is empty")
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0):
+        raise _fail(path, line, f"{zh}：wkt 超出 WGS-84 经纬度范围",
+                    f"{en}: wkt lies outside WGS-84 longitude/latitude")
+    if gtype and geom.geom_type != gtype:
+        raise _fail(path, line, f"{zh}：几何类型写的是 {gtype}，wkt 却是 {geom.geom_type}",
+                    f"{en}: geometry_type says {gtype} but wkt is {geom.geom_type}")
+
+
+def _read_file(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
     header, rows = _read_rows(path)
     checked = []
     for line, row in rows:
@@ -239,7 +279,7 @@ def _read_file(path: Path) -> tuple[list[str], list[dict]]:
     return header, checked
 
 
-def _frame_from_rows(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+def _frame_from_rows(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
     """Build the GeoDataFrame, geometry vectorised: wkt where given, else a lon/lat point."""
     frame = pd.DataFrame(rows, columns=columns)
     lon = frame["lon"].to_numpy(dtype=float)
@@ -258,7 +298,7 @@ def _frame_from_rows(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
 @lru_cache(maxsize=8)
 def _load_cached(keys: tuple[tuple[str, int, int], ...]) -> gpd.GeoDataFrame:
     # keyed on (path, mtime, size) so editing a CSV in a running app is picked up
-    all_rows: list[dict] = []
+    all_rows: list[dict[str, Any]] = []
     columns: list[str] = list(CORE_COLUMNS)
     owners: dict[str, tuple[str, int, str]] = {}  # name key -> (file, line, id)
     ids: dict[str, tuple[str, int]] = {}
@@ -271,7 +311,8 @@ def _load_cached(keys: tuple[tuple[str, int, int], ...]) -> gpd.GeoDataFrame:
             ident = row["id"]
             if ident in ids:
                 first = ids[ident]
-                raise _fail(path, line, f"id {ident} is used again (first in {first[0]}, line {first[1]})")
+                raise _fail(path, line, f"编号 {ident} 重复（首次出现在 {first[0]} 第 {first[1]} 行）",
+                            f"id {ident} is used again (first in {first[0]}, line {first[1]})")
             ids[ident] = (path.name, line)
             # a name or alias must lead to one place only, across every file
             names = {normalise_name(n) for n in [row["name"], *split_aliases(row["aliases"])]}
@@ -280,8 +321,8 @@ def _load_cached(keys: tuple[tuple[str, int, int], ...]) -> gpd.GeoDataFrame:
                     continue
                 if key in owners:
                     f, ln, other = owners[key]
-                    raise _fail(path, line, f"id {ident}: name or alias {key!r} already belongs to "
-                                f"{other} ({f}, line {ln})")
+                    raise _fail(path, line, f"编号 {ident}：名称或别名 {key!r} 已属于 {other}（{f} 第 {ln} 行）",
+                                f"id {ident}: name or alias {key!r} already belongs to {other} ({f}, line {ln})")
                 owners[key] = (path.name, line, ident)
             row["gazetteer_file"] = path.name
             all_rows.append(row)
@@ -292,7 +333,9 @@ def _load_cached(keys: tuple[tuple[str, int, int], ...]) -> gpd.GeoDataFrame:
     return _frame_from_rows(all_rows, columns)
 
 
-def load_gazetteer(paths: str | PathLike | Sequence[str | PathLike] | None = None) -> gpd.GeoDataFrame:
+def load_gazetteer(
+    paths: str | PathLike[str] | Sequence[str | PathLike[str]] | None = None,
+) -> gpd.GeoDataFrame:
     """Read, validate and union the gazetteer files.
 
     Parameters
@@ -320,21 +363,31 @@ def load_gazetteer(paths: str | PathLike | Sequence[str | PathLike] | None = Non
         name or alias used by two places, unknown precision, blank source or
         datum, coordinates outside WGS-84, an unresolved row with coordinates,
         a resolved row without them, or bad wkt.
+    ParameterError
+        When ``paths`` is neither a path nor a sequence of paths.
     """
     if paths is None:
         files = gazetteer_paths()
         if not files:
-            raise InputFileError(f"no gazetteer files {FILE_GLOB} in {settings.LAYER_DATA_DIR}")
+            msg = (f"{settings.LAYER_DATA_DIR} 中没有地名库文件 {FILE_GLOB} "
+                   f"(no gazetteer files {FILE_GLOB} in {settings.LAYER_DATA_DIR})")
+            raise InputFileError(msg)
     elif isinstance(paths, (str, PathLike)):
         files = [Path(paths)]
     else:
-        files = [Path(p) for p in paths]
+        try:
+            files = [Path(p) for p in paths]
+        except TypeError:
+            msg = (f"地名库路径须为路径或路径列表，收到 {paths!r} "
+                   "(paths must be a path or a sequence of paths)")
+            raise ParameterError(msg) from None
     keys = []
     for path in files:
         try:
             st = path.stat()
         except OSError:
-            raise InputFileError(f"gazetteer file not found: {path}") from None
+            msg = f"找不到地名库文件：{path} (gazetteer file not found: {path})"
+            raise InputFileError(msg) from None
         keys.append((str(path.resolve()), st.st_mtime_ns, st.st_size))
     return _load_cached(tuple(keys)).copy()
 
@@ -357,12 +410,12 @@ class Gazetteer:
     'P013'
     """
 
-    def __init__(self, frame: gpd.GeoDataFrame):
+    def __init__(self, frame: gpd.GeoDataFrame) -> None:
         self._frame = frame.reset_index(drop=True)
         self._by_id = {ident: i for i, ident in enumerate(self._frame["id"])}
         index: dict[str, int] = {}
         spellings: dict[str, None] = {}  # insertion-ordered set of the spellings as written
-        for i, (name, aliases) in enumerate(zip(self._frame["name"], self._frame["aliases"])):
+        for i, (name, aliases) in enumerate(zip(self._frame["name"], self._frame["aliases"], strict=True)):
             for spelling in [name, *split_aliases(aliases)]:
                 key = normalise_name(spelling)
                 if key:
@@ -372,7 +425,7 @@ class Gazetteer:
         self._spellings = list(spellings)
 
     @classmethod
-    def default(cls) -> "Gazetteer":
+    def default(cls) -> Gazetteer:
         """The gazetteer shipped in ``layers/data/`` (all ``gazetteer*.csv`` files)."""
         return cls(load_gazetteer())
 
@@ -409,17 +462,23 @@ class Gazetteer:
         """
         key = normalise_name(name)
         if key in self._index:
-            return self._frame.iloc[self._index[key]]
+            row: pd.Series = self._frame.iloc[self._index[key]]
+            return row
         close = difflib.get_close_matches(key, list(self._index), n=5, cutoff=0.5)
+        hint_zh = f"；是否要找：{'、'.join(close)}？" if close else ""
         hint = f"; did you mean {'、'.join(close)}?" if close else ""
-        raise UnknownPlaceError(f"unknown place {name!r}: not in the gazetteer{hint}")
+        msg = (f"地名库中没有地名 {name!r}{hint_zh} "
+               f"(unknown place {name!r}: not in the gazetteer{hint})")
+        raise UnknownPlaceError(msg)
 
     def by_id(self, place_id: str) -> pd.Series:
         """The row with id ``place_id``; :class:`UnknownPlaceError` when there is none."""
         try:
-            return self._frame.iloc[self._by_id[place_id]]
-        except KeyError:
-            raise UnknownPlaceError(f"unknown place id {place_id!r}: not in the gazetteer") from None
+            row: pd.Series = self._frame.iloc[self._by_id[place_id]]
+        except (KeyError, TypeError):  # TypeError: an unhashable id
+            msg = f"地名库中没有编号 {place_id!r} (unknown place id {place_id!r}: not in the gazetteer)"
+            raise UnknownPlaceError(msg) from None
+        return row
 
     def resolved(self) -> gpd.GeoDataFrame:
         """The rows that have a geometry (precision other than ``unresolved``)."""
@@ -454,7 +513,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def feature(row: pd.Series | dict) -> dict:
+def feature(row: pd.Series | Mapping[str, Any]) -> dict[str, Any]:
     """A place as a GeoJSON Feature (WGS-84) with its provenance as properties.
 
     Parameters
@@ -471,7 +530,7 @@ def feature(row: pd.Series | dict) -> dict:
     """
     get = row.get
     geom = get("geometry")
-    if geom is not None and (not isinstance(geom, shapely.Geometry) or geom.is_empty):
+    if not isinstance(geom, BaseGeometry) or geom.is_empty:
         geom = None
     props = {key: _plain(get(key)) for key in FEATURE_PROPERTIES}
     return {

@@ -12,6 +12,11 @@ Two passes over each item's text:
 Each item then takes the most precise resolved place it names as its location.
 An item that names only a district falls back to the district's centroid, and
 says so in ``geocode_status`` and ``precision``: nothing falls back silently.
+
+The :class:`GeocodeSummary` of a run is what a planner reads before trusting
+the map: its :meth:`~GeocodeSummary.as_text` is in Chinese with the labels of
+:mod:`spatial.vocab`, its :meth:`~GeocodeSummary.as_dict` keeps the codes for
+scripts and tests.
 """
 
 from __future__ import annotations
@@ -21,14 +26,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
-from ._errors import EmptyLayerError, UnknownPlaceError
+from . import settings, vocab
+from ._errors import EmptyLayerError, InputFileError, ParameterError, UnknownPlaceError
 from .gazetteer import PRECISIONS, Gazetteer, feature, split_aliases
 from .gazetteer import normalise_name as normalise
 
@@ -87,42 +93,63 @@ class Mention:
     precision: str
     how: str  # "gazetteer" or "pattern"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """The mention as a JSON-ready dict (stored in an item's ``mentions`` column)."""
         return {"text": self.text, "start": self.start, "end": self.end, "place_id": self.place_id,
                 "place_name": self.place_name, "precision": self.precision, "how": self.how}
 
 
+#: Unresolved names :meth:`GeocodeSummary.as_text` lists before it only counts the rest.
+SUMMARY_NAMES_SHOWN = 30
+
+
 @dataclass
 class GeocodeSummary:
-    """Counts a planner reads before trusting the map."""
+    """Counts a planner reads before trusting the map.
+
+    The ``*_by_*`` dicts map codes (``area_centroid``, ``district``) to counts;
+    ``unresolved_names`` lists the names not located, most frequent first.
+    """
 
     items: int = 0
     items_with_mentions: int = 0
     mentions: int = 0
     mentions_resolved: int = 0
     mentions_unresolved: int = 0
-    items_by_status: dict = field(default_factory=dict)
-    items_by_precision: dict = field(default_factory=dict)
-    mentions_by_precision: dict = field(default_factory=dict)
-    unresolved_names: list = field(default_factory=list)
+    items_by_status: dict[str, int] = field(default_factory=dict)
+    items_by_precision: dict[str, int] = field(default_factory=dict)
+    mentions_by_precision: dict[str, int] = field(default_factory=dict)
+    unresolved_names: list[str] = field(default_factory=list)
 
     def as_text(self) -> str:
+        """The summary in Chinese, one figure per line, as ``planatlas build`` prints it.
+
+        Codes are shown by their :func:`spatial.vocab.label`; at most
+        :data:`SUMMARY_NAMES_SHOWN` unresolved names are listed.
+        """
+        def counts(domain: str, by: dict[str, int]) -> str:
+            return "、".join(f"{vocab.label(domain, code)} {n}" for code, n in by.items()) or "无"
+
         lines = [
-            f"items: {self.items} ({self.items_with_mentions} name a place)",
-            f"place mentions: {self.mentions} found, {self.mentions_resolved} resolved, "
-            f"{self.mentions_unresolved} unresolved",
-            "mentions by precision: " + ", ".join(f"{k} {v}" for k, v in self.mentions_by_precision.items()),
-            "items by geocode status: " + ", ".join(f"{k} {v}" for k, v in self.items_by_status.items()),
-            "items by precision: " + ", ".join(f"{k} {v}" for k, v in self.items_by_precision.items()),
+            f"条目：{self.items} (其中 {self.items_with_mentions} 条提到地点)",
+            f"地名提及：{self.mentions} 处，已定位 {self.mentions_resolved}，未定位 {self.mentions_unresolved}",
+            "地名提及按精度：" + counts("precision", self.mentions_by_precision),
+            "条目按定位状态：" + counts("geocode_status", self.items_by_status),
+            "条目按精度：" + counts("precision", self.items_by_precision),
         ]
         if self.unresolved_names:
-            shown = "、".join(self.unresolved_names[:30])
-            more = len(self.unresolved_names) - 30
-            lines.append(f"unresolved names: {shown}" + (f" (+{more} more)" if more > 0 else ""))
+            shown = "、".join(self.unresolved_names[:SUMMARY_NAMES_SHOWN])
+            more = len(self.unresolved_names) - SUMMARY_NAMES_SHOWN
+            lines.append(f"未定位的地名：{shown}" + (f" (另有 {more} 个)" if more > 0 else ""))
         return "\n".join(lines)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """The counts with their codes, as plain Python values (for JSON and tests)."""
         return dict(self.__dict__)
+
+
+#: Columns a gazetteer frame needs for matching and for the provenance of located items.
+_GAZETTEER_COLUMNS = ("id", "name", "aliases", "kind", "precision", "source", "source_datum")
 
 
 class Geocoder:
@@ -137,9 +164,19 @@ class Geocoder:
         (None where unresolved).
     """
 
-    def __init__(self, gazetteer: gpd.GeoDataFrame):
+    def __init__(self, gazetteer: gpd.GeoDataFrame) -> None:
+        if not isinstance(gazetteer, gpd.GeoDataFrame):
+            msg = (f"地名库须为 GeoDataFrame，收到 {type(gazetteer).__name__} "
+                   "(the gazetteer must be a GeoDataFrame, e.g. from load_gazetteer)")
+            raise ParameterError(msg)
+        missing = [c for c in _GAZETTEER_COLUMNS if c not in gazetteer.columns]
+        if missing:
+            msg = (f"地名库缺少列 {', '.join(missing)} (the gazetteer lacks the column(s) "
+                   f"{', '.join(missing)})")
+            raise InputFileError(msg)
         if len(gazetteer) == 0:
-            raise EmptyLayerError("the gazetteer has no rows")
+            msg = "地名库没有任何地名 (the gazetteer has no rows)"
+            raise EmptyLayerError(msg)
         self.gazetteer = gazetteer.set_index("id", drop=False)
         self.places = Gazetteer(gazetteer)  # exact name/alias look-ups with suggestions
         names: dict[str, str] = {}
@@ -155,7 +192,7 @@ class Geocoder:
         self._pattern = re.compile("|".join(re.escape(n) for n in ordered))
 
     @classmethod
-    def default(cls) -> "Geocoder":
+    def default(cls) -> Geocoder:
         """Geocoder on the gazetteer shipped in ``layers/data/``."""
         return _default_geocoder()
 
@@ -172,7 +209,8 @@ class Geocoder:
             key = normalise(name)
             found = {self._names[m.group(0)] for m in self._pattern.finditer(key)}
             if len(found) == 1 and len(key) <= 20:
-                return self.gazetteer.loc[found.pop()]
+                row: pd.Series = self.gazetteer.loc[found.pop()]
+                return row
             raise
 
     # -- mentions ----------------------------------------------------------------
@@ -180,7 +218,16 @@ class Geocoder:
         """Place mentions in a text: gazetteer matches, then unknown pattern candidates.
 
         Positions index into ``text`` as given.
+
+        Raises
+        ------
+        ParameterError
+            When ``text`` is not a str.
         """
+        given: object = text  # checked at run time: callers pass what they have
+        if not isinstance(given, str):
+            msg = f"文本须为字符串，收到 {type(given).__name__} (text must be a str)"
+            raise ParameterError(msg)
         mentions: list[Mention] = []
         taken = np.zeros(len(text) + 1, dtype=bool)
         # Match on the text with spaces removed but keep a map back to positions,
@@ -248,14 +295,24 @@ class Geocoder:
             ``geocode_status``, provenance columns and a point geometry
             (representative point of the place; None when not located), EPSG:4326;
             and the summary counts.
+
+        Raises
+        ------
+        ParameterError
+            When ``items`` is not a DataFrame with ``item_id`` and ``text``
+            columns, or a text is not a str.
         """
+        if not isinstance(items, pd.DataFrame) or not {"item_id", "text"} <= set(items.columns):
+            msg = ("条目须为含 item_id、text 列的 DataFrame (items must be a DataFrame "
+                   "with item_id and text columns, e.g. Report.items_frame())")
+            raise ParameterError(msg)
         summary = GeocodeSummary(items=len(items))
         rows = []
         geoms = []
         unresolved: dict[str, int] = {}
         by_precision: dict[str, int] = {}
-        for item in items.itertuples():
-            mentions = self.find_mentions(item.text)
+        for text in items["text"]:
+            mentions = self.find_mentions(text)
             if mentions:
                 summary.items_with_mentions += 1
             for mt in mentions:
@@ -307,7 +364,7 @@ class Geocoder:
     def places_named(self, geocoded: pd.DataFrame) -> gpd.GeoDataFrame:
         """Gazetteer places the items name and that have a location, with the ids of those items."""
         refs: dict[str, list[str]] = {}
-        for item_id, mentions in zip(geocoded["item_id"], geocoded["mentions"]):
+        for item_id, mentions in zip(geocoded["item_id"], geocoded["mentions"], strict=True):
             for mt in json.loads(mentions):
                 if mt["place_id"]:
                     refs.setdefault(mt["place_id"], [])
@@ -320,7 +377,7 @@ class Geocoder:
         out["n_items"] = [len(refs[pid]) for pid in out.index]
         return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=settings.STORAGE_CRS)
 
-    def feature(self, name: str) -> dict:
+    def feature(self, name: str) -> dict[str, Any]:
         """GeoJSON Feature (RFC 7946) of a place name or alias, with provenance.
 
         :func:`spatial.gazetteer.feature` plus what a crossing row adds

@@ -48,11 +48,13 @@ reached through its nearest entry.
 
 from __future__ import annotations
 
+import itertools
 import os
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -61,19 +63,28 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from . import settings
-from ._errors import EmptyLayerError, NetworkDataError
+from ._errors import EmptyLayerError, NetworkDataError, ParameterError
 from .network import StreetNetwork, csr_min
+from .population import PopulationRaster
 from .projection import require_crs, require_features
+from .thresholds import check_positive
 
 __all__ = [
     "NetworkDistances",
+    "distance_raster",
+    "distance_surface",
     "nearest_facility_distances",
     "service_areas",
-    "distance_surface",
-    "distance_raster",
 ]
 
 _DIRECTIONS = ("from_facility", "to_facility")
+
+
+def _check_direction(direction: str) -> str:
+    if direction not in _DIRECTIONS:
+        msg = f"方向须为 from_facility 或 to_facility，收到 {direction!r} (direction must be one of {_DIRECTIONS})"
+        raise ParameterError(msg)
+    return direction
 
 
 @dataclass(eq=False)
@@ -132,7 +143,7 @@ class NetworkDistances:
     @property
     def reached(self) -> np.ndarray:
         """Boolean mask of nodes within the cutoff of some facility."""
-        return np.isfinite(self.distance)
+        return np.asarray(np.isfinite(self.distance))
 
 
 # --------------------------------------------------------------------------- snapping
@@ -188,7 +199,7 @@ def _closest_points(net: StreetNetwork, geoms: np.ndarray, max_snap_m: float) ->
     return shapely.get_point(link, 0), pos[fi]
 
 
-def _snap(net: StreetNetwork, points: np.ndarray, owners: np.ndarray, max_snap_m: float):
+def _snap(net: StreetNetwork, points: np.ndarray, owners: np.ndarray, max_snap_m: float) -> pd.DataFrame:
     """Nearest segment within ``max_snap_m`` of each entry point."""
     tree = net.edge_tree
     (pi, ei), dist = tree.query_nearest(points, max_distance=max_snap_m, return_distance=True, all_matches=False)
@@ -260,16 +271,16 @@ def nearest_facility_distances(
     ``snap + t`` and ``snap + L - t``; points on that same segment are reached
     directly along it (see :func:`service_areas`).
     """
-    if direction not in _DIRECTIONS:
-        raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
+    _check_direction(direction)
     if not isinstance(facilities, gpd.GeoDataFrame):
-        raise EmptyLayerError("facilities must be a GeoDataFrame with a geometry column")
-    require_crs(facilities, name="facilities")
-    require_features(facilities, name="facilities")
-    if cutoff_m is not None and not cutoff_m >= 0:
-        raise ValueError(f"cutoff_m must be >= 0 metres, got {cutoff_m}")
-    if not max_snap_m > 0 or not entry_spacing_m > 0:
-        raise ValueError("max_snap_m and entry_spacing_m must be positive distances in metres")
+        msg = "设施须为带几何列的 GeoDataFrame (facilities must be a GeoDataFrame)"
+        raise EmptyLayerError(msg)
+    require_crs(facilities, name="设施 facilities")
+    require_features(facilities, name="设施 facilities")
+    if cutoff_m is not None:
+        check_positive(cutoff_m, "搜索距离 cutoff_m", allow_zero=True)
+    check_positive(max_snap_m, "最大接入距离 max_snap_m")
+    check_positive(entry_spacing_m, "入口间距 entry_spacing_m")
 
     geoms = np.asarray(facilities.to_crs(net.crs).geometry.values, dtype=object)
     k = len(geoms)
@@ -286,8 +297,8 @@ def nearest_facility_distances(
         raise NetworkDataError(_coverage_message(net, facilities, geoms, unreached, max_snap_m))
     if len(unreached):
         warnings.warn(
-            f"{len(unreached)} of {k} facilities lie farther than {max_snap_m:g} m from any street of the "
-            f"network and are left out of the distances (see .unreached)",
+            f"{k} 个设施中有 {len(unreached)} 个距街道网络超过 {max_snap_m:g} m，未计入距离 "
+            f"({len(unreached)} of {k} facilities lie farther than {max_snap_m:g} m from any street; see .unreached)",
             UserWarning,
             stacklevel=2,
         )
@@ -305,7 +316,8 @@ def nearest_facility_distances(
     )
 
 
-def _entry_arcs(net: StreetNetwork, entries: pd.DataFrame, direction: str):
+def _entry_arcs(net: StreetNetwork, entries: pd.DataFrame,
+                direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Virtual arcs facility -> segment end node, with their lengths in metres.
 
     On a one-way segment u -> v a facility can only leave towards v (or, when
@@ -325,7 +337,8 @@ def _entry_arcs(net: StreetNetwork, entries: pd.DataFrame, direction: str):
     return rows, cols, cost
 
 
-def _search(net: StreetNetwork, entries: pd.DataFrame, k: int, *, cutoff_m, direction: str):
+def _search(net: StreetNetwork, entries: pd.DataFrame, k: int, *, cutoff_m: float | None,
+            direction: str) -> tuple[np.ndarray, np.ndarray]:
     """One multi-source Dijkstra from the facilities' virtual nodes."""
     n = net.n_nodes
     base = net.graph if direction == "from_facility" else net.graph_reversed
@@ -342,7 +355,8 @@ def _search(net: StreetNetwork, entries: pd.DataFrame, k: int, *, cutoff_m, dire
     return dist, nearest
 
 
-def _unreached_report(net, index, geoms, reached_fac, points, owners) -> pd.DataFrame:
+def _unreached_report(net: StreetNetwork, index: pd.Index, geoms: np.ndarray, reached_fac: np.ndarray,
+                      points: np.ndarray, owners: np.ndarray) -> pd.DataFrame:
     """Facilities with no entry near a street, with their distance to the nearest street."""
     miss = np.flatnonzero(~reached_fac)
     snap = np.full(len(miss), np.nan)
@@ -355,23 +369,25 @@ def _unreached_report(net, index, geoms, reached_fac, points, owners) -> pd.Data
     return pd.DataFrame({"facility": np.asarray(index)[miss], "position": miss, "snap_m": snap})
 
 
-def _coverage_message(net, facilities, geoms, unreached, max_snap_m) -> str:
+def _coverage_message(net: StreetNetwork, facilities: gpd.GeoDataFrame, geoms: np.ndarray,
+                      unreached: pd.DataFrame, max_snap_m: float) -> str:
     fb = shapely.total_bounds(geoms)
     nb = (net.x.min(), net.y.min(), net.x.max(), net.y.max())
     nearest = np.nanmin(unreached["snap_m"].to_numpy()) if unreached["snap_m"].notna().any() else np.nan
     return (
-        f"the street network does not cover the facilities: none of the {len(facilities)} facilities lies "
-        f"within {max_snap_m:g} m of a street (nearest is {nearest:,.0f} m away). Network extent in "
-        f"{net.crs.to_string()}: x {nb[0]:,.0f}-{nb[2]:,.0f}, y {nb[1]:,.0f}-{nb[3]:,.0f}; facilities: "
-        f"x {fb[0]:,.0f}-{fb[2]:,.0f}, y {fb[1]:,.0f}-{fb[3]:,.0f}. Load a network of the facilities' area, "
-        "or raise max_snap_m."
+        f"街道网络没有覆盖这些设施：{len(facilities)} 个设施都不在街道 {max_snap_m:g} m 以内 (最近的相距 "
+        f"{nearest:,.0f} m)。网络范围 ({net.crs.to_string()})：x {nb[0]:,.0f}-{nb[2]:,.0f}，"
+        f"y {nb[1]:,.0f}-{nb[3]:,.0f}；设施：x {fb[0]:,.0f}-{fb[2]:,.0f}，y {fb[1]:,.0f}-{fb[3]:,.0f}。"
+        "请使用覆盖设施所在区域的网络，或加大 max_snap_m "
+        "(the street network does not cover the facilities)"
     )
 
 
 # --------------------------------------------------------------------------- service areas
 
 
-def _reached_pieces(result: NetworkDistances, limit: float, *, per_facility: bool = True):
+def _reached_pieces(result: NetworkDistances, limit: float, *,
+                    per_facility: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Parts of segments within ``limit`` metres of a facility.
 
     Returns arrays (edge, start_m, end_m, facility position). A segment u -> v
@@ -481,7 +497,7 @@ def _substrings(geoms: np.ndarray, length: np.ndarray, start: np.ndarray, end: n
     last_v = np.append(first_v[1:], len(coords)) - 1
     ids = np.arange(len(g))
 
-    def cut(frac):
+    def cut(frac: np.ndarray) -> np.ndarray:
         q = ids + frac
         j = np.searchsorted(gpos, q, side="right") - 1
         j = np.clip(j, first_v, np.maximum(last_v - 1, first_v))
@@ -490,7 +506,7 @@ def _substrings(geoms: np.ndarray, length: np.ndarray, start: np.ndarray, end: n
         with np.errstate(invalid="ignore", divide="ignore"):
             w = np.where(span > 0, (q - gpos[j]) / span, 0.0)
         w = np.clip(w, 0.0, 1.0)[:, None]
-        return coords[j] * (1.0 - w) + coords[j1] * w
+        return np.asarray(coords[j] * (1.0 - w) + coords[j1] * w)
 
     first = cut(p0)
     last = cut(p1)
@@ -551,7 +567,8 @@ AUTO_GRID_PIECES = 20_000
 _MAX_GRID_CELLS = 4_000_000
 
 
-def _exact_outline(lines: np.ndarray, *, buffer_m: float, quad_segs: int, grid_size) -> shapely.Geometry:
+def _exact_outline(lines: np.ndarray, *, buffer_m: float, quad_segs: int,
+                   grid_size: float | None) -> shapely.Geometry:
     polys = shapely.buffer(lines, buffer_m, quad_segs=quad_segs)
     return _merge(polys, grid_size=grid_size)
 
@@ -609,10 +626,11 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
     width = int(np.ceil((x1b + pad - gx0) / cell))
     height = int(np.ceil((y1b + pad - gy0) / cell))
     if width * height > 16 * _MAX_GRID_CELLS:
-        raise ValueError(
-            f"grid_m={cell:g} m would need a {width:,} x {height:,} grid for this area; "
-            "use a larger grid_m or leave it to the default"
+        msg = (
+            f"grid_m={cell:g} m 需要 {width:,} × {height:,} 的网格，过大：请加大 grid_m 或使用默认值 "
+            "(grid too large for this area; use a larger grid_m or the default)"
         )
+        raise ParameterError(msg)
     # Each marked cell keeps where its sample lies relative to its centre, so
     # distances are measured to the street itself, not to the cell centre
     # (which would widen every strip by a fraction of a cell).
@@ -661,7 +679,7 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
         band(0, height)
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda r: band(*r), zip(edges_[:-1], edges_[1:])))
+            list(pool.map(lambda r: band(*r), itertools.pairwise(edges_)))
     far = np.float32((buffer_m + 4 * cell) ** 2)
     dist = np.sqrt(np.minimum(dist2, far))
     gen = contourpy.contour_generator(
@@ -674,21 +692,26 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
     # A level a hair above the buffer keeps cell centres at exactly buffer_m
     # (common: whole multiples of the cell) off the contour, so contours
     # never pass through a grid point and rings never touch.
-    pts, ring_offsets, outer_offsets = gen.filled(-1.0, float(buffer_m) * (1 + 1e-6) + 1e-6)
-    if pts[0] is None or len(pts[0]) == 0:
+    filled: Any = gen.filled(-1.0, float(buffer_m) * (1 + 1e-6) + 1e-6)
+    chunk_pts, chunk_rings, chunk_outers = filled
+    if chunk_pts[0] is None or len(chunk_pts[0]) == 0:
         return shapely.Polygon(), cell
-    pts, ring_offsets, outer_offsets = pts[0], ring_offsets[0], outer_offsets[0]
+    pts: np.ndarray = chunk_pts[0]
+    ring_offsets: np.ndarray = chunk_rings[0]
+    outer_offsets: np.ndarray = chunk_outers[0]
     ring_id = np.repeat(np.arange(len(ring_offsets) - 1), np.diff(ring_offsets))
-    rings = shapely.linearrings(pts, indices=ring_id)
+    rings: Any = shapely.linearrings(pts, indices=ring_id)
     poly_id = np.repeat(np.arange(len(outer_offsets) - 1), np.diff(outer_offsets))
     # contourpy's filled polygons are disjoint, each shell listed with its own
     # holes, so they form a valid MultiPolygon as they come (a validity check
     # of a 100,000-hole outline would cost GEOS seconds).
-    polys = shapely.polygons(rings, indices=poly_id)
-    return shapely.multipolygons(polys), cell
+    polys: Any = shapely.polygons(rings, indices=poly_id)
+    outline: shapely.Geometry = shapely.multipolygons(polys)
+    return outline, cell
 
 
-def _outline(lines, *, mode: str, buffer_m: float, quad_segs: int, grid_size, cell_m):
+def _outline(lines: np.ndarray, *, mode: str, buffer_m: float, quad_segs: int, grid_size: float | None,
+             cell_m: float | None) -> tuple[str, shapely.Geometry, float]:
     """Merged buffer of ``lines``: ("exact" or "grid", geometry, cell size or NaN)."""
     use_grid = mode == "grid" or (mode == "auto" and len(lines) > AUTO_GRID_PIECES)
     if use_grid:
@@ -790,55 +813,89 @@ def service_areas(
     the contour interpolates between cell centres); blocks narrower than about
     ``2 * edge_buffer_m + grid_m`` may close up.
     """
+    limits = _check_area_options(max_distance_m, outline=outline, edge_buffer_m=edge_buffer_m, grid_m=grid_m)
+    result = _distances_for(net_or_distances, facilities, limit_m=float(limits.max()), max_snap_m=max_snap_m,
+                            entry_spacing_m=entry_spacing_m, direction=direction)
+    rows: list[tuple[object, float, str, float, shapely.Geometry]] = []
+    for limit in limits:
+        if per_facility:
+            rows += _catchment_rows(result, float(limit), edge_buffer_m=edge_buffer_m, quad_segs=quad_segs,
+                                    grid_size=grid_size)
+        else:
+            rows.append(_combined_row(result, float(limit), outline=outline, edge_buffer_m=edge_buffer_m,
+                                      quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m))
+    return _areas_frame(rows, result.net)
+
+
+def _check_area_options(max_distance_m: float | Sequence[float], *, outline: str, edge_buffer_m: float,
+                        grid_m: float | None) -> np.ndarray:
+    """The distances as an array, every option checked (once, at the public boundary)."""
     if outline not in ("auto", "exact", "grid"):
-        raise ValueError(f"outline must be 'auto', 'exact' or 'grid', got {outline!r}")
-    limits = np.atleast_1d(np.asarray(max_distance_m, dtype=np.float64))
-    if len(limits) == 0 or not np.all(limits > 0):
-        raise ValueError("max_distance_m must be one or more positive distances in metres")
-    if not edge_buffer_m > 0:
-        raise ValueError("edge_buffer_m must be a positive distance in metres")
-    if grid_m is not None and not grid_m > 0:
-        raise ValueError("grid_m must be a positive cell size in metres")
+        msg = f"outline 须为 auto、exact 或 grid，收到 {outline!r} (outline must be 'auto', 'exact' or 'grid')"
+        raise ParameterError(msg)
+    try:
+        limits = np.atleast_1d(np.asarray(max_distance_m, dtype=np.float64))
+    except (TypeError, ValueError):
+        msg = f"距离须为数字，收到 {max_distance_m!r} (max_distance_m must be numbers)"
+        raise ParameterError(msg) from None
+    if len(limits) == 0 or not np.all(np.isfinite(limits) & (limits > 0)):
+        msg = "距离须为一个或多个正数 (max_distance_m must be one or more positive distances in metres)"
+        raise ParameterError(msg)
+    check_positive(edge_buffer_m, "街道缓冲宽度 edge_buffer_m")
+    if grid_m is not None:
+        check_positive(grid_m, "栅格大小 grid_m")
+    return limits
+
+
+def _distances_for(net_or_distances: StreetNetwork | NetworkDistances, facilities: gpd.GeoDataFrame | None, *,
+                   limit_m: float, max_snap_m: float, entry_spacing_m: float, direction: str) -> NetworkDistances:
+    """Reuse a search that reaches far enough, or run one."""
     if isinstance(net_or_distances, NetworkDistances):
         result = net_or_distances
-        if result.cutoff_m is not None and result.cutoff_m < limits.max():
-            raise ValueError(
-                f"the distances were searched up to {result.cutoff_m:g} m, less than max_distance_m={limits.max():g}"
+        if result.cutoff_m is not None and result.cutoff_m < limit_m:
+            msg = (
+                f"已有的距离只搜索到 {result.cutoff_m:g} m，小于所需的 {limit_m:g} m "
+                "(the distances were searched less far than max_distance_m)"
             )
-    else:
-        if facilities is None:
-            raise EmptyLayerError("service_areas needs facilities when given a network")
-        result = nearest_facility_distances(
-            net_or_distances,
-            facilities,
-            cutoff_m=float(limits.max()),
-            max_snap_m=max_snap_m,
-            entry_spacing_m=entry_spacing_m,
-            direction=direction,
-        )
+            raise ParameterError(msg)
+        return result
+    if facilities is None:
+        msg = "给出街道网络时还需给出设施 (service_areas needs facilities when given a network)"
+        raise EmptyLayerError(msg)
+    return nearest_facility_distances(net_or_distances, facilities, cutoff_m=limit_m, max_snap_m=max_snap_m,
+                                      entry_spacing_m=entry_spacing_m, direction=direction)
+
+
+def _combined_row(result: NetworkDistances, limit: float, *, outline: str, edge_buffer_m: float, quad_segs: int,
+                  grid_size: float | None, grid_m: float | None) -> tuple[object, float, str, float, shapely.Geometry]:
+    """One area for all facilities together within ``limit`` metres."""
+    net = result.net
+    edges, starts, ends, _fac = _reached_pieces(result, limit, per_facility=False)
+    lines = _substrings(net.edge_geometry[edges], net.edge_length[edges], starts, ends)
+    how, geom, cell = _outline(lines, mode=outline, buffer_m=edge_buffer_m, quad_segs=quad_segs,
+                               grid_size=grid_size, cell_m=grid_m)
+    return (None, limit, how, cell, geom)
+
+
+def _catchment_rows(result: NetworkDistances, limit: float, *, edge_buffer_m: float, quad_segs: int,
+                    grid_size: float | None) -> list[tuple[object, float, str, float, shapely.Geometry]]:
+    """One area per facility: the streets it is the nearest facility for."""
     net = result.net
     labels = np.asarray(result.facility_index, dtype=object)
+    edges, starts, ends, fac = _reached_pieces(result, limit, per_facility=True)
+    lines = _substrings(net.edge_geometry[edges], net.edge_length[edges], starts, ends)
+    polys = shapely.buffer(lines, edge_buffer_m, quad_segs=quad_segs)
+    order = np.argsort(fac, kind="stable")
+    fac_sorted = fac[order]
+    cuts = np.flatnonzero(np.diff(fac_sorted)) + 1
+    groups = np.split(polys[order], cuts) if len(fac_sorted) else []
+    owners = fac_sorted[np.concatenate([[0], cuts])] if len(fac_sorted) else []
+    merged = dict(zip((int(o) for o in owners), _union_groups(groups, grid_size=grid_size), strict=True))
+    return [(labels[pos], limit, "exact", np.nan, merged.get(pos, shapely.Polygon())) for pos in range(len(labels))]
 
-    rows = []  # (facility, limit, outline, grid_m, geometry)
-    for limit in limits:
-        edges, starts, ends, fac = _reached_pieces(result, float(limit), per_facility=per_facility)
-        lines = _substrings(net.edge_geometry[edges], net.edge_length[edges], starts, ends)
-        if not per_facility:
-            how, geom, cell = _outline(
-                lines, mode=outline, buffer_m=edge_buffer_m, quad_segs=quad_segs, grid_size=grid_size, cell_m=grid_m
-            )
-            rows.append((None, limit, how, cell, geom))
-            continue
-        polys = shapely.buffer(lines, edge_buffer_m, quad_segs=quad_segs)
-        order = np.argsort(fac, kind="stable")
-        fac_sorted = fac[order]
-        cuts = np.flatnonzero(np.diff(fac_sorted)) + 1
-        groups = np.split(polys[order], cuts) if len(fac_sorted) else []
-        owners = fac_sorted[np.concatenate([[0], cuts])] if len(fac_sorted) else []
-        merged = dict(zip((int(o) for o in owners), _union_groups(groups, grid_size=grid_size)))
-        for pos in range(len(labels)):
-            rows.append((labels[pos], limit, "exact", np.nan, merged.get(pos, shapely.Polygon())))
 
+def _areas_frame(rows: list[tuple[object, float, str, float, shapely.Geometry]],
+                 net: StreetNetwork) -> gpd.GeoDataFrame:
     geoms = np.asarray([r[4] for r in rows], dtype=object)
     out = gpd.GeoDataFrame(
         {
@@ -893,7 +950,7 @@ def distance_raster(
     *,
     cell_m: float = 50.0,
     max_access_m: float = 250.0,
-):
+) -> PopulationRaster:
     """Network distance to the nearest facility on a regular grid, for GeoTIFF export.
 
     Each cell takes the distance of its nearest street node plus the straight
@@ -921,10 +978,8 @@ def distance_raster(
     from affine import Affine
     from scipy.spatial import cKDTree
 
-    from .population import PopulationRaster
-
-    if cell_m <= 0 or max_access_m < 0:
-        raise ValueError("cell_m must be positive and max_access_m non-negative")
+    check_positive(cell_m, "栅格大小 cell_m")
+    check_positive(max_access_m, "最大步行接入距离 max_access_m", allow_zero=True)
     net = result.net
     pad = max_access_m
     x0, x1 = net.x.min() - pad, net.x.max() + pad
@@ -932,14 +987,17 @@ def distance_raster(
     width = int(np.ceil((x1 - x0) / cell_m))
     height = int(np.ceil((y1 - y0) / cell_m))
     if width * height > 50_000_000:
-        raise ValueError(f"a {width} x {height} grid is too large; use a larger cell_m")
+        msg = f"{width} × {height} 的栅格过大，请加大 cell_m (grid too large; use a larger cell_m)"
+        raise ParameterError(msg)
     cx = x0 + (np.arange(width) + 0.5) * cell_m
     cy = y1 - (np.arange(height) + 0.5) * cell_m
     gx, gy = np.meshgrid(cx, cy)
     # one nearest-neighbour query for every cell at once
-    access, node = cKDTree(np.column_stack([net.x, net.y])).query(
+    found: Any = cKDTree(np.column_stack([net.x, net.y])).query(
         np.column_stack([gx.ravel(), gy.ravel()]), distance_upper_bound=max_access_m
     )
+    access: np.ndarray = np.asarray(found[0])
+    node: np.ndarray = np.asarray(found[1])
     values = np.full(access.shape, np.nan)
     near = np.isfinite(access)
     values[near] = result.distance[node[near]] + access[near]

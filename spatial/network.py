@@ -32,26 +32,34 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 from pyproj import CRS, Transformer
 from scipy import sparse
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 
-from . import settings
+from . import settings, vocab
 from ._atomic import atomic_path
-from ._errors import CRSError, NetworkDataError, OfflineError
+from ._errors import CRSError, NetworkDataError, OfflineError, ParameterError
 from .projection import metric_crs_for
+
+if TYPE_CHECKING:  # networkx comes with osmnx; only its type is needed here
+    import networkx as nx
+
+    Graph = nx.MultiDiGraph[Any]
 
 __all__ = [
     "MODES",
     "StreetNetwork",
+    "download_network",
     "from_graph",
     "load_network",
-    "download_network",
     "save_network",
 ]
 
@@ -67,9 +75,17 @@ _CACHE_VERSION = 1
 
 
 def _check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise NetworkDataError(f"unknown travel mode {mode!r}; use one of {', '.join(MODES)}")
+    """``mode`` when it is one of :data:`MODES`, else :class:`ParameterError`."""
+    if not isinstance(mode, str) or mode not in MODES:
+        msg = (f"未知的出行方式 {mode!r}：请用 {'、'.join(MODES)} 之一 "
+               f"(unknown travel mode {mode!r}; use one of {', '.join(MODES)})")
+        raise ParameterError(msg)
     return mode
+
+
+def _mode_zh(mode: str) -> str:
+    """Chinese name of a travel mode (步行, 骑行, 驾车)."""
+    return vocab.label("mode", mode)
 
 
 @dataclass(eq=False)
@@ -101,6 +117,9 @@ class StreetNetwork:
         Edge lengths in metres; entry ``[i, j]`` is the shortest segment from
         node i to node j. Two-way for walking and cycling, one-way segments
         respected for driving. Built from the arrays when not given.
+    source : str
+        Where the network came from (file name, download query), shown with
+        every figure computed on it.
     """
 
     crs: CRS
@@ -114,6 +133,7 @@ class StreetNetwork:
     edge_oneway: np.ndarray
     mode: str = "walk"
     graph: sparse.csr_matrix | None = None
+    source: str = ""
     _tree: Any = field(default=None, init=False, repr=False)
     _graph_t: Any = field(default=None, init=False, repr=False)
 
@@ -121,7 +141,9 @@ class StreetNetwork:
         _check_mode(self.mode)
         self.crs = CRS.from_user_input(self.crs)
         if not self.crs.is_projected:
-            raise CRSError(f"a StreetNetwork needs a projected metric CRS, got {self.crs.to_string()}")
+            msg = (f"街道网络须用米制投影坐标参照系，收到 {self.crs.to_string()} "
+                   f"(a StreetNetwork needs a projected metric CRS, got {self.crs.to_string()})")
+            raise CRSError(msg)
         self.node_ids = np.asarray(self.node_ids, dtype=np.int64)
         self.x = np.asarray(self.x, dtype=np.float64)
         self.y = np.asarray(self.y, dtype=np.float64)
@@ -132,11 +154,17 @@ class StreetNetwork:
         self.edge_oneway = np.asarray(self.edge_oneway, dtype=bool)
         m = len(self.edge_u)
         if not (len(self.edge_v) == len(self.edge_length) == len(self.edge_geometry) == len(self.edge_oneway) == m):
-            raise NetworkDataError("edge arrays of a StreetNetwork must all have the same length")
+            msg = ("街道网络各边数组的长度须相同 (edge arrays of a StreetNetwork must all have "
+                   "the same length)")
+            raise NetworkDataError(msg)
         if not (len(self.x) == len(self.y) == len(self.node_ids)):
-            raise NetworkDataError("node arrays of a StreetNetwork must all have the same length")
-        if m and (self.edge_u.max() >= self.n_nodes or self.edge_v.max() >= self.n_nodes):
-            raise NetworkDataError("an edge refers to a node the network does not have")
+            msg = ("街道网络各节点数组的长度须相同 (node arrays of a StreetNetwork must all have "
+                   "the same length)")
+            raise NetworkDataError(msg)
+        if m and (min(self.edge_u.min(), self.edge_v.min()) < 0
+                  or max(self.edge_u.max(), self.edge_v.max()) >= self.n_nodes):
+            msg = "有边指向网络中不存在的节点 (an edge refers to a node the network does not have)"
+            raise NetworkDataError(msg)
         if self.graph is None:
             self.graph = _build_csr(self)
 
@@ -155,14 +183,17 @@ class StreetNetwork:
         """Spatial index of ``edge_geometry`` (built on first use)."""
         if self._tree is None:
             self._tree = shapely.STRtree(self.edge_geometry)
-        return self._tree
+        tree: shapely.STRtree = self._tree
+        return tree
 
     @property
     def graph_reversed(self) -> sparse.csr_matrix:
         """The graph with every direction reversed (for "travel to" searches)."""
         if self._graph_t is None:
+            assert self.graph is not None  # built in __post_init__
             self._graph_t = self.graph.T.tocsr()
-        return self._graph_t
+        reversed_graph: sparse.csr_matrix = self._graph_t
+        return reversed_graph
 
     def two_way(self) -> np.ndarray:
         """Boolean array: may each segment be travelled in both directions in this mode?"""
@@ -212,37 +243,39 @@ def _build_csr(net: StreetNetwork) -> sparse.csr_matrix:
     return csr_min(rows[keep], cols[keep], data[keep], net.n_nodes)
 
 
-def csr_min(rows, cols, data, n: int, *, base: sparse.csr_matrix | None = None) -> sparse.csr_matrix:
+def csr_min(
+    rows: ArrayLike, cols: ArrayLike, data: ArrayLike, n: int, *, base: sparse.csr_matrix | None = None
+) -> sparse.csr_matrix:
     """Square CSR matrix from triplets, keeping the minimum of duplicate entries.
 
     When ``base`` (shape (b, b), b <= n) is given, its rows come first and the
     triplets' rows must all be >= b: this appends rows (virtual source nodes)
     to a prepared graph by concatenating arrays, without rebuilding it.
     """
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    data = np.asarray(data, dtype=np.float64)
-    order = np.lexsort((data, cols, rows))
-    rows, cols, data = rows[order], cols[order], data[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, data = rows[first], cols[first], data[first]
+    r = np.asarray(rows, dtype=np.int64)
+    c = np.asarray(cols, dtype=np.int64)
+    d = np.asarray(data, dtype=np.float64)
+    order = np.lexsort((d, c, r))
+    r, c, d = r[order], c[order], d[order]
+    first = np.ones(len(r), dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    r, c, d = r[first], c[first], d[first]
     b = 0 if base is None else base.shape[0]
-    counts = np.bincount(rows - b, minlength=n - b) if len(rows) else np.zeros(n - b, dtype=np.int64)
+    counts = np.bincount(r - b, minlength=n - b) if len(r) else np.zeros(n - b, dtype=np.int64)
     if base is None:
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        return sparse.csr_matrix((data, cols, indptr), shape=(n, n))
+        return sparse.csr_matrix((d, c, indptr), shape=(n, n))
     indptr = np.concatenate([base.indptr.astype(np.int64), base.nnz + np.cumsum(counts)])
-    indices = np.concatenate([base.indices.astype(np.int64), cols])
-    values = np.concatenate([base.data, data])
+    indices = np.concatenate([base.indices.astype(np.int64), c])
+    values = np.concatenate([base.data, d])
     return sparse.csr_matrix((values, indices, indptr), shape=(n, n))
 
 
 # --------------------------------------------------------------------------- build
 
 
-def from_graph(G, *, mode: str = "walk") -> StreetNetwork:
+def from_graph(G: Graph, *, mode: str = "walk") -> StreetNetwork:
     """Build a :class:`StreetNetwork` from an osmnx / networkx ``MultiDiGraph``.
 
     Parameters
@@ -265,11 +298,19 @@ def from_graph(G, *, mode: str = "walk") -> StreetNetwork:
     Raises
     ------
     NetworkDataError
-        When the graph has no nodes or no edges, or nodes lack coordinates.
+        When the graph is not a networkx graph, has no nodes or no edges, or
+        nodes lack coordinates.
+    ParameterError
+        When ``mode`` is not one of :data:`MODES`.
     """
     _check_mode(mode)
-    if G is None or G.number_of_nodes() == 0 or G.number_of_edges() == 0:
-        raise NetworkDataError("the street graph is empty (no nodes or no edges)")
+    if not hasattr(G, "number_of_nodes") or not hasattr(G, "edges"):
+        msg = (f"街道图须为 networkx 图，收到 {type(G).__name__} "
+               "(the street graph must be a networkx MultiDiGraph)")
+        raise NetworkDataError(msg)
+    if G.number_of_nodes() == 0 or G.number_of_edges() == 0:
+        msg = "街道图为空（没有节点或没有边） (the street graph is empty (no nodes or no edges))"
+        raise NetworkDataError(msg)
     src_crs = CRS.from_user_input(G.graph.get("crs", settings.STORAGE_CRS))
 
     node_keys = list(G.nodes)
@@ -277,7 +318,9 @@ def from_graph(G, *, mode: str = "walk") -> StreetNetwork:
         xs = np.fromiter((G.nodes[k]["x"] for k in node_keys), dtype=np.float64, count=len(node_keys))
         ys = np.fromiter((G.nodes[k]["y"] for k in node_keys), dtype=np.float64, count=len(node_keys))
     except KeyError as exc:
-        raise NetworkDataError("every node of the street graph needs 'x' and 'y' coordinates") from exc
+        msg = ("街道图的每个节点都须有 x、y 坐标 "
+               "(every node of the street graph needs 'x' and 'y' coordinates)")
+        raise NetworkDataError(msg) from exc
     try:
         node_ids = np.asarray(node_keys, dtype=np.int64)
     except (TypeError, ValueError, OverflowError):
@@ -299,7 +342,9 @@ def from_graph(G, *, mode: str = "walk") -> StreetNetwork:
     if missing.any():
         # osmnx leaves 'geometry' off straight edges: draw them node to node.
         idx = np.flatnonzero(missing)
-        pts = np.stack([np.column_stack([xs[eu[idx]], ys[eu[idx]]]), np.column_stack([xs[ev[idx]], ys[ev[idx]]])], axis=1)
+        starts = np.column_stack([xs[eu[idx]], ys[eu[idx]]])
+        ends = np.column_stack([xs[ev[idx]], ys[ev[idx]]])
+        pts = np.stack([starts, ends], axis=1)
         geom[idx] = shapely.linestrings(pts)
 
     # Project to metres.
@@ -334,7 +379,9 @@ def _is_metric(crs: CRS) -> bool:
     return bool(crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in {"metre", "meter"})
 
 
-def _collapse_directions(eu, ev, length, geom):
+def _collapse_directions(
+    eu: np.ndarray, ev: np.ndarray, length: np.ndarray, geom: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Store each street once: pair every u->v edge with its v->u twin.
 
     osmnx (and pyrosm) draw a two-way street as two directed edges of the
@@ -376,11 +423,16 @@ def _from_frames(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, mode: str)
     """Network from GeoPackage layers written by :func:`save_network`."""
     for col in ("u", "v", "length", "oneway"):
         if col not in edges.columns:
-            raise NetworkDataError(f"edges layer lacks the {col!r} column written by save_network")
+            msg = (f"边图层 edges 缺少 save_network 写入的列 {col} "
+                   f"(edges layer lacks the {col!r} column written by save_network)")
+            raise NetworkDataError(msg)
     if "node_id" not in nodes.columns:
-        raise NetworkDataError("nodes layer lacks the 'node_id' column written by save_network")
+        msg = ("节点图层 nodes 缺少 save_network 写入的列 node_id "
+               "(nodes layer lacks the 'node_id' column written by save_network)")
+        raise NetworkDataError(msg)
     if nodes.crs is None or edges.crs is None:
-        raise NetworkDataError("network layers have no CRS")
+        msg = "网络图层没有坐标参照系 (network layers have no CRS)"
+        raise NetworkDataError(msg)
     crs = CRS.from_user_input(nodes.crs)
     if not _is_metric(crs):
         crs = metric_crs_for(nodes)
@@ -394,8 +446,11 @@ def _from_frames(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, mode: str)
         i = np.searchsorted(sorted_ids, vals)
         i = np.clip(i, 0, len(sorted_ids) - 1)
         if len(vals) and not np.array_equal(sorted_ids[i], vals):
-            raise NetworkDataError(f"edges layer refers to node ids missing from the nodes layer ({col})")
-        return order[i]
+            msg = (f"边图层的 {col} 列引用了节点图层中没有的节点编号 "
+                   f"(edges layer refers to node ids missing from the nodes layer ({col}))")
+            raise NetworkDataError(msg)
+        found: np.ndarray = order[i]
+        return found
 
     return StreetNetwork(
         crs=crs,
@@ -476,7 +531,7 @@ def _read_cache(path: Path) -> StreetNetwork | None:
 # --------------------------------------------------------------------------- public I/O
 
 
-def load_network(path: str | os.PathLike, *, mode: str = "walk", use_cache: bool = True) -> StreetNetwork:
+def load_network(path: str | os.PathLike[str], *, mode: str = "walk", use_cache: bool = True) -> StreetNetwork:
     """Load a street network from a local file.
 
     Parameters
@@ -505,58 +560,71 @@ def load_network(path: str | os.PathLike, *, mode: str = "walk", use_cache: bool
     NetworkDataError
         When the file is missing, of an unknown type, malformed, or holds no
         streets.
+    ParameterError
+        When ``mode`` is not one of :data:`MODES`, or ``path`` is not a path.
     """
     _check_mode(mode)
-    path = Path(path)
+    try:
+        path = Path(path)
+    except TypeError:
+        msg = (f"街道网络文件须为路径，收到 {type(path).__name__} "
+               "(the street network file must be a path)")
+        raise ParameterError(msg) from None
     if not path.is_file():
-        raise NetworkDataError(f"street network file not found: {path}")
+        msg = f"找不到街道网络文件：{path} (street network file not found: {path})"
+        raise NetworkDataError(msg)
     name = path.name.lower()
     if name.endswith((".osm.pbf", ".pbf")):
         kind = "pbf"
-    elif name.endswith(".osm") or name.endswith(".xml"):
+    elif name.endswith((".osm", ".xml")):
         kind = "osm"
     elif name.endswith(".graphml"):
         kind = "graphml"
     elif name.endswith(".gpkg"):
         kind = "gpkg"
     else:
-        raise NetworkDataError(
-            f"unknown street network file type: {path.name} (use .osm, .osm.pbf, .graphml or .gpkg)"
-        )
+        msg = (f"未知的街道网络文件类型：{path.name}（请用 .osm、.osm.pbf、.graphml 或 .gpkg） "
+               f"(unknown street network file type: {path.name}; use .osm, .osm.pbf, .graphml or .gpkg)")
+        raise NetworkDataError(msg)
 
     cache = _cache_path("file", _file_digest(path), kind, mode) if use_cache else None
-    if cache is not None:
-        cached = _read_cache(cache)
-        if cached is not None:
-            return cached
-
-    net = _load_uncached(path, kind, mode)
-    if cache is not None:
-        _write_cache(net, cache)
+    net = _read_cache(cache) if cache is not None else None
+    if net is None:
+        net = _load_uncached(path, kind, mode)
+        if cache is not None:
+            _write_cache(net, cache)
+    net.source = path.name
     return net
 
 
 def _load_uncached(path: Path, kind: str, mode: str) -> StreetNetwork:
+    """Build the network from the file itself (no cache): a GeoPackage directly, else through a graph."""
     if kind == "gpkg":
         import pyogrio
 
         try:
             layers = {row[0] for row in pyogrio.list_layers(path)}
             if not {"nodes", "edges"} <= layers:
-                raise NetworkDataError(f"{path.name} has no 'nodes' and 'edges' layers (write it with save_network)")
+                msg = (f"{path.name} 没有 nodes 和 edges 图层（请用 save_network 写出） "
+                       f"({path.name} has no 'nodes' and 'edges' layers; write it with save_network)")
+                raise NetworkDataError(msg)
             nodes = gpd.read_file(path, layer="nodes")
             edges = gpd.read_file(path, layer="edges")
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-            raise NetworkDataError(f"cannot read street network GeoPackage {path.name}: {exc}") from exc
+            msg = (f"无法读取街道网络 GeoPackage {path.name}：{exc} "
+                   f"(cannot read street network GeoPackage {path.name})")
+            raise NetworkDataError(msg) from exc
         if len(edges) == 0:
-            raise NetworkDataError(f"{path.name} holds no streets")
+            msg = f"{path.name} 中没有街道 ({path.name} holds no streets)"
+            raise NetworkDataError(msg)
         return _from_frames(nodes, edges, mode=mode)
 
     G = _read_graph(path, kind, mode)
     return from_graph(G, mode=mode)
 
 
-def _read_graph(path: Path, kind: str, mode: str):
+def _read_graph(path: Path, kind: str, mode: str) -> Graph:
+    """The street graph of an OSM XML, PBF or GraphML file, or :class:`NetworkDataError`."""
     import osmnx as ox
 
     try:
@@ -572,17 +640,21 @@ def _read_graph(path: Path, kind: str, mode: str):
             osm = pyrosm.OSM(str(path))
             found = osm.get_network(network_type=_PYROSM_TYPES[mode], nodes=True)
             if found is None or found[1] is None or len(found[1]) == 0:
-                raise NetworkDataError(f"{path.name} holds no {mode} streets")
+                msg = f"{path.name} 中没有{_mode_zh(mode)}街道 ({path.name} holds no {mode} streets)"
+                raise NetworkDataError(msg)
             nodes, edges = found
             G = osm.to_graph(nodes, edges, graph_type="networkx", retain_all=False, progress=False)
     except NetworkDataError:
         raise
-    except Exception as exc:  # noqa: BLE001 - parsers raise many types; report one clear error
-        raise NetworkDataError(f"cannot read street network {path.name}: {type(exc).__name__}: {exc}") from exc
-    return G
+    except Exception as exc:  # parsers raise many types: report one clear error
+        msg = (f"无法读取街道网络 {path.name}：{type(exc).__name__}: {exc} "
+               f"(cannot read street network {path.name})")
+        raise NetworkDataError(msg) from exc
+    graph: Graph = G
+    return graph
 
 
-def download_network(query, *, mode: str = "walk", use_cache: bool = True) -> StreetNetwork:
+def download_network(query: str | BaseGeometry, *, mode: str = "walk", use_cache: bool = True) -> StreetNetwork:
     """Download a street network from OpenStreetMap through osmnx (opt-in).
 
     Parameters
@@ -603,56 +675,66 @@ def download_network(query, *, mode: str = "walk", use_cache: bool = True) -> St
         download fails.
     NetworkDataError
         When OSM has no streets there.
+    ParameterError
+        When ``query`` is neither a place name nor a (Multi)Polygon, or
+        ``mode`` is not one of :data:`MODES`.
     """
     _check_mode(mode)
     if not settings.allow_online:
-        raise OfflineError(
-            "downloading a street network needs online access, which is off: set "
-            "spatial.settings.allow_online = True (or the environment variable PLANATLAS_ALLOW_ONLINE=1), "
-            "or load a local .osm / .osm.pbf / .graphml file with load_network()"
-        )
-    if isinstance(query, shapely.Geometry):
-        if query.geom_type not in {"Polygon", "MultiPolygon"}:
-            raise NetworkDataError("download_network needs a place name or a (Multi)Polygon in EPSG:4326")
-        key: object = shapely.to_wkt(query, rounding_precision=7)
+        msg = ("下载街道网络需要联网，而联网未开启：请设置 spatial.settings.allow_online = True"
+               "（或环境变量 PLANATLAS_ALLOW_ONLINE=1），或用 load_network() 读取本地 .osm / .osm.pbf / .graphml 文件 "
+               "(downloading a street network needs online access, which is off: set "
+               "spatial.settings.allow_online = True or PLANATLAS_ALLOW_ONLINE=1, "
+               "or load a local .osm / .osm.pbf / .graphml file with load_network())")
+        raise OfflineError(msg)
+    refused = ParameterError(f"download_network 需要地名或 EPSG:4326 的（多）多边形，收到 {query!r:.80} "
+                             "(download_network needs a place name or a (Multi)Polygon in EPSG:4326)")
+    polygon: Polygon | MultiPolygon | None = None
+    if isinstance(query, (Polygon, MultiPolygon)):
+        polygon = query
+        key = shapely.to_wkt(query, rounding_precision=7)
     elif isinstance(query, str) and query.strip():
         key = query.strip()
     else:
-        raise NetworkDataError("download_network needs a place name or a (Multi)Polygon in EPSG:4326")
+        raise refused
 
     cache = _cache_path("download", key, mode) if use_cache else None
-    if cache is not None:
-        cached = _read_cache(cache)
-        if cached is not None:
-            return cached
+    cached = _read_cache(cache) if cache is not None else None
+    if cached is not None:
+        cached.source = f"OpenStreetMap (osmnx download: {key})"
+        return cached
 
     import osmnx as ox
     from osmnx import _errors as ox_errors
 
     ox.settings.requests_timeout = settings.ONLINE_TIMEOUT_S
     try:
-        if isinstance(query, str):
+        if polygon is None:
             G = ox.graph_from_place(key, network_type=mode)
         else:
-            G = ox.graph_from_polygon(query, network_type=mode)
+            G = ox.graph_from_polygon(polygon, network_type=mode)
     except (OSError, ox_errors.ResponseStatusCodeError) as exc:
         # requests' errors are OSErrors (no route, DNS failure, timeout); an
         # HTTP error status (429, 5xx) is ResponseStatusCodeError, a ValueError
         # subclass, so this clause must come before the ValueError one.
-        raise OfflineError(
-            f"could not download the street network for {key!r} from OpenStreetMap "
-            f"({type(exc).__name__}: {exc}); check the connection or use a local file with load_network()"
-        ) from exc
+        msg = (f"无法从 OpenStreetMap 下载 {key!r} 的街道网络（{type(exc).__name__}: {exc}）："
+               "请检查网络连接，或用 load_network() 读取本地文件 "
+               f"(could not download the street network for {key!r} from OpenStreetMap; "
+               "check the connection or use a local file with load_network())")
+        raise OfflineError(msg) from exc
     except (ox_errors.InsufficientResponseError, ValueError) as exc:
         # osmnx raises these when the place is unknown or has no streets.
-        raise NetworkDataError(f"OpenStreetMap returned no {mode} streets for {key!r}: {exc}") from exc
+        msg = (f"OpenStreetMap 在 {key!r} 没有{_mode_zh(mode)}街道：{exc} "
+               f"(OpenStreetMap returned no {mode} streets for {key!r})")
+        raise NetworkDataError(msg) from exc
     net = from_graph(G, mode=mode)
     if cache is not None:
         _write_cache(net, cache)
+    net.source = f"OpenStreetMap (osmnx download: {key})"
     return net
 
 
-def save_network(net: StreetNetwork, path: str | os.PathLike) -> Path:
+def save_network(net: StreetNetwork, path: str | os.PathLike[str]) -> Path:
     """Write a network to a GeoPackage with ``nodes`` and ``edges`` layers.
 
     Geometry stays in the network's metric CRS so a save / load round trip is

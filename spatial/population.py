@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -32,12 +33,14 @@ import rasterio.features
 import rasterio.warp
 import shapely
 from affine import Affine
+from numpy.typing import ArrayLike
 from pyproj import CRS, Geod
 
 from . import settings
 from ._atomic import atomic_path
-from ._errors import CRSError, EmptyLayerError, InputFileError
-from .projection import require_crs, require_features
+from ._errors import CRSError, EmptyLayerError, InputFileError, ParameterError, StoreError
+from .projection import parse_crs, require_crs, require_features
+from .thresholds import check_positive
 
 
 @dataclass
@@ -71,21 +74,27 @@ class PopulationRaster:
     nodata: float | None = np.nan
     source: str = ""
     method: str = ""
-    attrs: dict = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
     units: str = "residents per cell"
 
     def __post_init__(self) -> None:
         self.array = np.asarray(self.array, dtype="float64")
         if self.array.ndim != 2:
-            raise ValueError(f"a population raster is 2-D, got shape {self.array.shape}")
-        if self.crs is None:
-            raise CRSError("a population raster needs a CRS")
-        self.crs = CRS.from_user_input(self.crs)
+            msg = (f"人口栅格须为二维，收到形状 {self.array.shape} "
+                   f"(a population raster is 2-D, got shape {self.array.shape})")
+            raise InputFileError(msg)
+        given: object = self.crs  # checked at run time: callers pass what they have
+        if given is None:
+            msg = "人口栅格须有坐标参照系 (a population raster needs a CRS)"
+            raise CRSError(msg)
+        self.crs = parse_crs(self.crs, name="人口栅格坐标系 crs")
 
     # -- basic properties ---------------------------------------------------
     @property
     def shape(self) -> tuple[int, int]:
-        return self.array.shape
+        """Rows and columns of the grid."""
+        rows, cols = self.array.shape
+        return int(rows), int(cols)
 
     @property
     def cell_size(self) -> tuple[float, float]:
@@ -99,7 +108,7 @@ class PopulationRaster:
 
     def valid(self) -> np.ndarray:
         """Boolean mask of cells holding data."""
-        mask = np.isfinite(self.array)
+        mask: np.ndarray = np.isfinite(self.array)
         if self.nodata is not None and not np.isnan(self.nodata):
             mask &= self.array != self.nodata
         return mask
@@ -113,24 +122,31 @@ class PopulationRaster:
         return float(self.filled().sum(dtype="float64"))
 
     # -- output ---------------------------------------------------------------
-    def to_geotiff(self, path: str | os.PathLike) -> Path:
+    def to_geotiff(self, path: str | os.PathLike[str]) -> Path:
         """Write a single-band float32 GeoTIFF (deflate), atomically.
 
         The file is written to a temporary name in the same folder and moved
         into place with :func:`os.replace`, so a reader never sees half a file.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"无法创建文件夹 {path.parent} ({exc.strerror or exc}) (cannot create the folder)"
+            raise StoreError(msg) from None
         nodata = -9999.0
         data = np.where(self.valid(), self.array, nodata).astype("float32")
-        with atomic_path(path, suffix=".tif") as tmp:
-            with rasterio.open(
+        try:
+            with atomic_path(path, suffix=".tif") as tmp, rasterio.open(
                 tmp, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
                 dtype="float32", crs=self.crs.to_wkt(), transform=self.transform, nodata=nodata,
                 compress="deflate", tiled=data.shape[0] >= 256 and data.shape[1] >= 256,
             ) as dst:
                 dst.write(data, 1)
                 dst.update_tags(units=self.units, source=self.source, method=self.method)
+        except (OSError, rasterio.errors.RasterioError) as exc:
+            msg = f"无法写入栅格 {path} ({exc}) (cannot write the GeoTIFF)"
+            raise StoreError(msg) from None
         return path
 
     # -- zonal statistics -------------------------------------------------------
@@ -174,7 +190,7 @@ class PopulationRaster:
                 # No overlaps: one rasterisation labels every cell with its
                 # polygon, then a bincount adds residents per label.
                 labels = rasterio.features.rasterize(
-                    zip(geoms[idx], np.arange(1, idx.size + 1)), out_shape=self.shape,
+                    zip(geoms[idx], np.arange(1, idx.size + 1), strict=True), out_shape=self.shape,
                     transform=self.transform, fill=0, dtype="int32",
                 )
                 sums[idx] = np.bincount(labels.ravel(), weights=values.ravel(), minlength=idx.size + 1)[1:]
@@ -182,7 +198,7 @@ class PopulationRaster:
                 sums[idx] = [self._sum_one(g, values) for g in geoms[idx]]
         return pd.Series(sums, index=polygons.index, name="population")
 
-    def _sum_one(self, geom, values: np.ndarray) -> float:
+    def _sum_one(self, geom: shapely.Geometry, values: np.ndarray) -> float:
         """Residents in one polygon, rasterising only its bounding window."""
         row0, row1, col0, col1 = _window(shapely.bounds(geom), self.transform, self.shape)
         if row1 <= row0 or col1 <= col0:
@@ -195,9 +211,9 @@ class PopulationRaster:
         return float(values[row0:row1, col0:col1][inside].sum())
 
 
-def _window(bounds, transform: Affine, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def _window(bounds: ArrayLike, transform: Affine, shape: tuple[int, int]) -> tuple[int, int, int, int]:
     """Rows and columns ``(row0, row1, col0, col1)`` of a north-up grid covering ``bounds``."""
-    minx, miny, maxx, maxy = bounds
+    minx, miny, maxx, maxy = np.asarray(bounds, dtype=float)
     col0 = int(np.floor((minx - transform.c) / transform.a))
     col1 = int(np.ceil((maxx - transform.c) / transform.a))
     row0 = int(np.floor((maxy - transform.f) / transform.e))
@@ -212,9 +228,9 @@ def _bounds(shape: tuple[int, int], transform: Affine) -> tuple[float, float, fl
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _snapped_grid(bounds, cell_m: float) -> tuple[Affine, tuple[int, int]]:
+def _snapped_grid(bounds: ArrayLike, cell_m: float) -> tuple[Affine, tuple[int, int]]:
     """North-up grid on multiples of ``cell_m`` covering ``bounds``."""
-    minx, miny, maxx, maxy = bounds
+    minx, miny, maxx, maxy = np.asarray(bounds, dtype=float)
     x0 = np.floor(minx / cell_m) * cell_m
     y1 = np.ceil(maxy / cell_m) * cell_m
     width = int(np.ceil((maxx - x0) / cell_m)) or 1
@@ -223,10 +239,8 @@ def _snapped_grid(bounds, cell_m: float) -> tuple[Affine, tuple[int, int]]:
 
 
 def _check_cell(cell_m: float) -> float:
-    cell = float(cell_m)
-    if not np.isfinite(cell) or cell <= 0:
-        raise ValueError(f"cell_m must be a positive number of metres, got {cell_m!r}")
-    return cell
+    """The cell size in metres, or :class:`ParameterError`."""
+    return check_positive(cell_m, "栅格大小 cell_m")
 
 
 def census_surface(
@@ -261,6 +275,17 @@ def census_surface(
     PopulationRaster
         Residents per cell; cells outside every district are NaN.
 
+    Raises
+    ------
+    CRSError
+        ``districts`` has no CRS, or ``crs`` is not one pyproj knows.
+    EmptyLayerError
+        ``districts`` has no features or no ``population_column``.
+    InputFileError
+        The population column holds negative or non-numeric values.
+    ParameterError
+        ``cell_m`` is not a positive number, or ``weight`` is not a PopulationRaster.
+
     Notes
     -----
     Method: each cell is assigned to the district containing its centre; a
@@ -278,12 +303,22 @@ def census_surface(
     require_crs(districts, name="districts")
     require_features(districts, name="districts")
     if population_column not in districts.columns:
-        raise EmptyLayerError(f"districts have no {population_column!r} column")
+        msg = (f"区县图层没有人口字段 {population_column} "
+               f"(districts have no {population_column!r} column)")
+        raise EmptyLayerError(msg)
     pops = pd.to_numeric(districts[population_column], errors="coerce").to_numpy(dtype="float64")
     if np.any(~np.isfinite(pops)) or np.any(pops < 0):
-        raise ValueError(f"{population_column!r} must be non-negative numbers")
+        msg = (f"人口字段 {population_column} 须为非负数 "
+               f"({population_column!r} must be non-negative numbers)")
+        raise InputFileError(msg)
     cell = _check_cell(cell_m)
-    metric = districts.to_crs(crs)
+    given: object = weight  # checked at run time: callers pass what they have
+    if given is not None and not isinstance(given, PopulationRaster):
+        msg = (f"权重 weight 须为 PopulationRaster，收到 {type(given).__name__} "
+               "(weight must be a PopulationRaster)")
+        raise ParameterError(msg)
+    grid_crs = parse_crs(crs, name="坐标系 crs")
+    metric = districts.to_crs(grid_crs)
     geoms = metric.geometry.to_numpy()
     transform, shape = _snapped_grid(metric.total_bounds, cell)
     labels = rasterio.features.rasterize(
@@ -293,7 +328,7 @@ def census_surface(
     n = len(geoms)
     flat = labels.ravel()
     if weight is not None:
-        w = _weights_on_grid(weight, transform, shape, crs).ravel()
+        w = _weights_on_grid(weight, transform, shape, grid_crs).ravel()
     else:
         w = np.ones(flat.size)
     w = np.where(flat > 0, w, 0.0)
@@ -319,14 +354,22 @@ def census_surface(
         c = min(int((pt.x - transform.c) // transform.a), shape[1] - 1)
         out[r, c] = (0.0 if np.isnan(out[r, c]) else out[r, c]) + pops[i]
     return PopulationRaster(
-        out, transform, CRS.from_user_input(crs),
-        source=f"census by district ({population_column})",
-        method="dasymetric-lite: uniform per district" if weight is None else "dasymetric-lite: weighted",
+        out, transform, grid_crs,
+        source=_census_source(districts, population_column),
+        method=("按单元均匀分布 (uniform within each unit)" if weight is None
+                else "按权重栅格分布 (spread by a weight raster)"),
         attrs={"cell_m": cell, "districts": n},
     )
 
 
-def _weights_on_grid(weight: PopulationRaster, transform: Affine, shape, crs: str) -> np.ndarray:
+def _census_source(districts: gpd.GeoDataFrame, population_column: str) -> str:
+    """What the numbers stand on: the units' own population source when they name one."""
+    named = districts["population_source"].dropna().astype(str).unique() if "population_source" in districts else []
+    base = "；".join(named) if len(named) else f"单元人口字段 {population_column}"
+    return f"{base}（{len(districts)} 个单元，字段 {population_column}）"
+
+
+def _weights_on_grid(weight: PopulationRaster, transform: Affine, shape: tuple[int, int], crs: CRS) -> np.ndarray:
     """Resample a weight raster onto the census grid (relative values only)."""
     dst = np.zeros(shape, dtype="float64")
     rasterio.warp.reproject(
@@ -334,12 +377,13 @@ def _weights_on_grid(weight: PopulationRaster, transform: Affine, shape, crs: st
         dst_transform=transform, dst_crs=crs, resampling=rasterio.warp.Resampling.average,
         src_nodata=None, dst_nodata=0.0,
     )
-    return np.clip(np.nan_to_num(dst), 0.0, None)
+    clipped: np.ndarray = np.clip(np.nan_to_num(dst), 0.0, None)
+    return clipped
 
 
 def _cell_areas_m2(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.ndarray:
     """Area of each row's cells in m² (geographic grids: on the ellipsoid)."""
-    height, width = shape
+    height = shape[0]
     if crs.is_projected:
         unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
         return np.full(height, abs(transform.a * transform.e - transform.b * transform.d) * unit**2)
@@ -348,14 +392,14 @@ def _cell_areas_m2(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.nd
     tops = transform.f + np.arange(height) * transform.e
     bottoms = tops + transform.e
     areas = np.empty(height)
-    for i, (top, bottom) in enumerate(zip(tops, bottoms)):
+    for i, (top, bottom) in enumerate(zip(tops, bottoms, strict=True)):
         area, _ = geod.polygon_area_perimeter([x0, x0 + dx, x0 + dx, x0], [bottom, bottom, top, top])
         areas[i] = abs(area)
     return areas
 
 
 def load_population(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     target_crs: str = settings.METRIC_CRS,
     cell_m: float = 100,
@@ -385,9 +429,11 @@ def load_population(
     Raises
     ------
     InputFileError
-        The file is missing or not a readable raster.
+        The file is missing or not a readable raster, or has no band ``band``.
     CRSError
-        The raster has no CRS.
+        The raster has no CRS, or ``target_crs`` is not one pyproj knows.
+    ParameterError
+        ``cell_m`` is not a positive number or ``band`` not a whole number.
 
     Notes
     -----
@@ -400,23 +446,32 @@ def load_population(
     """
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"population raster not found: {path}")
+        msg = f"找不到人口栅格文件：{path} (population raster not found: {path})"
+        raise InputFileError(msg)
     cell = _check_cell(cell_m)
+    if isinstance(band, bool) or not isinstance(band, (int, np.integer)):
+        msg = f"波段 band 须为整数，收到 {band!r} (band must be a whole number)"
+        raise ParameterError(msg)
+    dst_crs = parse_crs(target_crs, name="目标坐标系 target_crs")
     try:
         with rasterio.open(path) as src:
             if src.crs is None:
-                raise CRSError(f"{path.name} has no CRS: planatlas cannot tell where its cells are")
+                msg = (f"{path.name} 没有坐标参照系，无法确定栅格的位置 "
+                       f"({path.name} has no CRS: planatlas cannot tell where its cells are)")
+                raise CRSError(msg)
             if band < 1 or band > src.count:
-                raise InputFileError(f"{path.name} has {src.count} band(s); band {band} asked")
+                msg = (f"{path.name} 只有 {src.count} 个波段，没有第 {band} 波段 "
+                       f"({path.name} has {src.count} band(s); band {band} asked)")
+                raise InputFileError(msg)
             data = src.read(band, masked=True).astype("float64").filled(np.nan)
             src_transform, src_crs = src.transform, CRS.from_user_input(src.crs)
             src_bounds = src.bounds
     except rasterio.errors.RasterioIOError as exc:
-        raise InputFileError(f"cannot read {path.name} as a raster: {exc}") from exc
+        msg = f"无法将 {path.name} 作为栅格读取：{exc} (cannot read {path.name} as a raster)"
+        raise InputFileError(msg) from exc
     data[~np.isfinite(data) | (data < 0)] = np.nan  # negative counts are fill values in some products
     source_total = float(np.nansum(data))
     density = data / _cell_areas_m2(src_transform, data.shape, src_crs)[:, None]
-    dst_crs = CRS.from_user_input(target_crs)
     bounds = rasterio.warp.transform_bounds(src_crs, dst_crs, *src_bounds, densify_pts=21)
     transform, shape = _snapped_grid(bounds, cell)
     dst = np.full(shape, np.nan)

@@ -53,9 +53,12 @@ Examples
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from spatial._errors import ParameterError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,9 +66,9 @@ if TYPE_CHECKING:
     from spatial.report import Report
 
 __all__ = [
-    "Quantity",
     "SUBJECT_SYNONYMS",
     "UNITS",
+    "Quantity",
     "extract_quantities",
     "item_quantities",
     "subject_key",
@@ -245,7 +248,7 @@ class Quantity:
     start: int
     end: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """Plain dict (for JSON columns)."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
@@ -275,6 +278,30 @@ def _trim_subject(phrase: str) -> str:
                 phrase = phrase[len(w):]
                 changed = True
     return phrase
+
+
+def _check_text(value: object, what: str) -> None:
+    """Refuse a non-str where text is needed (bytes must be decoded first: :func:`spatial.report.read_report`)."""
+    if not isinstance(value, str):
+        msg = f"{what} 须为文本，收到 {type(value).__name__} ({what} must be a str)"
+        raise ParameterError(msg)
+
+
+def _check_report(report: object) -> None:
+    """Refuse anything but a parsed :class:`~spatial.report.Report`."""
+    from spatial.report import Report
+
+    if not isinstance(report, Report):
+        msg = (f"须为解析后的报告 (spatial.report.Report)，收到 {type(report).__name__} "
+               "(report must be a parsed Report: use spatial.report.read_report)")
+        raise ParameterError(msg)
+
+
+def _check_year(year: object, what: str) -> None:
+    """Refuse a year that is given but is not a whole number (``True`` and ``2023.5`` included)."""
+    if year is not None and (isinstance(year, bool) or not isinstance(year, numbers.Integral)):
+        msg = f"年份 {what} 须为整数，收到 {year!r} ({what} must be a whole year)"
+        raise ParameterError(msg)
 
 
 def _left_phrase(text: str, start: int, floor: int) -> tuple[str, int]:
@@ -308,7 +335,13 @@ def extract_quantities(text: str) -> list[Quantity]:
         Spans index into ``text``. Four-digit years (``2023 年``), numbers
         inside markup (``PM<sub>2.5</sub>``) and numbers without a unit
         (``12345 热线``, ``“1+4+N”``) are not quantities.
+
+    Raises
+    ------
+    ParameterError
+        When ``text`` is not a str.
     """
+    _check_text(text, "text")
     masked = _markup_spans(text)
     out: list[Quantity] = []
     floor = 0
@@ -393,7 +426,14 @@ def subject_key(subject: str, context: str = "") -> str:
 
     >>> subject_key("新建各类公园"), subject_key("惠及居民", "改造老旧小区 46 个、惠及居民")
     ('公园', '老旧小区')
+
+    Raises
+    ------
+    ParameterError
+        When ``subject`` or ``context`` is not a str.
     """
+    _check_text(subject, "subject")
+    _check_text(context, "context")
     plain = _clean(subject)
     for key, words in SUBJECT_SYNONYMS.items():
         if any(w in plain for w in words):
@@ -444,20 +484,26 @@ def _stage(subject: str, context: str) -> str:
     return "level"
 
 
-def item_quantities(report: "Report") -> "pd.DataFrame":
+def item_quantities(report: Report) -> pd.DataFrame:
     """Every quantity of every item, one row each.
 
     Columns: item_id, year, subject, key, stage, value, value_as_written, unit,
     unit_as_written, multiplier, kind, qualifier, bound, raw, start, end
     (``start``/``end`` are offsets in ``report.source``), text.
+
+    Raises
+    ------
+    ParameterError
+        When ``report`` is not a :class:`~spatial.report.Report`.
     """
     import pandas as pd
 
+    _check_report(report)
     rows = []
     for item in report.items:
         # offsets of item text chars in the source (page breaks removed)
         src = report.source
-        offsets = []
+        offsets: list[int] = []
         k = item.start
         while k < item.end and len(offsets) < len(item.text):
             if src[k] == item.text[len(offsets)]:
@@ -480,8 +526,8 @@ def item_quantities(report: "Report") -> "pd.DataFrame":
     return pd.DataFrame(rows, columns=cols)
 
 
-def targets_table(report: "Report", *, plan_year: int | None = None,
-                  review_year: int | None = None) -> "pd.DataFrame":
+def targets_table(report: Report, *, plan_year: int | None = None,
+                  review_year: int | None = None) -> pd.DataFrame:
     """Pair the plan year's quantified targets with the review year's results.
 
     Parameters
@@ -502,9 +548,18 @@ def targets_table(report: "Report", *, plan_year: int | None = None,
         when there is no result to pair). ``value_2022`` is NaN for targets
         with no result in the review year. Values are in base units
         (亩 not 万亩, 元 not 亿元).
+
+    Raises
+    ------
+    ParameterError
+        When ``report`` is not a :class:`~spatial.report.Report`, or a year
+        is not a whole number.
     """
     import pandas as pd
 
+    _check_report(report)
+    _check_year(plan_year, "plan_year")
+    _check_year(review_year, "review_year")
     review_year = review_year or report.parts[0].year
     plan_year = plan_year or report.parts[-1].year
     q = item_quantities(report)

@@ -88,8 +88,9 @@ Examples
 ['2022年工作回顾', '2023年重点工作安排']
 >>> report.date.isoformat()
 '2022-12-26'
->>> [(i.year, i.category, i.text) for i in report.items]
-[(2022, 'parks', '新建公园55处、绿道130公里，完成造林 1.16 万亩。'), (2023, 'parks', '新建各类公园 100 处、绿道 100 公里。')]
+>>> [(i.year, i.category, i.text) for i in report.items]  # doctest: +NORMALIZE_WHITESPACE
+[(2022, 'parks', '新建公园55处、绿道130公里，完成造林 1.16 万亩。'),
+ (2023, 'parks', '新建各类公园 100 处、绿道 100 公里。')]
 >>> item = report.items[0]
 >>> clean_span(report.source, item.start, item.end) == item.text
 True
@@ -107,16 +108,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from spatial._errors import ReportError
+from spatial._errors import ParameterError, ReportError
 
 if TYPE_CHECKING:  # pandas is imported lazily: parsing does not need it
     import pandas as pd
 
 __all__ = [
-    "CATEGORY_KEYWORDS",
     "CATEGORIES",
+    "CATEGORY_KEYWORDS",
     "Item",
     "Part",
     "Report",
@@ -234,12 +235,23 @@ _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _GAP_RE = re.compile(f"[{_STRIP}]*[{_BREAKS}][{_STRIP}{_BREAKS}]*")
 
 
+_CN_NUMERAL_RE = re.compile("[一二三四五六七八九]|[二三四五六七八九]?十[一二三四五六七八九]?")
+
+
 def cn_numeral(text: str) -> int:
     """Value of a Chinese numeral from 一 to 九十九 (一 → 1, 十 → 10, 十二 → 12).
 
     >>> [cn_numeral(t) for t in ("一", "十", "十二", "二十", "二十三")]
     [1, 10, 12, 20, 23]
+
+    Raises
+    ------
+    ParameterError
+        When ``text`` is not such a numeral (``二二``, ``十十``, ``百``).
     """
+    if not isinstance(text, str) or not _CN_NUMERAL_RE.fullmatch(text):
+        msg = f"不是一到九十九的中文数字：{text!r} (not a Chinese numeral from 一 to 九十九)"
+        raise ParameterError(msg)
     if "十" not in text:
         return _CN_DIGITS[text]
     tens, _, units = text.partition("十")
@@ -353,7 +365,7 @@ class Report:
     topics: tuple[Topic, ...]
     items: tuple[Item, ...]
     source_name: str = ""
-    _by_id: dict = field(default_factory=dict, repr=False, compare=False)
+    _by_id: dict[str, Item] = field(default_factory=dict, repr=False, compare=False)
 
     def __repr__(self) -> str:  # the source is long: summarise instead
         return (f"Report(title={self.title!r}, date={self.date}, parts={len(self.parts)}, "
@@ -361,12 +373,22 @@ class Report:
                 f"items={len(self.items)}, source_name={self.source_name!r})")
 
     def item(self, item_id: str) -> Item:
-        """The item with this id (``KeyError`` if there is none)."""
+        """The item with this id.
+
+        Raises
+        ------
+        ParameterError
+            When the report has no item with this id.
+        """
         if not self._by_id:
             self._by_id.update({i.item_id: i for i in self.items})
-        return self._by_id[item_id]
+        try:
+            return self._by_id[item_id]
+        except (KeyError, TypeError):  # TypeError: an unhashable id
+            msg = f"报告中没有编号为 {item_id!r} 的条目 (no item with id {item_id!r})"
+            raise ParameterError(msg) from None
 
-    def items_frame(self) -> "pd.DataFrame":
+    def items_frame(self) -> pd.DataFrame:
         """Items as a DataFrame with the ``report_items`` core columns.
 
         Columns: item_id, part, part_title, section, section_title, topic,
@@ -403,19 +425,23 @@ def decode_report_bytes(data: bytes, *, encoding: str | None = None) -> str:
         try:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise ReportError(f"report bytes cannot be decoded as {encoding!r}: {exc}") from exc
+            msg = f"报告无法按编码 {encoding!r} 解码：{exc} (report bytes cannot be decoded as {encoding!r})"
+            raise ReportError(msg) from exc
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise ReportError(f"report has a UTF-16 byte-order mark but is not UTF-16: {exc}") from exc
+            msg = (f"报告以 UTF-16 字节顺序标记开头，内容却不是 UTF-16：{exc} "
+                   "(report has a UTF-16 byte-order mark but is not UTF-16)")
+            raise ReportError(msg) from exc
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise ReportError(
-        "report bytes are neither UTF-8 nor GBK/GB18030; pass encoding= if you know it")
+    msg = ("报告既不是 UTF-8 也不是 GBK/GB18030 编码；如知道编码，请用 encoding= 指定 "
+           "(report bytes are neither UTF-8 nor GBK/GB18030; pass encoding= if you know it)")
+    raise ReportError(msg)
 
 
 def _looks_like_path(text: str) -> bool:
@@ -431,7 +457,7 @@ def _looks_like_path(text: str) -> bool:
         return False
 
 
-def read_report(source: str | os.PathLike | bytes, *, encoding: str | None = None) -> Report:
+def read_report(source: str | os.PathLike[str] | bytes, *, encoding: str | None = None) -> Report:
     """Read and parse a work report.
 
     Parameters
@@ -454,21 +480,24 @@ def read_report(source: str | os.PathLike | bytes, *, encoding: str | None = Non
         empty or not a work report.
     """
     name = ""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        text = decode_report_bytes(bytes(source), encoding=encoding)
-    elif isinstance(source, os.PathLike) or (
-            isinstance(source, str) and _looks_like_path(source)):
-        path = Path(source)
+    given: object = source  # checked at run time: callers pass what they have
+    if isinstance(given, (bytes, bytearray, memoryview)):
+        text = decode_report_bytes(bytes(given), encoding=encoding)
+    elif isinstance(given, os.PathLike) or (isinstance(given, str) and _looks_like_path(given)):
+        path = Path(given)
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ReportError(f"cannot read report file {str(path)!r}: {exc.strerror or exc}") from exc
+            msg = f"无法读取报告文件 {str(path)!r}：{exc.strerror or exc} (cannot read report file {path.name!r})"
+            raise ReportError(msg) from exc
         text = decode_report_bytes(data, encoding=encoding)
         name = str(path)
-    elif isinstance(source, str):
-        text = source
+    elif isinstance(given, str):
+        text = given
     else:
-        raise ReportError(f"report source must be a path, bytes or str, not {type(source).__name__}")
+        msg = (f"报告来源须为路径、字节或文本，收到 {type(given).__name__} "
+               f"(report source must be a path, bytes or str, not {type(given).__name__})")
+        raise ReportError(msg)
     return parse_report(text, source_name=name)
 
 
@@ -553,7 +582,7 @@ def _classify(text: str, heading: bool, n_parts: int, n_sections: int) -> str:
         return "front"
     lead = bare.removeprefix("**")
     m = _SECTION_RE.match(lead)
-    if m and cn_numeral(m.group(1)) == n_sections + 1:
+    if m and _CN_NUMERAL_RE.fullmatch(m.group(1)) and cn_numeral(m.group(1)) == n_sections + 1:
         return "section"
     if heading:
         return "heading"
@@ -644,7 +673,7 @@ def _sentence_bounds(text: str, start: int) -> list[tuple[int, int]]:
             a += 1
         while b > a and text[b - 1] in _STRIP:
             b -= 1
-        if b > a and _CJK_RE.search(text[a:b]) or (b > a and re.search(r"\w", text[a:b])):
+        if (b > a and _CJK_RE.search(text[a:b])) or (b > a and re.search(r"\w", text[a:b])):
             out.append((a, b))
     return out
 
@@ -689,194 +718,326 @@ def _title_year(title: str) -> int | None:
 def parse_report(text: str, *, source_name: str = "") -> Report:
     """Parse report text (already decoded) into a :class:`Report`.
 
+    The work is done in named steps, each a function of its own:
+    :func:`_validate_text` (refuse what is not a report),
+    :func:`_logical_paragraphs` (rejoin page breaks, classify paragraphs),
+    :func:`_front_matter` (title and date), :func:`_hierarchy` (parts,
+    sections, bold topics and the body text under each),
+    :func:`_lead_clause_topics` (topics of parts without bold lead-ins),
+    :func:`_part_spans` (each part runs to the next) and :func:`_items`
+    (sentences and clauses with their year, categories and id).
+
     Parameters
     ----------
     text : str
         The report, markdown or plain text.
-    source_name : str, optional
-        Where the text came from (file name), kept in ``Report.source_name``.
+    source_name : str, optional, keyword-only
+        Where the text came from (file name), kept in ``Report.source_name``
+        and named in error messages.
 
     Raises
     ------
     ReportError
-        If the text is empty, has no Chinese sentences, or has no numbered
-        parts (一、…).
+        If the text is not a str, is empty, contains NUL characters, has no
+        Chinese sentences, has no numbered parts (一、…) or no body text.
     """
-    if not isinstance(text, str):
-        raise ReportError(f"report text must be str, not {type(text).__name__}")
-    if not text.strip(_STRIP):
-        raise ReportError("report text is empty")
-    if "\x00" in text:
-        raise ReportError("report text contains NUL characters: this is a binary file, not a report")
-    if len(_CJK_RE.findall(text)) < 20 or text.count("。") < 2:
-        raise ReportError("report text has no Chinese sentences: not a government work report")
-
+    _validate_text(text, source_name=source_name)
     paras = _logical_paragraphs(text)
-    if not any(p.kind == "part" for p in paras):
-        raise ReportError("report text has no numbered parts (一、二、…): not a government work report")
+    title, date = _front_matter(paras)
+    outline = _hierarchy(paras, date=date, source_name=source_name)
+    topics, bodies = _lead_clause_topics(outline.parts, outline.sections, outline.topics, outline.bodies)
+    parts = _part_spans(outline.parts, text)
+    items = _items(bodies, parts, outline.sections)
+    return Report(source=text, title=title, date=date, parts=tuple(parts),
+                  sections=tuple(outline.sections), topics=tuple(topics), items=tuple(items),
+                  source_name=source_name)
 
+
+def _origin(source_name: str) -> str:
+    """`` (file name)`` for messages about a named source, else nothing."""
+    return f"（{source_name}）" if source_name else ""
+
+
+def _validate_text(text: object, *, source_name: str = "") -> None:
+    """Refuse text that cannot be a work report, before any parsing.
+
+    Raises
+    ------
+    ReportError
+        Not a str, empty (only whitespace), NUL characters (a binary file), or
+        fewer than 20 Chinese characters or two 。 (no Chinese sentences).
+    """
+    origin = _origin(source_name)
+    if not isinstance(text, str):
+        msg = (f"报告文本须为字符串，收到 {type(text).__name__}{origin} "
+               f"(report text must be str, not {type(text).__name__})")
+        raise ReportError(msg)
+    if not text.strip(_STRIP):
+        msg = f"报告文本为空{origin} (report text is empty)"
+        raise ReportError(msg)
+    if "\x00" in text:
+        msg = (f"报告文本含 NUL 字符{origin}：这是二进制文件，不是报告 "
+               "(report text contains NUL characters: this is a binary file, not a report)")
+        raise ReportError(msg)
+    if len(_CJK_RE.findall(text)) < 20 or text.count("。") < 2:
+        msg = (f"报告文本没有中文句子{origin}，不是政府工作报告 "
+               "(report text has no Chinese sentences: not a government work report)")
+        raise ReportError(msg)
+
+
+def _front_matter(paras: list[_Para]) -> tuple[str, _dt.date | None]:
+    """Title and date of the report from the paragraphs before the first part.
+
+    The title is the first markdown heading of the front matter, else its
+    first paragraph; the date is the first valid ``YYYY年M月D日`` in it
+    (``None`` when there is none, or it is no calendar date).
+    """
     front = [p for p in paras if p.kind == "front"]
     title = ""
-    date = None
+    date: _dt.date | None = None
     for p in front:
-        bare = _strip_marks(p.text)
         if not title and p.text.startswith("#"):
-            title = bare
+            title = _strip_marks(p.text)
         m = _DATE_RE.search(p.text)
         if m and date is None:
             try:
                 date = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
+            except ValueError:  # 2022年13月40日: not a date, so no date
                 date = None
     if not title:
         title = _strip_marks(front[0].text) if front else ""
+    return title, date
 
-    parts: list[Part] = []
-    sections: list[Section] = []
-    topics: list[Topic] = []
-    # (part, section, topic title, paragraph, body start within paragraph text)
-    bodies: list[tuple[int, int, str, _Para, int]] = []
 
-    review_year: int | None = None
-    plan_year: int | None = None
-    cur_part = 0
-    cur_section = 0
-    inline_section = False
+class _Body(NamedTuple):
+    """Body text of one paragraph, and where in the hierarchy it sits."""
 
+    part: int  #: part index (1-based)
+    section: int  #: section index within the part, 0 outside any section
+    topic: str  #: title of the topic the text belongs to, "" for none
+    para: _Para  #: the paragraph
+    start: int  #: index in ``para.text`` where the body text starts (after any heading)
+
+
+@dataclass
+class _Outline:
+    """What :func:`_hierarchy` has found so far while walking the paragraphs in order."""
+
+    date: _dt.date | None
+    parts: list[Part] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
+    bodies: list[_Body] = field(default_factory=list)
+    review_year: int | None = None  #: year of the first review part (回顾/过去)
+    plan_year: int | None = None  #: latest year of a planning part so far
+    section: int = 0  #: current section index within the current part (0: none)
+    inline_section: bool = False  #: the current section opened a paragraph (review style)
+
+    @property
+    def part(self) -> int:
+        """Index of the current part (0 before the first)."""
+        return len(self.parts)
+
+
+def _hierarchy(paras: list[_Para], *, date: _dt.date | None, source_name: str = "") -> _Outline:
+    """Parts, sections and bold topics, and the body text under each, in text order.
+
+    Parameters
+    ----------
+    paras : list of _Para
+        The logical paragraphs of :func:`_logical_paragraphs`.
+    date : datetime.date or None, keyword-only
+        The report's date: gives the year of parts whose title has none.
+    source_name : str, keyword-only
+        File name for error messages.
+
+    Raises
+    ------
+    ReportError
+        When no paragraph is a numbered part, or no part has body text.
+    """
+    if not any(p.kind == "part" for p in paras):
+        msg = (f"报告文本没有编号的部分（一、二、…）{_origin(source_name)}，不是政府工作报告 "
+               "(report text has no numbered parts (一、二、…): not a government work report)")
+        raise ReportError(msg)
+    outline = _Outline(date=date)
     for p in paras:
-        if p.kind == "front":
-            continue
         if p.kind == "part":
-            bare = _strip_marks(p.text)
-            m = _PART_RE.match(bare)
-            number, ptitle = m.group(1), m.group(2).strip(_STRIP).removesuffix("**").strip()
-            year = _title_year(ptitle)
-            if year is None:
-                if _REVIEW_RE.search(ptitle):
-                    year = review_year or (date.year if date else None)
-                else:
-                    year = plan_year or (review_year + 1 if review_year else None) or (
-                        date.year + 1 if date else None)
-            if year is None:
-                year = 0
-            if _REVIEW_RE.search(ptitle):
-                review_year = review_year or year
-            else:
-                plan_year = max(plan_year or 0, year)
-            cur_part += 1
-            cur_section = 0
-            inline_section = False
-            s, e = p.segments[0][0], p.segments[-1][1]
-            parts.append(Part(cur_part, number, ptitle, year, s, e))
-            continue
-        if p.kind == "section":
-            cur_section += 1
-            lead = _strip_marks(p.text).removeprefix("**")
-            number = _SECTION_RE.match(lead).group(0).strip(_STRIP)
-            # position of the section number in the paragraph text
-            off = p.text.find(number)
-            after = off + len(number)
-            body_text = p.text
-            stop = body_text.find("。", after)
-            whole = _is_heading_line(p) or stop < 0
-            if whole:
-                stitle_end = len(body_text.rstrip(_STRIP).removesuffix("**"))
-                body_start = len(body_text)
-                inline_section = False
-            else:
-                stitle_end = stop
-                body_start = stop + 1
-                inline_section = True
-            stitle = body_text[after:stitle_end].strip(_STRIP).replace("**", "")
-            s, e = p.span(0, max(stitle_end, 1))
-            sections.append(Section(cur_part, cur_section, number, stitle, s, e))
-            if body_start < len(body_text):
-                bodies.append((cur_part, cur_section, "", p, body_start))
-            continue
-        if p.kind == "salute" and inline_section:
-            cur_section = 0
-            inline_section = False
-        if p.kind == "topic":
-            m = _BOLD_LEAD_RE.match(p.text)
-            ttitle = m.group(1).strip(_STRIP).rstrip("。！：:").strip()
-            s, e = p.span(0, m.end())
-            topics.append(Topic(cur_part, cur_section, 0, ttitle, "bold", s, e))
-            bodies.append((cur_part, cur_section, ttitle, p, m.end()))
-            continue
-        if p.kind == "heading":
-            continue
-        if cur_part:
-            bodies.append((cur_part, cur_section, "", p, 0))
+            _add_part(outline, p)
+        elif p.kind == "section":
+            _add_section(outline, p)
+        elif p.kind == "topic":
+            _add_topic(outline, p)
+        elif p.kind not in {"front", "heading"} and outline.part:
+            if p.kind == "salute" and outline.inline_section:
+                # "各位代表" closes a review whose sections opened paragraphs
+                outline.section = 0
+                outline.inline_section = False
+            outline.bodies.append(_Body(outline.part, outline.section, "", p, 0))
+    if not outline.bodies:
+        msg = (f"报告只有各部分标题，没有正文{_origin(source_name)} "
+               "(report has part headings but no body text)")
+        raise ReportError(msg)
+    return outline
 
-    # Lead-clause topics in parts with neither sections nor bold topics.
+
+def _part_year(title: str, outline: _Outline) -> int:
+    """Year of a part (see "Year rule" in the module docstring); 0 when nothing tells it."""
+    year = _title_year(title)
+    review = bool(_REVIEW_RE.search(title))
+    date = outline.date
+    if year is None:
+        if review:
+            year = outline.review_year or (date.year if date else None)
+        else:
+            year = outline.plan_year or (outline.review_year + 1 if outline.review_year else None) or (
+                date.year + 1 if date else None)
+    return year if year is not None else 0
+
+
+def _add_part(outline: _Outline, p: _Para) -> None:
+    """Record a part heading (``一、2022年工作回顾``); its span is the heading until :func:`_part_spans`."""
+    m = _PART_RE.match(_strip_marks(p.text))
+    assert m is not None  # _classify made it a part by this very match
+    number, title = m.group(1), m.group(2).strip(_STRIP).removesuffix("**").strip()
+    year = _part_year(title, outline)
+    if _REVIEW_RE.search(title):
+        outline.review_year = outline.review_year or year
+    else:
+        outline.plan_year = max(outline.plan_year or 0, year)
+    outline.section = 0
+    outline.inline_section = False
+    outline.parts.append(Part(outline.part + 1, number, title, year, p.segments[0][0], p.segments[-1][1]))
+
+
+def _add_section(outline: _Outline, p: _Para) -> None:
+    """Record a section, on its own line (title: the whole line) or opening a paragraph
+    (title: the lead clause up to the first 。, the rest is body text)."""
+    outline.section += 1
+    m = _SECTION_RE.match(_strip_marks(p.text).removeprefix("**"))
+    assert m is not None  # _classify made it a section by this very match
+    number = m.group(0).strip(_STRIP)
+    after = p.text.find(number) + len(number)  # where the title starts in the paragraph text
+    stop = p.text.find("。", after)
+    if _is_heading_line(p) or stop < 0:
+        title_end = len(p.text.rstrip(_STRIP).removesuffix("**"))
+        body_start = len(p.text)
+        outline.inline_section = False
+    else:
+        title_end = stop
+        body_start = stop + 1
+        outline.inline_section = True
+    title = p.text[after:title_end].strip(_STRIP).replace("**", "")
+    s, e = p.span(0, max(title_end, 1))
+    outline.sections.append(Section(outline.part, outline.section, number, title, s, e))
+    if body_start < len(p.text):
+        outline.bodies.append(_Body(outline.part, outline.section, "", p, body_start))
+
+
+def _add_topic(outline: _Outline, p: _Para) -> None:
+    """Record a bold lead-in (``**纵深推进….**``) as a topic; the rest of the paragraph is its body."""
+    m = _BOLD_LEAD_RE.match(p.text)
+    assert m is not None  # _classify made it a topic by this very match
+    title = m.group(1).strip(_STRIP).rstrip("。！：:").strip()
+    s, e = p.span(0, m.end())
+    outline.topics.append(Topic(outline.part, outline.section, 0, title, "bold", s, e))
+    outline.bodies.append(_Body(outline.part, outline.section, title, p, m.end()))
+
+
+def _lead_clause_topics(
+    parts: list[Part], sections: list[Section], topics: list[Topic], bodies: list[_Body]
+) -> tuple[list[Topic], list[_Body]]:
+    """Add lead-clause topics to parts with neither sections nor bold topics.
+
+    A lead clause is the first sentence (at most :data:`LEAD_CLAUSE_MAX`
+    characters, with text after it) of a paragraph, counted only when at least
+    three paragraphs of the part open with the same four characters.
+
+    Returns
+    -------
+    (list of Topic, list of _Body)
+        Every topic in text order, numbered from 1 within each part; and the
+        bodies, those of lead-clause paragraphs now starting after the clause
+        and carrying its title. The arguments are not modified.
+    """
+    topics = list(topics)
+    bodies = list(bodies)
+    structured = {s.part for s in sections} | {t.part for t in topics}
     for part in parts:
-        if any(s.part == part.index for s in sections) or any(
-                t.part == part.index for t in topics):
+        if part.index in structured:
             continue
-        idx = [k for k, b in enumerate(bodies) if b[0] == part.index and b[4] == 0]
-        groups: dict[str, list[tuple[int, int]]] = {}
-        for k in idx:
-            ptext = bodies[k][3].text
-            stop = ptext.find("。")
-            if 0 < stop <= LEAD_CLAUSE_MAX and stop + 1 < len(ptext):
-                groups.setdefault(ptext[:4], []).append((k, stop))
-        for members in groups.values():
-            if len(members) < 3:
-                continue
-            for k, stop in members:
-                pp, sec, _, para, _ = bodies[k]
-                ttitle = para.text[:stop].strip(_STRIP)
-                s, e = para.span(0, stop + 1)
-                topics.append(Topic(pp, sec, 0, ttitle, "lead", s, e))
-                bodies[k] = (pp, sec, ttitle, para, stop + 1)
-    # Lead-clause topics were found after the bold ones: put all in text
-    # order and number them within each part.
+        for k, stop in _lead_clauses(part.index, bodies).items():
+            body = bodies[k]
+            title = body.para.text[:stop].strip(_STRIP)
+            s, e = body.para.span(0, stop + 1)
+            topics.append(Topic(body.part, body.section, 0, title, "lead", s, e))
+            bodies[k] = body._replace(topic=title, start=stop + 1)
     topics.sort(key=lambda t: t.start)
     counts: dict[int, int] = {}
     numbered = []
     for t in topics:
         counts[t.part] = counts.get(t.part, 0) + 1
         numbered.append(dataclasses.replace(t, index=counts[t.part]))
-    topics = numbered
+    return numbered, bodies
 
-    if not bodies:
-        raise ReportError("report has part headings but no body text")
 
-    # Part spans run to the next part.
-    part_list = []
-    for k, part in enumerate(parts):
-        end = parts[k + 1].start if k + 1 < len(parts) else len(text.rstrip(_STRIP))
-        part_list.append(Part(part.index, part.number, part.title, part.year, part.start, end))
-    parts = part_list
+def _lead_clauses(part: int, bodies: list[_Body]) -> dict[int, int]:
+    """Body index -> position of the 。 ending its lead clause, for the paragraphs of one part
+    whose first sentence is a lead clause (see :func:`_lead_clause_topics`)."""
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for k, body in enumerate(bodies):
+        if body.part != part or body.start != 0:
+            continue
+        text = body.para.text
+        stop = text.find("。")
+        if 0 < stop <= LEAD_CLAUSE_MAX and stop + 1 < len(text):
+            groups.setdefault(text[:4], []).append((k, stop))
+    return {k: stop for members in groups.values() if len(members) >= 3 for k, stop in members}
+
+
+def _part_spans(parts: list[Part], text: str) -> list[Part]:
+    """The parts with spans running from their heading to the next part (the last to the end)."""
+    ends = [p.start for p in parts[1:]] + [len(text.rstrip(_STRIP))]
+    return [dataclasses.replace(part, end=end) for part, end in zip(parts, ends, strict=True)]
+
+
+def _items(bodies: list[_Body], parts: list[Part], sections: list[Section]) -> list[Item]:
+    """Split every body into sentences and clauses (:func:`_sentence_bounds`,
+    :func:`_clause_bounds`) and make each an :class:`Item`.
+
+    A lone salutation (``各位代表！``) is no item. Ordinals, and so ids, count
+    within each (part, section).
+    """
     part_by_index = {p.index: p for p in parts}
     section_by_key = {(s.part, s.index): s for s in sections}
-
     items: list[Item] = []
     ordinals: dict[tuple[int, int], int] = {}
-    for pidx, sidx, ttitle, para, body_start in bodies:
-        part = part_by_index[pidx]
-        sec = section_by_key.get((pidx, sidx))
-        for a, b in _sentence_bounds(para.text, body_start):
-            if _SALUTE_ONLY_RE.match(para.text[a:b]):
+    for body in bodies:
+        part = part_by_index[body.part]
+        sec = section_by_key.get((body.part, body.section))
+        text = body.para.text
+        for a, b in _sentence_bounds(text, body.start):
+            if _SALUTE_ONLY_RE.match(text[a:b]):
                 continue  # "各位代表！" on its own says nothing to map or track
-            for ca, cb in _clause_bounds(para.text, a, b):
-                itext = para.text[ca:cb]
-                start, end = para.span(ca, cb)
-                year = part.year
-                if not _REVIEW_RE.search(part.title):
-                    m = _HORIZON_RE.search(itext)
-                    if m:
-                        year = max(year, int(m.group(1) or m.group(2)))
-                # no keyword of its own: the topic, then the section speaks for it
-                cats = (categorize(itext) or categorize(ttitle)
-                        or (categorize(sec.title) if sec else ()) or ("other",))
-                category = cats[0]
-                key = (pidx, sidx)
+            for ca, cb in _clause_bounds(text, a, b):
+                key = (body.part, body.section)
                 ordinals[key] = ordinals.get(key, 0) + 1
-                item_id = f"p{pidx}-s{sidx}-{ordinals[key]:03d}-{_short_hash(itext)}"
-                items.append(Item(item_id, pidx, part.title, sidx, sec.title if sec else "",
-                                  ttitle, year, category, cats, itext, start, end))
+                items.append(_item(body, ca, cb, part=part, section=sec, ordinal=ordinals[key]))
+    return items
 
-    return Report(source=text, title=title, date=date, parts=tuple(parts),
-                  sections=tuple(sections), topics=tuple(topics), items=tuple(items),
-                  source_name=source_name)
+
+def _item(body: _Body, a: int, b: int, *, part: Part, section: Section | None, ordinal: int) -> Item:
+    """The item ``body.para.text[a:b]``: its source span, year, categories and id."""
+    text = body.para.text[a:b]
+    start, end = body.para.span(a, b)
+    year = part.year
+    if not _REVIEW_RE.search(part.title):
+        m = _HORIZON_RE.search(text)
+        if m:
+            year = max(year, int(m.group(1) or m.group(2)))
+    # no keyword of its own: the topic, then the section speaks for it
+    cats = (categorize(text) or categorize(body.topic)
+            or (categorize(section.title) if section else ()) or ("other",))
+    item_id = f"p{body.part}-s{body.section}-{ordinal:03d}-{_short_hash(text)}"
+    return Item(item_id, body.part, part.title, body.section, section.title if section else "",
+                body.topic, year, cats[0], cats, text, start, end)

@@ -1,5 +1,7 @@
 """GCJ-02 / BD-09 / WGS-84 conversion against published pairs and round trips."""
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -7,7 +9,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 
 from spatial import datum
-from spatial._errors import CRSError, DatumError
+from spatial._errors import CRSError, DatumError, ParameterError, PlanatlasError
 
 GEOD = Geod(ellps="WGS84")
 
@@ -62,12 +64,12 @@ def test_aliases_and_unknown():
     assert datum.normalise_datum("GCJ-02") == "GCJ02"
     assert datum.normalise_datum("Gaode") == "GCJ02"
     assert datum.normalise_datum("bd-09") == "BD09"
-    with pytest.raises(DatumError, match="unknown datum"):
+    with pytest.raises(DatumError, match="未知坐标系 'mercator'：请用 WGS84、GCJ02（高德）或 BD09（百度）"):
         datum.normalise_datum("mercator")
 
 
 def test_shape_mismatch():
-    with pytest.raises(DatumError):
+    with pytest.raises(DatumError, match=r"经度与纬度的形状不同：\(2,\) 与 \(1,\)"):
         datum.convert([1.0, 2.0], [1.0], source="WGS84", target="GCJ02")
 
 
@@ -80,7 +82,7 @@ def test_convert_frame_moves_every_vertex():
     )
     out = datum.convert_frame(gdf, source="WGS84", target="GCJ02")
     back = datum.convert_frame(out, source="GCJ02", target="WGS84")
-    for g0, g1, g2 in zip(gdf.geometry, out.geometry, back.geometry):
+    for g0, g1, g2 in zip(gdf.geometry, out.geometry, back.geometry, strict=True):
         assert g0.hausdorff_distance(g1) > 0.003  # ~ 500 m in degrees
         assert g0.hausdorff_distance(g2) < 1e-8
     assert gdf.geometry.iloc[0].x == 117.0  # input untouched
@@ -88,5 +90,31 @@ def test_convert_frame_moves_every_vertex():
 
 def test_convert_frame_refuses_projected():
     gdf = gpd.GeoDataFrame(geometry=[Point(500000, 4000000)], crs="EPSG:4548")
-    with pytest.raises(CRSError, match="longitude/latitude"):
+    with pytest.raises(CRSError, match="坐标系转换需要经纬度，收到投影坐标系 EPSG:4548"):
         datum.convert_frame(gdf, source="GCJ02", target="WGS84")
+
+
+@pytest.mark.parametrize("make, error", [
+    pytest.param(lambda: datum.normalise_datum("NAD27"), DatumError, id="unknown datum"),
+    pytest.param(lambda: datum.normalise_datum(None), DatumError, id="datum None"),
+    pytest.param(lambda: datum.convert(117.0, 36.6, source="WGS84", target="web mercator"), DatumError,
+                 id="unknown target"),
+    pytest.param(lambda: datum.convert(["east"], [36.6], source="WGS84", target="GCJ02"), DatumError,
+                 id="lon not a number"),
+    pytest.param(lambda: datum.wgs84_to_gcj02(117.0, {"lat": 36.6}), DatumError, id="lat a dict"),
+    pytest.param(lambda: datum.shift_metres([1.0, 2.0], [1.0], source="WGS84", target="BD09"), DatumError,
+                 id="shapes differ"),
+    pytest.param(lambda: datum.in_china("x", 36.0), DatumError, id="in_china text"),
+    pytest.param(lambda: datum.convert_geometry("POINT (117 36)", source="WGS84", target="GCJ02"),
+                 ParameterError, id="geometry as text"),
+    pytest.param(lambda: datum.convert_frame([Point(117, 36)], source="WGS84", target="GCJ02"),
+                 ParameterError, id="frame a list"),
+    pytest.param(lambda: datum.convert_frame(gpd.GeoDataFrame(geometry=[Point(5e5, 4e6)], crs="EPSG:4548"),
+                                             source="WGS84", target="GCJ02"), CRSError, id="projected frame"),
+])
+def test_user_errors_are_planatlas_errors(make, error):
+    with pytest.raises(PlanatlasError) as info:
+        make()
+    assert isinstance(info.value, error)
+    text = str(info.value)
+    assert re.match(r"[\u4e00-\u9fff]", text) and text.endswith(")")  # Chinese first, English in brackets

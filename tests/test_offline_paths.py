@@ -14,8 +14,6 @@ The network is never touched: osmnx's entry points are monkeypatched.
 
 from __future__ import annotations
 
-import socket
-
 import osmnx as ox
 import pytest
 import requests
@@ -52,7 +50,7 @@ FAILURES = {
     "dns": requests.exceptions.ConnectionError("Failed to resolve 'nominatim.openstreetmap.org'"),
     "connect-timeout": requests.exceptions.ConnectTimeout("connect timed out"),
     "read-timeout": requests.exceptions.ReadTimeout("read timed out (read timeout=20.0)"),
-    "socket-timeout": socket.timeout("timed out"),
+    "socket-timeout": TimeoutError("timed out"),
     "refused": ConnectionRefusedError(111, "Connection refused"),
     "reset": ConnectionResetError(104, "Connection reset by peer"),
 }
@@ -66,7 +64,7 @@ def test_geocode_online_refuses_when_offline(monkeypatch, env):
     monkeypatch.setenv("PLANATLAS_ALLOW_ONLINE", env)
     monkeypatch.setattr(settings, "allow_online", settings._env_flag("PLANATLAS_ALLOW_ONLINE"))
     monkeypatch.setattr(ox, "geocode", _must_not_run)
-    with pytest.raises(OfflineError, match="PLANATLAS_ALLOW_ONLINE"):
+    with pytest.raises(OfflineError, match=r"^在线地名查询 '济西湿地' 需要联网.*PLANATLAS_ALLOW_ONLINE=1"):
         online.geocode_online("济西湿地")
     assert cache_files() == []
 
@@ -76,7 +74,7 @@ def test_download_network_refuses_when_offline(monkeypatch):
     monkeypatch.setattr(ox, "graph_from_place", _must_not_run)
     monkeypatch.setattr(ox, "graph_from_polygon", _must_not_run)
     for query in ("Lixia District, Jinan, China", shapely.box(117.0, 36.6, 117.1, 36.7)):
-        with pytest.raises(OfflineError, match="allow_online"):
+        with pytest.raises(OfflineError, match=r"^下载街道网络需要联网，而联网未开启.*allow_online"):
             network.download_network(query)
     assert cache_files() == []
 
@@ -100,9 +98,10 @@ def test_offline_refusal_comes_before_a_cached_answer(monkeypatch):
 def test_geocode_online_connection_failures(monkeypatch, kind):
     monkeypatch.setattr(settings, "allow_online", True)
     monkeypatch.setattr(ox, "geocode", _raiser(FAILURES[kind]))
-    with pytest.raises(OfflineError, match="failed") as info:
+    with pytest.raises(OfflineError, match=r"^在线地名查询 '济西湿地' 失败：") as info:
         online.geocode_online("济西湿地")
     assert "\n" not in str(info.value)
+    assert str(FAILURES[kind]) in str(info.value)  # the cause is named
     assert cache_files() == []
 
 
@@ -112,8 +111,9 @@ def test_download_network_connection_failures(monkeypatch, kind):
     monkeypatch.setattr(ox, "graph_from_place", _raiser(FAILURES[kind]))
     monkeypatch.setattr(ox, "graph_from_polygon", _raiser(FAILURES[kind]))
     for query in ("Lixia District, Jinan, China", shapely.box(117.0, 36.6, 117.1, 36.7)):
-        with pytest.raises(OfflineError, match="could not download"):
+        with pytest.raises(OfflineError, match=r"^无法从 OpenStreetMap 下载 .* 的街道网络") as info:
             network.download_network(query, mode="walk")
+        assert type(FAILURES[kind]).__name__ in str(info.value)
     assert cache_files() == []
 
 
@@ -136,7 +136,7 @@ HTTP_429 = ox_errors.ResponseStatusCodeError("429 Too Many Requests")
 def test_geocode_online_http_error_is_offline_error(monkeypatch):
     monkeypatch.setattr(settings, "allow_online", True)
     monkeypatch.setattr(ox, "geocode", _raiser(HTTP_429))
-    with pytest.raises(OfflineError):
+    with pytest.raises(OfflineError, match="失败：服务器返回 429 Too Many Requests，请稍后再试"):
         online.geocode_online("济西湿地")
 
 
@@ -151,7 +151,7 @@ def test_geocode_online_http_error_caches_nothing(monkeypatch):
 def test_download_network_http_error_is_offline_error(monkeypatch):
     monkeypatch.setattr(settings, "allow_online", True)
     monkeypatch.setattr(ox, "graph_from_place", _raiser(HTTP_429))
-    with pytest.raises(OfflineError):
+    with pytest.raises(OfflineError, match="ResponseStatusCodeError: 429 Too Many Requests"):
         network.download_network("Lixia District, Jinan, China")
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from spatial import online, settings
-from spatial._errors import OfflineError
+from spatial._errors import OfflineError, ParameterError, PlanatlasError, UnknownPlaceError
 
 
 @pytest.fixture(autouse=True)
@@ -13,7 +13,7 @@ def isolated_cache(tmp_path, monkeypatch):
 
 def test_refused_unless_switched_on(monkeypatch):
     monkeypatch.setattr(settings, "allow_online", False)
-    with pytest.raises(OfflineError, match="PLANATLAS_ALLOW_ONLINE=1"):
+    with pytest.raises(OfflineError, match=r"在线地名查询 '济西湿地' 需要联网.*PLANATLAS_ALLOW_ONLINE=1"):
         online.geocode_online("济西湿地")
 
 
@@ -26,7 +26,7 @@ def test_offline_failure_is_clear_and_caches_nothing(monkeypatch, tmp_path):
         raise ConnectionError("Name or service not known")
 
     monkeypatch.setattr(osmnx, "geocode", no_network)
-    with pytest.raises(OfflineError, match="failed: Name or service not known"):
+    with pytest.raises(OfflineError, match="在线地名查询 '济西湿地' 失败：Name or service not known，请检查网络"):
         online.geocode_online("济西湿地")
     cache = settings.cache_dir() / "geocode"
     assert not cache.exists() or list(cache.iterdir()) == []
@@ -56,3 +56,38 @@ def test_corrupt_cache_entry_is_ignored(monkeypatch):
     path.write_text("{broken", encoding="utf-8")
     assert online.read_cache("geocode", "k") is None
     assert not path.exists()
+
+
+def test_place_not_found_is_cached_and_named(monkeypatch):
+    import osmnx
+    from osmnx._errors import InsufficientResponseError
+
+    monkeypatch.setattr(settings, "allow_online", True)
+    calls = []
+
+    def nothing(query):
+        calls.append(query)
+        raise InsufficientResponseError("no results")
+
+    monkeypatch.setattr(osmnx, "geocode", nothing)
+    with pytest.raises(UnknownPlaceError, match="在线地名查询找不到 '不存在的湖'"):
+        online.geocode_online("不存在的湖")
+    with pytest.raises(UnknownPlaceError, match="缓存的结果"):
+        online.geocode_online("不存在的湖")
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("name, allow", [
+    ("", True), ("   ", True), (None, True), (123, True), (b"\xe6\xb5\x8e", True),
+    ("济西湿地", False),
+])
+def test_user_errors_are_planatlas_errors(monkeypatch, name, allow):
+    import osmnx
+
+    monkeypatch.setattr(settings, "allow_online", allow)
+    monkeypatch.setattr(osmnx, "geocode", lambda q: pytest.fail("osmnx must not be called"))
+    with pytest.raises(PlanatlasError) as info:
+        online.geocode_online(name)
+    assert isinstance(info.value, ParameterError if allow else OfflineError)
+    text = str(info.value)
+    assert text[0] in "地在" and text.endswith(")")  # Chinese first, English in brackets

@@ -10,9 +10,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from layers import planning
+from layers import get_path, planning
 from spatial import settings
-from spatial._errors import CRSError, DatumError, InputFileError
+from spatial._errors import CRSError, DatumError, InputFileError, ParameterError, PlanatlasError
 from spatial.datum import convert_frame
 
 # Shandong province spans about 114.8-122.7 E, 34.4-38.4 N.
@@ -161,23 +161,25 @@ def test_user_zone_in_gcj02_is_converted(zone, tmp_path):
 
 
 def test_user_zone_errors(tmp_path):
-    with pytest.raises(InputFileError):
+    with pytest.raises(InputFileError, match=r"找不到起步区文件：.*nothing.gpkg"):
         planning.starting_zone(tmp_path / "nothing.gpkg")
     points = tmp_path / "points.geojson"
     gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(117, 36.8)], crs=4326).to_file(points)
-    with pytest.raises(InputFileError, match="no polygon"):
+    with pytest.raises(InputFileError, match=r"^points.geojson：没有面要素"):
         planning.starting_zone(points)
     no_crs = tmp_path / "no_crs.gpkg"
     with pytest.warns(UserWarning, match="crs"):  # pyogrio warns when writing a file without a CRS
         gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.box(117, 36.8, 117.1, 36.9)]).to_file(no_crs)
-    with pytest.raises(CRSError):
+    with pytest.raises(CRSError, match=r"^no_crs.gpkg 没有坐标参照系"):
         planning.starting_zone(no_crs)
     garbage = tmp_path / "garbage.geojson"
     garbage.write_text("not a vector file", encoding="utf-8")
-    with pytest.raises(InputFileError):
+    with pytest.raises(InputFileError, match=r"^garbage.geojson：无法作为矢量文件读取"):
         planning.starting_zone(garbage)
-    with pytest.raises(DatumError):
+    with pytest.raises(DatumError, match="未知坐标系 'mars-2'"):
         planning.starting_zone(points, datum="mars-2")
+    with pytest.raises(ParameterError, match="datum='GCJ02' 只适用于用户文件"):
+        planning.starting_zone(datum="GCJ02")
 
 
 # ------------------------------------------------------------------ Yellow River and crossings
@@ -191,7 +193,7 @@ def test_north_bank_polygon_sides():
     # 济阳 (north bank) and 章丘 (south bank)
     assert north.contains(shapely.Point(117.17, 36.98))
     assert not north.contains(shapely.Point(117.53, 36.71))
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError, match="河道 river 须为一条 LineString，收到 MultiLineString"):
         planning.north_bank_polygon(shapely.MultiLineString([[(0, 0), (1, 1)], [(2, 2), (3, 3)]]))
 
 
@@ -254,7 +256,7 @@ def test_crossing_status_filter(crossings):
     assert len(open_) == (crossings["status"] == "open").sum() > 0
     assert set(planning.river_crossings(status=["planned", "under_construction"])["status"]) == {
         "planned", "under_construction"}
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError, match=r"未知的通道状态 status \['closed'\]"):
         planning.river_crossings(status="closed")
 
 
@@ -304,7 +306,7 @@ def test_transport_filters_and_lengths(lines):
     assert len(planning.transport_lines()) == (lines["precision"] != "unresolved").sum()
     greens = planning.greenways()
     assert set(greens["kind"]) == {"greenway"} and len(greens) >= 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError, match=r"未知的类型 kind \['canalboat'\]，文件中有 .*rail"):
         planning.transport_lines(kind="canalboat")
 
 
@@ -312,17 +314,17 @@ def test_line_table_rejects_bad_files(tmp_path):
     src = settings.LAYER_DATA_DIR / "gazetteer_transport.csv"
     frame = pd.read_csv(src, dtype=str, keep_default_na=False)
     frame.drop(columns="precision").to_csv(tmp_path / "a.csv", index=False)
-    with pytest.raises(InputFileError, match="precision"):
+    with pytest.raises(InputFileError, match=r"^a.csv：缺少列 precision"):
         planning.read_line_table(tmp_path / "a.csv")
     bad = frame.copy()
     bad.loc[0, "wkt"] = "POINT (117 36.7)"
     bad.to_csv(tmp_path / "b.csv", index=False)
-    with pytest.raises(InputFileError, match="LINESTRING"):
+    with pytest.raises(InputFileError, match=f"^b.csv：编号 \\['{frame.loc[0, 'id']}'\\] 的几何不是 LINESTRING"):
         planning.read_line_table(tmp_path / "b.csv")
     bad = frame.copy()
     bad.loc[1, "source"] = ""
     bad.to_csv(tmp_path / "c.csv", index=False)
-    with pytest.raises(InputFileError, match="source"):
+    with pytest.raises(InputFileError, match=r"^c.csv：有 1 行没有 source"):
         planning.read_line_table(tmp_path / "c.csv")
 
 
@@ -373,7 +375,7 @@ def test_ring_distances_are_centroid_to_centroid(rings):
 def test_ring_band_edges_can_be_changed():
     rings = planning.metro_rings(band_edges_km=(50, 100, 150))
     assert set(rings["distance_band"]) <= {"0-50 km", "50-100 km", "100-150 km", "150+ km"}
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError, match=r"band_edges_km 须为递增的正数，收到 \(150.0, 70.0\)"):
         planning.metro_rings(band_edges_km=(150, 70))
 
 
@@ -386,3 +388,45 @@ def test_ring_bands_are_true_circles():
     # the disk and the annulus touch but do not overlap
     assert bands.geometry.iloc[0].intersection(bands.geometry.iloc[1]).area < 1e-6
     assert bands["source"].str.contains("2013").all()
+
+
+@pytest.mark.parametrize("make, error", [
+    pytest.param(lambda tmp: planning.starting_zone(tmp / "absent.geojson"), InputFileError, id="zone file missing"),
+    pytest.param(lambda tmp: planning.starting_zone(datum="baidu"), ParameterError, id="datum for the bundled zone"),
+    pytest.param(lambda tmp: planning.starting_zone(datum="nad27"), DatumError, id="unknown datum"),
+    pytest.param(lambda tmp: planning.read_line_table(tmp / "absent.csv"), InputFileError, id="line table missing"),
+    pytest.param(lambda tmp: planning.north_bank_polygon("黄河"), ParameterError, id="river as text"),
+    pytest.param(lambda tmp: planning.north_bank_polygon(shapely.LineString([(0, 0), (2, 2), (2, 0), (0, 2)])),
+                 ParameterError, id="river crossing itself"),
+    pytest.param(lambda tmp: planning.river_bank_areas(gpd.GeoDataFrame(geometry=[shapely.box(117, 36, 118, 37)])),
+                 CRSError, id="bank areas without CRS"),
+    pytest.param(lambda tmp: planning.river_crossings(status=["open", 3]), ParameterError, id="status not text"),
+    pytest.param(lambda tmp: planning.river_crossings(status=5), ParameterError, id="status a number"),
+    pytest.param(lambda tmp: planning.transport_lines(kind="ferry"), ParameterError, id="unknown kind"),
+    pytest.param(lambda tmp: planning.metro_rings(band_edges_km=()), ParameterError, id="no band edges"),
+    pytest.param(lambda tmp: planning.metro_rings(band_edges_km=("near", "far")), ParameterError, id="edges as text"),
+    pytest.param(lambda tmp: planning.metro_ring_bands(radii_km=(70, float("inf"))), ParameterError,
+                 id="infinite radius"),
+    pytest.param(lambda tmp: planning.metro_ring_bands(radii_km=70), ParameterError, id="radii a number"),
+    pytest.param(lambda tmp: get_path("no_such_file.csv"), InputFileError, id="unknown data file"),
+    pytest.param(lambda tmp: get_path("../__init__.py"), InputFileError, id="data file outside the folder"),
+])
+def test_user_errors_are_planatlas_errors(tmp_path, make, error):
+    with pytest.raises(PlanatlasError) as info:
+        make(tmp_path)
+    assert isinstance(info.value, error)
+    text = str(info.value)
+    assert re.search(r"[\u4e00-\u9fff]", text.split(" (")[0]) and text.endswith(")")
+
+
+def test_empty_user_zone_is_refused(tmp_path):
+    path = tmp_path / "empty.gpkg"
+    gpd.GeoDataFrame({"name": []}, geometry=[], crs=4326).to_file(path)
+    with pytest.raises(InputFileError, match=r"^empty.gpkg：没有面要素"):
+        planning.starting_zone(path)
+
+
+def test_get_path_lists_the_files_it_has():
+    assert get_path("metro_rings.csv").name == "metro_rings.csv"
+    with pytest.raises(InputFileError, match=r"layers/data 中没有数据文件 'x.csv'，现有：.*metro_rings.csv"):
+        get_path("x.csv")

@@ -1,6 +1,7 @@
 """Population rasters: the census surface, user GeoTIFFs, zonal sums."""
 
 import math
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -10,7 +11,7 @@ from affine import Affine
 from shapely.geometry import Point, box
 
 from layers.districts import JINAN_POPULATION_2020, districts
-from spatial._errors import CRSError, InputFileError
+from spatial._errors import CRSError, EmptyLayerError, InputFileError, ParameterError, PlanatlasError
 from spatial.population import PopulationRaster, census_surface, load_population
 
 METRIC = "EPSG:4548"
@@ -78,7 +79,7 @@ def test_weighted_spread_follows_the_weights_and_keeps_sums():
     np.testing.assert_allclose(sums.to_numpy(), [100_000, 50_000], rtol=1e-9)
     west = raster.zonal_sum(gpd.GeoSeries([box(500_000, 4_060_000, 505_000, 4_070_000)], crs=METRIC)).iloc[0]
     assert west == pytest.approx(75_000)
-    assert "weighted" in raster.method
+    assert "权重" in raster.method
 
 
 def test_zonal_sum_counts_overlapping_polygons_in_full():
@@ -110,7 +111,7 @@ def _write_wgs84_tif(path, *, crs="EPSG:4326", seed=0, nodata=None):
 
 def test_user_geotiff_in_wgs84_keeps_its_total(tmp_path):
     path = tmp_path / "worldpop_like.tif"
-    total, counts, transform = _write_wgs84_tif(path)
+    total, counts, _ = _write_wgs84_tif(path)
     raster = load_population(path)
     assert raster.crs.to_epsg() == 4548
     assert raster.cell_size == (100, 100)
@@ -137,16 +138,16 @@ def test_raster_without_crs_raises(tmp_path):
         transform=Affine(100, 0, 0, 0, -100, 400),
     ) as dst:
         dst.write(np.ones((4, 4), dtype="float32"), 1)
-    with pytest.raises(CRSError):
+    with pytest.raises(CRSError, match=r"^nocrs.tif 没有坐标参照系"):
         load_population(path)
 
 
 def test_missing_or_malformed_file(tmp_path):
-    with pytest.raises(InputFileError):
+    with pytest.raises(InputFileError, match=r"找不到人口栅格文件：.*absent.tif"):
         load_population(tmp_path / "absent.tif")
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"this is not a GeoTIFF")
-    with pytest.raises(InputFileError):
+    with pytest.raises(InputFileError, match=r"无法将 bad.tif 作为栅格读取"):
         load_population(bad)
 
 
@@ -162,11 +163,11 @@ def test_to_geotiff_round_trip_is_atomic(tmp_path):
 
 
 def test_population_raster_validates_shape_and_crs():
-    with pytest.raises(ValueError):
+    with pytest.raises(InputFileError, match=r"人口栅格须为二维，收到形状 \(2, 2, 2\)"):
         PopulationRaster(np.zeros((2, 2, 2)), from_origin(0, 0, 1, 1), METRIC)
-    with pytest.raises(CRSError):
+    with pytest.raises(CRSError, match="人口栅格须有坐标参照系"):
         PopulationRaster(np.zeros((2, 2)), from_origin(0, 0, 1, 1), None)
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError, match="栅格大小 cell_m 须为正数，收到 0"):
         census_surface(_two_squares(), cell_m=0)
 
 
@@ -178,9 +179,56 @@ def test_district_smaller_than_a_cell_keeps_its_people():
         crs=METRIC,
     )
     frame = gpd.GeoDataFrame(
-        {"name": list(squares["name"]) + ["T"], "population_2020": list(squares["population_2020"]) + [77]},
+        {"name": [*squares["name"], "T"], "population_2020": [*squares["population_2020"], 77]},
         geometry=list(squares.geometry) + list(tiny.geometry),
         crs=METRIC,
     )
     raster = census_surface(frame, cell_m=100)
     assert raster.total() == pytest.approx(150_077)
+
+
+def test_band_refusal_names_file_and_band(tmp_path):
+    path = tmp_path / "one_band.tif"
+    _write_wgs84_tif(path)
+    with pytest.raises(InputFileError, match=r"one_band.tif 只有 1 个波段，没有第 3 波段"):
+        load_population(path, band=3)
+
+
+def _user_error_cases(tmp_path):
+    tif = tmp_path / "pop.tif"
+    _write_wgs84_tif(tif)
+    squares = _two_squares()
+    unit = from_origin(0, 0, 1, 1)
+    return {
+        "raster 3-D": lambda: PopulationRaster(np.zeros((2, 2, 2)), unit, METRIC),
+        "raster without CRS": lambda: PopulationRaster(np.zeros((2, 2)), unit, None),
+        "raster CRS junk": lambda: PopulationRaster(np.zeros((2, 2)), unit, "EPSG:nope"),
+        "cell 0": lambda: census_surface(squares, cell_m=0),
+        "cell text": lambda: census_surface(squares, cell_m="hundred"),
+        "grid CRS junk": lambda: census_surface(squares, crs="EPSG:999999"),
+        "no population column": lambda: census_surface(squares, population_column="pop"),
+        "negative population": lambda: census_surface(_two_squares(pop_a=-5)),
+        "weight not a raster": lambda: census_surface(squares, weight=np.ones((10, 10))),
+        "districts not a frame": lambda: census_surface([box(0, 0, 1, 1)]),
+        "districts empty": lambda: census_surface(squares.iloc[0:0]),
+        "file missing": lambda: load_population(tmp_path / "absent.tif"),
+        "band 0": lambda: load_population(tif, band=0),
+        "band text": lambda: load_population(tif, band="1"),
+        "target CRS junk": lambda: load_population(tif, target_crs="not a crs"),
+        "cell negative": lambda: load_population(tif, cell_m=-100),
+        "zonal sum of a list": lambda: census_surface(squares, cell_m=1000).zonal_sum([box(0, 0, 1, 1)]),
+    }
+
+
+@pytest.mark.parametrize("case", [
+    "raster 3-D", "raster without CRS", "raster CRS junk", "cell 0", "cell text", "grid CRS junk",
+    "no population column", "negative population", "weight not a raster", "districts not a frame",
+    "districts empty", "file missing", "band 0", "band text", "target CRS junk", "cell negative",
+    "zonal sum of a list",
+])
+def test_user_errors_are_planatlas_errors(tmp_path, case):
+    with pytest.raises(PlanatlasError) as info:
+        _user_error_cases(tmp_path)[case]()
+    assert isinstance(info.value, (ParameterError, InputFileError, CRSError, EmptyLayerError))
+    text = str(info.value)
+    assert re.search(r"[\u4e00-\u9fff]", text.split(" (")[0]) and text.endswith(")")

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import spatial.quantities as quantities_mod
+from spatial._errors import ParameterError, PlanatlasError
 from spatial.quantities import extract_quantities, item_quantities, subject_key, targets_table
 from spatial.report import clean_span, read_report
 from spatial.settings import DEFAULT_REPORT
@@ -192,7 +193,7 @@ def test_targets_parks_and_greenways_pair_up(seed, table):
 def test_targets_housing_pairs_by_unit_and_stage(table):
     estates = _row(table, "老旧小区", "户").iloc[0]
     assert (estates["value_2022"], estates["value_2023"]) == (57000.0, 99000.0)
-    shanty = _row(table, "棚改安置房", "套").set_index(f"raw_2023")
+    shanty = _row(table, "棚改安置房", "套").set_index("raw_2023")
     assert shanty.loc["8012 套", "value_2022"] == 7864.0  # started
     assert shanty.loc["11427 套", "value_2022"] == 31335.0  # completed
 
@@ -243,3 +244,22 @@ def test_doctests():
     result = doctest.testmod(quantities_mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("make, named", [
+    (lambda seed: extract_quantities(None), "NoneType"),
+    (lambda seed: extract_quantities(b"\xe6\x96\xb0\xe5\xbb\xba 100 \xe5\xa4\x84"), "bytes"),
+    (lambda seed: extract_quantities(100), "int"),
+    (lambda seed: subject_key(["公园"]), "list"),
+    (lambda seed: subject_key("公园", context=3.5), "float"),
+    (lambda seed: item_quantities("报告文本"), "str"),
+    (lambda seed: targets_table(None), "NoneType"),
+    (lambda seed: targets_table(seed, plan_year="2023"), "'2023'"),
+    (lambda seed: targets_table(seed, review_year=2022.5), "2022.5"),
+    (lambda seed: targets_table(seed, plan_year=True), "True"),
+])
+def test_user_errors_are_planatlas_errors(seed, make, named):
+    with pytest.raises(PlanatlasError) as info:
+        make(seed)
+    assert isinstance(info.value, ParameterError)
+    assert "须为" in str(info.value) and named in str(info.value)  # Chinese first, naming what was refused

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import doctest
+import itertools
 import re
 from collections import Counter
 from pathlib import Path
@@ -14,11 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import spatial.report as report_mod
-from spatial._errors import ReportError
+from spatial._errors import ParameterError, PlanatlasError, ReportError
 from spatial.report import (
     CATEGORIES,
     categorize,
     clean_span,
+    cn_numeral,
+    decode_report_bytes,
     parse_report,
     read_report,
 )
@@ -65,7 +68,7 @@ def test_seed_sections_inline_and_heading_lines(seed):
     first = seed.sections[0]
     assert (first.number, first.title) == ("（一）", "坚持人民至上、知重负重，疫情防控和经济社会发展实现高效统筹")
     # (八) of part 一 is itself cut by a page break in the middle of its title
-    eighth = [s for s in seed.sections if s.part == 1 and s.index == 8][0]
+    eighth = next(s for s in seed.sections if s.part == 1 and s.index == 8)
     assert eighth.title == "坚持扛牢责任、提高效能，政府自身建设全面加强"
     # plain heading line (一) and bold heading lines (二)…(十) of part 三
     third = [s for s in seed.sections if s.part == 3]
@@ -83,7 +86,7 @@ def test_seed_topics_bold_and_lead_clauses(seed):
     assert "坚决做到立场坚定、对党忠诚" in titles
     assert "我们必须在锐意改革创新中激活高质量发展动能" in titles
     # every bold topic sits in the section that precedes it
-    t = [t for t in seed.topics if t.title == "高标准推动城市规划建设"][0]
+    t = next(t for t in seed.topics if t.title == "高标准推动城市规划建设")
     assert (t.part, t.section) == (3, 7)
 
 
@@ -172,7 +175,7 @@ def test_span_invariant_for_every_item(seed):
 
 def test_items_do_not_overlap_and_keep_order(seed):
     ends = [(i.start, i.end) for i in seed.items]
-    assert all(a[1] <= b[0] for a, b in zip(ends, ends[1:]))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(ends))
 
 
 def test_long_enumerations_are_split(seed):
@@ -310,8 +313,9 @@ def test_gbk_file_and_bom_bytes(seed, tmp_path):
 def test_text_input_and_explicit_encoding(seed):
     assert _signature(read_report(SEED_TEXT)) == _signature(seed)
     assert _signature(read_report(SEED_TEXT.encode("gb18030"), encoding="gb18030")) == _signature(seed)
-    with pytest.raises(ReportError, match="utf-8"):
+    with pytest.raises(ReportError, match="无法按编码 'utf-8' 解码") as info:
         read_report(SEED_TEXT.encode("gbk"), encoding="utf-8")
+    assert "(report bytes cannot be decoded as 'utf-8')" in str(info.value)
 
 
 def test_crlf_source_keeps_spans():
@@ -325,24 +329,90 @@ def test_crlf_source_keeps_spans():
 
 
 @pytest.mark.parametrize("bad, message", [
-    ("", "empty"),
-    ("   \n\n\u3000 ", "empty"),
-    (b"", "empty"),
-    ("The annual report of the city government. It has sentences. " * 10, "Chinese"),
-    ("今天天气很好。我们去公园散步。公园里有很多人在锻炼身体，也有很多孩子在玩耍。晚上回家吃饭。", "parts"),
-    (b"\x81\x20\xff\xfe\x00", "GBK"),
-    ("政府工作报告\x00\x01。一、回顾。", "binary"),
+    ("", "报告文本为空"),
+    ("   \n\n\u3000 ", "报告文本为空"),
+    (b"", "报告文本为空"),
+    ("The annual report of the city government. It has sentences. " * 10, "没有中文句子"),
+    ("今天天气很好。我们去公园散步。公园里有很多人在锻炼身体，也有很多孩子在玩耍。晚上回家吃饭。", "没有编号的部分"),
+    (b"\x81\x20\xff\xfe\x00", "既不是 UTF-8 也不是 GBK/GB18030"),
+    ("政府工作报告\x00\x01。一、回顾。", "二进制文件"),
 ])
 def test_bad_input_raises_report_error(bad, message):
-    with pytest.raises(ReportError, match=message):
+    with pytest.raises(ReportError, match=message) as info:
         read_report(bad)
+    text = str(info.value)
+    # Chinese first, the English after it in brackets
+    assert re.match(r"[\u4e00-\u9fff]", text) and text.endswith(")") and " (" in text
 
 
 def test_missing_file_raises_report_error(tmp_path):
-    with pytest.raises(ReportError, match="cannot read"):
+    with pytest.raises(ReportError, match="无法读取报告文件") as info:
         read_report(tmp_path / "nope.md")
-    with pytest.raises(ReportError, match="cannot read"):
+    assert "nope.md" in str(info.value)
+    with pytest.raises(ReportError, match=r"无法读取报告文件.*nope.md"):
         read_report(str(tmp_path / "nope.md"))
+
+
+def test_refusal_names_the_file(tmp_path):
+    path = tmp_path / "blank.md"
+    path.write_text("\n\n   \n", encoding="utf-8")
+    with pytest.raises(ReportError, match="为空") as info:
+        read_report(path)
+    assert "blank.md" in str(info.value)
+
+
+_HEAD = "# 政府工作报告\n\n——2022年12月26日\n\n## 一、2022年工作回顾\n\n"
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: read_report(None), id="source None"),
+    pytest.param(lambda: read_report(12345), id="source int"),
+    pytest.param(lambda: read_report(["一、回顾。"]), id="source list"),
+    pytest.param(lambda: parse_report(b"bytes are not text"), id="parse bytes"),
+    pytest.param(lambda: parse_report(None), id="parse None"),
+    pytest.param(lambda: read_report(b"\xff\xfe\x00\xd8"), id="broken UTF-16"),
+    pytest.param(lambda: read_report(SEED_TEXT.encode("utf-8"), encoding="no-such-codec"), id="unknown codec"),
+    pytest.param(lambda: parse_report(_HEAD.replace("## 一、", "").replace("\n\n", "。。") * 5), id="no parts"),
+    pytest.param(lambda: parse_report("前言说明文字，共有二十多个汉字。还有一句话。\n\n一、回顾\n"), id="no body"),
+    pytest.param(lambda: read_report(DATA / "report_minimal.md").item("p9-s9-999-abcdef"), id="unknown item id"),
+    pytest.param(lambda: read_report(DATA / "report_minimal.md").item(["unhashable"]), id="unhashable item id"),
+    pytest.param(lambda: cn_numeral("二二"), id="bad numeral"),
+    pytest.param(lambda: decode_report_bytes(b"\x81\x20\xff\xfe\x00"), id="undecodable"),
+])
+def test_user_errors_are_planatlas_errors(make):
+    with pytest.raises(PlanatlasError) as info:
+        make()
+    assert re.search(r"[\u4e00-\u9fff]", str(info.value))  # a message a planner can read
+
+
+def test_malformed_section_numeral_is_body_text():
+    # （二二） is no section number: a paragraph opening with it used to crash the parser (KeyError)
+    report = parse_report(_HEAD + "（二二）坚持生态优先。新建公园55处、绿道130公里，完成造林 1.16 万亩。\n")
+    assert report.sections == ()
+    assert report.items[0].text.startswith("（二二）")
+    with pytest.raises(ParameterError, match="'二二'"):
+        cn_numeral("二二")
+
+
+def test_unknown_item_id_is_named():
+    report = read_report(DATA / "report_minimal.md")
+    with pytest.raises(ParameterError, match="p9-s9-999-abcdef"):
+        report.item("p9-s9-999-abcdef")
+
+
+def test_parse_steps_agree_with_the_report(seed):
+    # the named steps of parse_report, run one by one, give the parts and topics of the whole
+    paras = report_mod._logical_paragraphs(SEED_TEXT)
+    assert report_mod._front_matter(paras) == (seed.title, seed.date)
+    outline = report_mod._hierarchy(paras, date=seed.date)
+    assert [p.title for p in outline.parts] == [p.title for p in seed.parts]
+    topics, bodies = report_mod._lead_clause_topics(outline.parts, outline.sections, outline.topics,
+                                                    outline.bodies)
+    assert tuple(topics) == seed.topics
+    assert len(bodies) == len(outline.bodies)
+    parts = report_mod._part_spans(outline.parts, SEED_TEXT)
+    assert [p.end for p in parts[:-1]] == [p.start for p in parts[1:]]
+    assert tuple(report_mod._items(bodies, parts, outline.sections)) == seed.items
 
 
 def test_report_error_is_a_value_error():
