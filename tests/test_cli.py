@@ -37,7 +37,7 @@ def test_build_places_the_reports_places(built, capsys):
                                       "district_fallback"]).all()
     # and sits in Shandong
     minx, miny, maxx, maxy = located.total_bounds
-    assert 114.8 < minx and maxx < 122.8 and 34.3 < miny and maxy < 38.4
+    assert minx > 114.8 and maxx < 122.8 and miny > 34.3 and maxy < 38.4
     # districts and the starting zone are drawn as their outlines in the places layer
     places = store.read_layer("places", path=built)
     districts = places[places["kind"] == "district"]
@@ -74,7 +74,7 @@ def test_geocode_json_and_unknown(capsys):
     assert props["source_datum"] and props["precision"] and props["source"]
     assert main(["geocode", "火星基地"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("planatlas: error:") and "火星基地" in err and err.count("\n") == 1
+    assert err.startswith("planatlas: 错误：") and "火星基地" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("fmt,suffix", [("geojson", ".geojson"), ("gpkg", ".gpkg"), ("shp", ".zip"),
@@ -91,7 +91,7 @@ def test_export_every_format(built, tmp_path, fmt, suffix):
         assert pyogrio.read_dataframe(out).crs.to_epsg() == 4326
     elif fmt == "shp":
         with zipfile.ZipFile(out) as zf:
-            shp = [n for n in zf.namelist() if n.endswith(".shp")][0]
+            shp = next(n for n in zf.namelist() if n.endswith(".shp"))
         assert len(gpd.read_file(f"zip://{out}!{shp}")) > 0
 
 
@@ -126,7 +126,7 @@ def test_bad_inputs_exit_1_with_one_line_and_keep_the_store(built, tmp_path, cap
     for argv in cases:
         assert main(argv) == 1, argv
         err = capsys.readouterr().err
-        assert err.startswith("planatlas: error:"), (argv, err)
+        assert err.startswith("planatlas: 错误："), (argv, err)
         assert err.count("\n") == 1, (argv, err)
         assert "Traceback" not in err
     assert store_path.read_bytes() == before
@@ -143,4 +143,4 @@ def test_console_entry_point_runs(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "spatial.cli", "geocode", "历下区"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "历下区" in proc.stdout and "precision" in proc.stdout
+    assert "历下区" in proc.stdout and "精度" in proc.stdout

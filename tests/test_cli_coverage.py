@@ -9,13 +9,14 @@ from spatial.cli import main
 
 def write_grid_osm(path, *, lon0=116.95, lat0=36.62, lon1=117.10, lat1=36.70, step=0.002):
     """A street grid (about 180 m blocks) over central Jinan as OSM XML: a local file, no network."""
-    nx = int(round((lon1 - lon0) / step)) + 1
-    ny = int(round((lat1 - lat0) / step)) + 1
+    nx = round((lon1 - lon0) / step) + 1
+    ny = round((lat1 - lat0) / step) + 1
     nid = lambda i, j: 1 + i * ny + j  # noqa: E731
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="planatlas test">']
     for i in range(nx):
         for j in range(ny):
-            lines.append(f'<node id="{nid(i, j)}" lat="{lat0 + j * step:.6f}" lon="{lon0 + i * step:.6f}" version="1"/>')
+            lat, lon = lat0 + j * step, lon0 + i * step
+            lines.append(f'<node id="{nid(i, j)}" lat="{lat:.6f}" lon="{lon:.6f}" version="1"/>')
     way = 1
     for i in range(nx):
         refs = "".join(f'<nd ref="{nid(i, j)}"/>' for j in range(ny))
@@ -31,10 +32,8 @@ def write_grid_osm(path, *, lon0=116.95, lat0=36.62, lon1=117.10, lat1=36.70, st
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cov") / "plan.gpkg"
-    assert main(["build", "--out", str(out)]) == 0
-    return out
+def store(seed_store):
+    return seed_store
 
 
 def test_buffer_coverage_of_parks(store, tmp_path, capsys):
@@ -42,7 +41,7 @@ def test_buffer_coverage_of_parks(store, tmp_path, capsys):
     assert main(["coverage", "--layer", "parks", "--preset", "gb50180-15min", "--store", str(store),
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "method buffer, 1000 m" in text and "历下区" in text
+    assert "圆形缓冲 (直线距离)，1,000 m" in text and "历下区" in text
     layers = {row[0] for row in pyogrio.list_layers(out)}
     assert {"service_area", "gaps", "grid"} <= layers
     table = pd.read_csv(out.with_suffix(".csv"), encoding="utf-8-sig")
@@ -62,9 +61,9 @@ def test_network_coverage_on_a_local_osm_file(store, tmp_path, capsys):
                  "--network", str(osm), "--store", str(store), "--out", str(out),
                  "--distance-tif", str(tif)]) == 0
     captured = capsys.readouterr()
-    assert "method network, 500 m" in captured.out
+    assert "街道网络距离，500 m" in captured.out and "central_jinan.osm" in captured.out
     # parks outside the street file are reported, not silently dropped
-    assert "planatlas: warning:" in captured.err and "farther than" in captured.err
+    assert "planatlas: 注意：" in captured.err and "超过 500 m" in captured.err
     area = pyogrio.read_dataframe(out, layer="service_area")
     assert area.crs.to_epsg() == 4326 and area.geometry.notna().all()
     net_km2 = float(area.to_crs("EPSG:4548").area.sum()) / 1e6
@@ -81,7 +80,7 @@ def test_network_coverage_on_a_local_osm_file(store, tmp_path, capsys):
 def test_network_method_needs_a_file(store, capsys):
     assert main(["coverage", "--layer", "parks", "--preset", "park-500m", "--method", "network",
                  "--store", str(store)]) == 1
-    assert "--network FILE" in capsys.readouterr().err
+    assert "需要 --network" in capsys.readouterr().err
 
 
 def test_unknown_preset_and_missing_network_file(store, tmp_path, capsys):

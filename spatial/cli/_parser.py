@@ -1,0 +1,86 @@
+"""The argument parser: Chinese help, one clear line for every usage error.
+
+argparse writes its usage and an English message on a bad argument; a planner
+reads one Chinese line instead (``planatlas coverage: 错误：…``) and exits with
+status 2, as argparse does. Value converters (:func:`positive_float`,
+:func:`bbox`) refuse impossible values before any work starts, with the same
+messages the library uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from typing import NoReturn
+
+#: argparse's English messages -> Chinese (pattern, template).
+_TRANSLATIONS: tuple[tuple[str, str], ...] = (
+    (r"the following arguments are required: (.+)", "缺少必需的参数：{0}"),
+    (r"argument (\S+): invalid choice: '?(.+?)'? \(choose from (.+)\)", "参数 {0} 不接受 {1}，可选：{2}"),
+    (r"argument (\S+): invalid (\w+) value: '?(.*?)'?$", "参数 {0} 的值 {2} 不是有效的数字"),
+    (r"argument (\S+): expected one argument", "参数 {0} 需要一个值"),
+    (r"argument (\S+): not allowed with argument (\S+)", "参数 {0} 不能与 {1} 同时使用"),
+    (r"argument (\S+): (.+)", "参数 {0}：{1}"),
+    (r"unrecognized arguments: (.+)", "无法识别的参数：{0}"),
+    (r"ambiguous option: (\S+) could match (.+)", "参数 {0} 有歧义，可能是 {1}"),
+)
+
+
+def translate(message: str) -> str:
+    """argparse's message in Chinese (unknown messages are returned as they are)."""
+    for pattern, template in _TRANSLATIONS:
+        m = re.fullmatch(pattern, message.strip())
+        if m:
+            return template.format(*m.groups())
+    return message
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one Chinese line on standard error."""
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(translate(message).split())
+        sys.stderr.write(f"{self.prog}: 错误：{line}（用 --help 查看用法）\n")
+        raise SystemExit(2)
+
+
+def positive_float(text: str) -> float:
+    """A positive finite number (metres, minutes, metres per minute)."""
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{text!r} 不是数字 (not a number)"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not math.isfinite(value) or value <= 0:
+        msg = f"须为正数，收到 {text} (must be a positive number)"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A positive whole number (counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"{text!r} 不是整数 (not a whole number)"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value <= 0:
+        msg = f"须为正整数，收到 {text} (must be a positive whole number)"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def bbox(text: str) -> tuple[float, float, float, float]:
+    """``W,S,E,N`` in WGS-84 degrees."""
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    try:
+        w, s, e, n = (float(p) for p in parts)
+    except ValueError:
+        msg = f"范围须为 西,南,东,北 四个数，收到 {text!r} (bbox must be W,S,E,N)"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        msg = f"范围 {text} 不是有效的经纬度范围 (W < E, S < N in degrees)"
+        raise argparse.ArgumentTypeError(msg)
+    return (w, s, e, n)

@@ -1,0 +1,61 @@
+"""``planatlas build`` and ``planatlas layers``: the project store and what it holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .. import store, vocab
+from .._errors import ParameterError
+from ._common import add_store_argument, print_table
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("build", help="解析并定位报告，把全部图层写入项目数据库 (parse and geocode a report)")
+    p.add_argument("--report", help="报告文件 (UTF-8 或 GBK)；默认：内置的济南 2023 年政府工作报告")
+    p.add_argument("--out", help="要写入的 GeoPackage (默认：用户数据目录中的 planatlas.gpkg)")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("layers", help="列出项目数据库中的图层 (list the layers of a store)")
+    add_store_argument(p)
+    p.set_defaults(func=cmd_layers)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from layers.build import build_all, layer_table, write_build
+
+    if args.out and Path(args.out).suffix.lower() != ".gpkg":
+        msg = f"--out 须为 GeoPackage (.gpkg) 文件，收到 {args.out} (the store is a .gpkg file)"
+        raise ParameterError(msg)
+    result = build_all(args.report)
+    path = write_build(result, args.out)
+    if args.json:
+        print(json.dumps({"store": str(path), "report": result.report_name,
+                          "layers": {k: len(v) for k, v in result.layers.items()},
+                          "summary": result.summary.as_dict()}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"报告：{result.report_name}")
+    print(result.summary.as_text())
+    print()
+    print_table(layer_table(result).rename(columns={"layer": "图层", "title": "名称", "features": "要素",
+                                                    "located": "已定位"}), labels=False)
+    print(f"\n已写入 {path}")
+    return 0
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    from ._common import store_path
+
+    meta = store.list_layers(store_path(args))
+    table = meta[[c for c in ("name", "title_zh", "n_features", "stored_geometry_type", "source_datum",
+                              "precision") if c in meta.columns]].copy()
+    if "source_datum" in table.columns:
+        table["source_datum"] = [vocab.label("datum", v) for v in table["source_datum"]]
+    if "precision" in table.columns:
+        table["precision"] = [vocab.label("precision", v) for v in table["precision"]]
+    print_table(table.rename(columns={"name": "图层", "title_zh": "名称", "n_features": "要素",
+                                      "stored_geometry_type": "几何类型", "source_datum": "来源坐标系",
+                                      "precision": "精度"}), labels=False)
+    return 0

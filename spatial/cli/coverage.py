@@ -1,0 +1,153 @@
+"""``planatlas presets`` and ``planatlas coverage``: who is within reach of a facility layer."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+
+from .. import store, vocab
+from .._errors import ParameterError
+from ..coverage import CoverageResult
+from ..network import StreetNetwork
+from ..thresholds import resolve_threshold
+from ._common import add_store_argument, print_table, rounded, store_path, warn
+from ._parser import positive_float
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("presets", help="列出服务半径标准 (list the standards presets)")
+    p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("coverage", help="设施服务范围与分区县覆盖人口 (who is within reach of a facility layer)")
+    p.add_argument("--layer", required=True, help="数据库中的设施图层，如 parks")
+    p.add_argument("--preset", help="服务标准，如 gb50180-15min (见 `planatlas presets`)")
+    reach = p.add_mutually_exclusive_group()
+    reach.add_argument("--distance", type=positive_float, help="距离，米 (代替标准)")
+    reach.add_argument("--minutes", type=positive_float, help="出行时间，分钟 (代替标准)")
+    p.add_argument("--speed", type=positive_float, help="速度，米/分钟 (默认：标准的速度或 80)")
+    p.add_argument("--method", choices=["buffer", "network"],
+                   help="buffer：直线缓冲 (默认)；network：沿街道网络 (给出 --network 时默认)")
+    p.add_argument("--network", help="--method network 的街道网络文件 (.osm、.osm.pbf、.graphml 或 .gpkg)")
+    p.add_argument("--mode", choices=["walk", "bike", "drive"], default="walk", help="出行方式")
+    p.add_argument("--population", help="人口栅格 GeoTIFF (默认：2020 年普查按区县均布)")
+    p.add_argument("--out", help="写出结果 (.gpkg 含服务范围、缺口与网格；或 .geojson)，并写同名 .csv 表")
+    p.add_argument("--distance-tif", help="另写出到最近设施的距离 GeoTIFF (米，.tif)")
+    add_store_argument(p)
+    p.set_defaults(func=cmd_coverage)
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from ..standards import list_presets
+
+    table = list_presets().reset_index()
+    print_table(table[["id", "title_zh", "distance_m_default", "minutes", "source"]].rename(
+        columns={"id": "标准", "title_zh": "名称", "distance_m_default": "距离 (m)", "minutes": "分钟",
+                 "source": "出处"}), labels=False)
+    return 0
+
+
+def _method(args: argparse.Namespace) -> str:
+    """``--method``, defaulting to the network when a network file is given."""
+    method = args.method or ("network" if args.network else "buffer")
+    if method == "network" and not args.network:
+        msg = "--method network 需要 --network 文件 (.osm、.osm.pbf、.graphml 或 .gpkg)"
+        raise ParameterError(msg)
+    if method == "buffer" and args.network:
+        msg = (
+            "--network 只用于 --method network，不能与 --method buffer 同时给出 "
+                             "(--network needs --method network)"
+        )
+        raise ParameterError(msg)
+    return method
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse output names of the wrong kind before any work is done."""
+    if args.out and Path(args.out).suffix.lower() not in {".gpkg", ".geojson", ".json"}:
+        msg = f"--out 须为 .gpkg 或 .geojson 文件，收到 {args.out} (--out must be .gpkg or .geojson)"
+        raise ParameterError(msg)
+    if args.distance_tif and Path(args.distance_tif).suffix.lower() not in {".tif", ".tiff"}:
+        msg = f"--distance-tif 须为 .tif 文件，收到 {args.distance_tif} (--distance-tif must be .tif)"
+        raise ParameterError(msg)
+
+
+def _print_result(args: argparse.Namespace, result: CoverageResult) -> None:
+    p = result.parameters
+    standard = f"，{p['preset_title']} ({p['preset_source']})" if p.get("preset") else ""
+    network = f"，网络：{p['network_source']}" if p.get("network_source") else ""
+    print(f"{args.layer} 的服务覆盖：设施 {p['n_facilities_used']} 个，方法：{vocab.label('method', p['method'])}，"
+          f"{p['distance_m']:,.0f} m{standard}{network}")
+    print(f"人口：{p['population_source']}（{p['population_method']}）")
+    line = f"覆盖面积 {p['covered_km2']:,.2f} km²，总面积 {p['area_km2']:,.0f} km²"
+    if p.get("population", 0) > 0:
+        line += (f"；覆盖人口 {p['population_covered']:,.0f} 人，共 {p['population']:,.0f} 人"
+                 f"（{p['population_covered_pct']:.2f}%）")
+    else:
+        line += "；人口数据在这些区县中没有人，无法计算人口覆盖率"
+    print(line)
+    print()
+    print_table(rounded(result.table))
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from ..coverage import RESULT_SPECS, run_coverage
+    from ..io.export import export_layer
+
+    method = _method(args)
+    _check_outputs(args)
+    path = store_path(args)
+    reach = resolve_threshold(preset=args.preset, distance_m=args.distance, minutes=args.minutes,
+                              speed_m_per_min=args.speed)
+    facilities = store.read_layer(args.layer, path=path)
+    districts = store.read_layer("districts", path=path)
+    network = None
+    if method == "network":
+        from ..network import load_network
+
+        network = load_network(args.network, mode=args.mode)
+    population = None
+    if args.population:
+        from ..population import load_population
+
+        population = load_population(args.population)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_coverage(facilities, districts=districts, threshold=reach, method=method,
+                              network=network, population=population)
+    for w in caught:  # e.g. facilities too far from any street: said, never dropped silently
+        warn(str(w.message))
+    _print_result(args, result)
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() == ".gpkg":
+            store.write_store({"service_area": result.service_area, "gaps": result.gaps, "grid": result.grid},
+                              out, specs=RESULT_SPECS)
+        else:
+            export_layer(result.service_area, out, layer="service_area")
+        csv = out.with_suffix(".csv")
+        result.table.to_csv(csv, index=False, encoding="utf-8-sig")
+        print(f"\n已写入 {out} 和 {csv}")
+    if args.distance_tif:
+        print(f"已写入 {_distance_tif(args, facilities, network, result)}")
+    return 0
+
+
+def _distance_tif(args: argparse.Namespace, facilities: gpd.GeoDataFrame, network: StreetNetwork | None,
+                  result: CoverageResult) -> Path:
+    """Distance-to-nearest-facility GeoTIFF: along streets, or straight-line on the population grid."""
+    if network is not None:
+        from ..isochrones import distance_raster, nearest_facility_distances
+
+        with warnings.catch_warnings():  # facilities off the network were reported above
+            warnings.simplefilter("ignore", UserWarning)
+            reach = nearest_facility_distances(network, facilities, cutoff_m=result.parameters["distance_m"] * 2)
+        return distance_raster(reach, cell_m=50.0).to_geotiff(args.distance_tif)
+    from ..coverage import distance_surface_geotiff
+
+    # the population grid run_coverage used (census surface or the user's raster)
+    assert result.population is not None  # run_coverage always records the population it used
+    distance_surface_geotiff(facilities, args.distance_tif, like=result.population)
+    return Path(args.distance_tif)
