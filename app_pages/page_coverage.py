@@ -8,20 +8,18 @@ from pathlib import Path
 import geopandas as gpd
 import streamlit as st
 
+from app_pages import common, state
+from spatial import vocab
 from spatial._errors import PlanatlasError
 
-from app_pages import common, state
-
-_METHODS = {"buffer": "圆形缓冲 (直线距离)", "network": "街道网络 (步行/骑行路径)"}
+_METHODS = {"buffer": vocab.label("method", "buffer"), "network": vocab.label("method", "network")}
 _POP_SOURCES = {"census": "第七次人口普查 (区县人口均匀分布)", "geotiff": "上传人口栅格 GeoTIFF"}
 _CUSTOM = "__custom__"
 
-#: coverage table column -> label shown (the CSV download keeps the column names)
-TABLE_LABELS = {
-    "name": "区县", "area_km2": "面积 (km²)", "covered_km2": "覆盖面积 (km²)",
-    "area_covered_pct": "面积覆盖率 (%)", "population": "人口", "population_covered": "覆盖人口",
-    "population_covered_pct": "人口覆盖率 (%)", "residents_outside": "未覆盖人口",
-}
+#: columns of the coverage table shown, in order (headings from spatial.vocab; the CSV keeps the codes)
+TABLE_COLUMNS = ("name", "area_km2", "covered_km2", "area_covered_pct", "population", "population_covered",
+                 "population_covered_pct", "residents_outside")
+TABLE_LABELS = {c: vocab.column_label(c) for c in TABLE_COLUMNS} | {"name": "区县"}
 
 
 def _save_upload(upload, *, suffix: str) -> Path:
@@ -116,6 +114,15 @@ def _population_choice() -> dict | None:
     return {"geotiff": str(_save_upload(upload, suffix=".tif"))}
 
 
+def _districts() -> gpd.GeoDataFrame | None:
+    """The units a result is reported by: the store's districts layer."""
+    names = common.layers_with_role("districts")
+    if not names:
+        st.error("数据库中没有区县图层，无法按区县统计 (no districts layer in the store)。")
+        return None
+    return common.get_layer(names[0])
+
+
 def _run(coverage, facilities, preset_kw: dict, method: str, net: dict | None, pop: dict) -> None:
     kwargs = dict(preset_kw)
     try:
@@ -123,8 +130,11 @@ def _run(coverage, facilities, preset_kw: dict, method: str, net: dict | None, p
             kwargs["network"] = _network(net["path"], net["mode"])
         if pop.get("geotiff"):
             kwargs["population"] = _population_raster(pop["geotiff"])
+        districts = _districts()
+        if districts is None:
+            return
         with st.spinner("正在计算服务范围…"):
-            result = coverage.run_coverage(facilities, method=method, **kwargs)
+            result = coverage.run_coverage(facilities, districts=districts, method=method, **kwargs)
     except (PlanatlasError, OSError) as exc:
         st.error(f"分析失败：{exc}")
         return
@@ -153,7 +163,9 @@ def _results(result) -> None:
     facilities = state.get(state.COVERAGE_FACILITIES)
     if facilities is not None:
         layers["facilities"] = facilities
-    m = webmap.make_map(layers, fit_to="service_area", height=480)
+    from spatial.coverage import RESULT_SPECS
+
+    m = webmap.make_map(layers, specs=RESULT_SPECS, fit_to="service_area", height=480)
     st_folium(m, key="coverage_map", height=480, use_container_width=True, returned_objects=[])
 
     table = result.table.copy()
@@ -165,7 +177,7 @@ def _results(result) -> None:
     st.bar_chart(shown.set_index("区县")[[chart_col]], y_label="覆盖率 (%)", horizontal=True)
 
     st.subheader("下载")
-    from spatial.export import export_bytes
+    from spatial.io.export import export_bytes
 
     cols = st.columns(4)
     for i, (what, frame, fmt) in enumerate((
@@ -178,7 +190,8 @@ def _results(result) -> None:
         except PlanatlasError as exc:
             cols[i].error(str(exc))
             continue
-        cols[i].download_button(f"{what} ({fmt.upper()})", data, file_name=f"coverage_{'area' if what == '服务范围' else 'gaps'}{suffix}",
+        stem = "area" if what == "服务范围" else "gaps"
+        cols[i].download_button(f"{what} ({fmt.upper()})", data, file_name=f"coverage_{stem}{suffix}",
                                 mime=mime, key=f"w_cov_dl_{i}", on_click="ignore")
     csv = table.to_csv(index=False).encode("utf-8-sig")  # BOM: opens in Excel
     cols[3].download_button("分区县表 (CSV)", csv, file_name="coverage_by_district.csv", mime="text/csv",

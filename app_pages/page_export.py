@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from spatial._errors import PlanatlasError
-
 from app_pages import common, state
+from spatial._errors import PlanatlasError
 
 _FORMATS = {
     "geojson": "GeoJSON (WGS-84)",
@@ -43,7 +42,7 @@ def render() -> None:
     """Draw the export page."""
     state.init_state()
     st.header("导出")
-    from spatial import export
+    from spatial.io import export
 
     sources = export_sources()
     if not sources:
@@ -67,9 +66,8 @@ def render() -> None:
     st.subheader("当前地图 (HTML)")
     st.caption("包含当前图层、底图与着色设置；Leaflet 脚本已内嵌，离线可打开 (底图瓦片仍需联网)。")
     if st.button("生成地图 HTML", key="w_exp_html"):
-        from spatial import webmap
-
         from app_pages.page_map import build_current_map
+        from spatial import webmap
 
         try:
             page = webmap.standalone_html(build_current_map())

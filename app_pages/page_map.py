@@ -6,9 +6,8 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from spatial import webmap
-
 from app_pages import common, nav, state
+from spatial import webmap
 
 _SEARCH_LIMIT = 50
 
@@ -23,6 +22,25 @@ def current_layers(names: list[str]) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
+def default_layers(names: list[str]) -> list[str]:
+    """The layers a map opens with: those whose spec says visible."""
+    specs = common.specs()
+    return [n for n in names if n in specs and specs[n].visible]
+
+
+def colour_figure(layers: dict[str, gpd.GeoDataFrame]) -> str | None:
+    """The chosen choropleth figure, when a districts layer that has it is shown."""
+    figure = state.get(state.MAP_COLOR_BY)
+    if not figure:
+        return None
+    specs = common.specs()
+    for name in layers:
+        spec = specs.get(name)
+        if spec is not None and spec.role == "districts" and figure in spec.style.figures:
+            return str(figure)
+    return None
+
+
 def build_current_map(*, height: int | str = "100%", with_view: bool = True):
     """The map as the user last set it up (used by the export page too).
 
@@ -30,13 +48,16 @@ def build_current_map(*, height: int | str = "100%", with_view: bool = True):
     gets its view through ``st_folium(center=, zoom=)`` instead, because any
     change to the map's script makes the component reload (losing popups).
     """
-    names = state.get(state.MAP_LAYERS) or [n for n in common.DEFAULT_MAP_LAYERS if n in common.available_layers()]
+    available = common.available_layers()
+    names = state.get(state.MAP_LAYERS) or default_layers(available)
+    layers = current_layers([n for n in names if n in available])
     return webmap.make_map(
-        current_layers([n for n in names if n in common.available_layers()]),
+        layers,
+        specs=common.specs(),
         basemap=state.get(state.MAP_BASEMAP) if state.get(state.MAP_BASEMAP) in webmap.available_basemaps() else "osm",
         center=state.get(state.MAP_CENTER) if with_view else None,
         zoom=state.get(state.MAP_ZOOM) if with_view else None,
-        color_districts_by=state.get(state.MAP_COLOR_BY),
+        color_by=colour_figure(layers),
         cluster_items=bool(state.get(state.MAP_CLUSTER)),
         height=height,
     )
@@ -78,7 +99,7 @@ def search(query: str) -> pd.DataFrame:
 def _controls(names: list[str]) -> None:
     chosen = state.get(state.MAP_LAYERS)
     if chosen is None:
-        chosen = [n for n in common.DEFAULT_MAP_LAYERS if n in names]
+        chosen = default_layers(names)
     chosen = [n for n in chosen if n in names]
     picked = st.multiselect(
         "图层", names, default=chosen, format_func=common.layer_label, key=state.W_LAYERS
@@ -95,7 +116,7 @@ def _controls(names: list[str]) -> None:
     )
     state.put(state.MAP_BASEMAP, base)
 
-    figures = {None: "不着色", **webmap.DISTRICT_FIGURES}
+    figures = {None: "不着色", **webmap.figure_choices(common.specs())}
     options = list(figures)
     color = state.get(state.MAP_COLOR_BY)
     picked_fig = st.selectbox(
@@ -148,8 +169,9 @@ def render() -> None:
         names = [n for n in (state.get(state.MAP_LAYERS) or []) if n in common.available_layers()]
         # the base map (tiles only) stays the same while layers, colours or
         # clustering change: st_folium swaps the overlays without reloading Leaflet
+        layers = current_layers(names)
         live = webmap.make_live_map(
-            current_layers(names), basemap=basemap, color_districts_by=state.get(state.MAP_COLOR_BY),
+            layers, specs=common.specs(), basemap=basemap, color_by=colour_figure(layers),
             cluster_items=bool(state.get(state.MAP_CLUSTER)), height=620,
         )
         # Send the saved view only when the browser needs it: a freshly mounted
@@ -192,8 +214,6 @@ def render() -> None:
                     state.put(state.MAP_ZOOM, int(out["zoom"]))
             if out.get("last_object_clicked_popup"):
                 state.put(state.MAP_LAST_POPUP, out["last_object_clicked_popup"])
-        if live.legend:
-            st.markdown(live.legend, unsafe_allow_html=True)  # built from escaped text
         st.caption("点击要素查看原文句子、章节、类别、数量及来源 (source / 坐标系 / 精度)。")
 
 

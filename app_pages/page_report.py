@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, nav, state
-from spatial.webmap import CATEGORY_ZH
+from spatial import vocab
 
 #: filter label -> column of report_items
 FILTERS: dict[str, str] = {
@@ -25,12 +25,6 @@ FILTERS: dict[str, str] = {
 #: box opens at its top, so little comes before the item)
 CONTEXT_BEFORE = 160
 CONTEXT_AFTER = 700
-
-#: report_items column -> table heading
-COLUMN_LABELS = {
-    "item_id": "条目", "part_title": "部分", "section_title": "章节", "category": "类别", "year": "年份",
-    "place_name": "地点", "geocode_status": "定位状态", "precision": "精度", "text": "原文",
-}
 
 _TABLE_COLUMNS = ["item_id", "part_title", "section_title", "category", "year", "place_name",
                   "geocode_status", "precision", "text"]
@@ -102,18 +96,19 @@ def render() -> None:
         if column not in items.columns:
             continue
         values = sorted(items[column].dropna().astype(str).unique())
-        labels = CATEGORY_ZH if column == "category" else {}
-        choices[column] = cols[i % 3].multiselect(label, values, key=f"w_rep_{column}", placeholder="全部",
-                                                  format_func=lambda v, labels=labels: labels.get(v, v))
+        domain = vocab.COLUMN_DOMAINS.get(column)
+        choices[column] = cols[i % 3].multiselect(
+            label, values, key=f"w_rep_{column}", placeholder="全部",
+            format_func=lambda v, d=domain: vocab.label(d, v) if d else v)
     text_query = st.text_input("全文搜索", key="w_rep_query")
     shown = filter_items(items, choices)
     if text_query.strip():
         shown = shown[shown["text"].astype(str).str.contains(text_query.strip(), regex=False, na=False)]
     st.caption(f"{len(shown)} / {len(items)} 条")
     table = pd.DataFrame(shown[[c for c in _TABLE_COLUMNS if c in shown.columns]])
-    if "category" in table.columns:
-        table["category"] = table["category"].map(lambda v: CATEGORY_ZH.get(str(v), v))
-    table = table.rename(columns=COLUMN_LABELS)
+    for column, domain in vocab.labelled_frame_columns(table.columns).items():
+        table[column] = table[column].map(lambda v, d=domain: vocab.label(d, v))
+    table = table.rename(columns={c: vocab.column_label(c) for c in table.columns})
     event = st.dataframe(table, hide_index=True, width="stretch", height=320, key="w_rep_table",
                          on_select="rerun", selection_mode="single-row")
     if shown.empty:
@@ -123,22 +118,23 @@ def render() -> None:
     _follow_table_click(event, ids)
     current = state.get(state.REPORT_SELECTED)
     picked = st.selectbox(
-        "选择条目", ids, index=ids.index(current) if current in ids else 0, key="w_rep_item", help="也可以点击上面表格中的一行",
+        "选择条目", ids, index=ids.index(current) if current in ids else 0, key="w_rep_item",
+        help="也可以点击上面表格中的一行",
         format_func=lambda i: f"{i} · {str(shown.loc[shown['item_id'].astype(str) == i, 'text'].iloc[0])[:50]}",
     )
     state.put(state.REPORT_SELECTED, picked)
     row = shown[shown["item_id"].astype(str) == picked].iloc[0]
 
-    report = common.report()
+    report = common.report_text()
     if report is not None and pd.notna(row.get("start")) and pd.notna(row.get("end")):
-        st.markdown(highlighted_source(report.source, int(row["start"]), int(row["end"])),
+        st.markdown(highlighted_source(report[1], int(row["start"]), int(row["end"])),
                     unsafe_allow_html=True)
     else:
         st.markdown(f"> {html.escape(str(row.get('text', '')))}", unsafe_allow_html=False)
 
     geom = row.geometry
     if geom is None or geom.is_empty:
-        st.caption(f"该条目未定位 (定位状态：{row.get('geocode_status', '')})。")
+        st.caption(f"该条目未定位 (定位状态：{vocab.label('geocode_status', row.get('geocode_status'))})。")
     elif st.button("在地图上显示", key="w_rep_show"):
         pt = geom.representative_point()
         state.show_on_map(f"条目 {picked}", pt.y, pt.x)

@@ -7,17 +7,8 @@ import re
 import pandas as pd
 import streamlit as st
 
-from spatial._errors import PlanatlasError
-
 from app_pages import common, nav, state
-
-
-@st.cache_data(show_spinner=False, max_entries=2)
-def _targets(_report, source_hash: int) -> pd.DataFrame:
-    # the Report object is not hashable by Streamlit; its text hash is the key
-    from spatial.quantities import targets_table
-
-    return targets_table(_report)
+from spatial import vocab
 
 
 def target_years(table: pd.DataFrame) -> tuple[str, str] | None:
@@ -30,16 +21,9 @@ def render() -> None:
     """Draw the targets page."""
     state.init_state()
     st.header("目标与完成情况")
-    report = common.report()
-    if report is None:
-        return
-    try:
-        table = _targets(report, hash(report.source))
-    except PlanatlasError as exc:
-        st.error(f"无法提取目标：{exc}")
-        return
-    years = target_years(table)
-    if table.empty or years is None:
+    table = common.store_table("targets")
+    years = target_years(table) if table is not None else None
+    if table is None or table.empty or years is None:
         st.info("报告中没有找到可配对的量化目标。")
         return
     old, new = years
@@ -85,7 +69,7 @@ def render() -> None:
         st.text(str(item.get("text", "")))
         geom = item.geometry
         if geom is None or geom.is_empty:
-            st.caption(f"未定位 (定位状态：{item.get('geocode_status', '')})")
+            st.caption(f"未定位 (定位状态：{vocab.label('geocode_status', item.get('geocode_status'))})")
         elif st.button("在地图上显示", key=f"w_tgt_show_{item['item_id']}"):
             pt = geom.representative_point()
             state.show_on_map(f"条目 {item['item_id']}", pt.y, pt.x)

@@ -6,9 +6,8 @@ import re
 
 import streamlit as st
 
-from spatial._errors import InputFileError, PlanatlasError
-
 from app_pages import common, state
+from spatial._errors import InputFileError, PlanatlasError
 
 _DATUMS = {
     "WGS84": "WGS-84 (GPS、OpenStreetMap、天地图)",
@@ -34,7 +33,7 @@ def render() -> None:
     state.init_state()
     st.header("上传图层")
     from spatial import settings
-    from spatial import uploads as uploads_mod
+    from spatial.io import uploads as uploads_mod
 
     st.caption(uploads_mod.describe_limits(lang="zh"))
     with st.form("upload_form", clear_on_submit=False):
@@ -50,7 +49,8 @@ def render() -> None:
             data = file.getvalue()
             try:
                 if len(data) > settings.MAX_UPLOAD_BYTES:
-                    raise InputFileError(f"超过 {settings.MAX_UPLOAD_BYTES // 2**20} MB 上限")
+                    msg = f"超过 {settings.MAX_UPLOAD_BYTES // 2**20} MB 上限"
+                    raise InputFileError(msg)
                 result = uploads_mod.read_upload(data, filename=file.name, datum=datum)
             except (PlanatlasError, ValueError, OSError) as exc:
                 # the session is left exactly as it was

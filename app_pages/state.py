@@ -89,7 +89,8 @@ def get(key: str) -> Any:
 def put(key: str, value: Any) -> None:
     """Set a state key; refuses names not declared in this module."""
     if key not in DEFAULTS:
-        raise KeyError(f"undeclared session-state key {key!r}: add it to app_pages/state.py")
+        msg = f"undeclared session-state key {key!r}: add it to app_pages/state.py"
+        raise KeyError(msg)
     st.session_state[key] = value
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from app_pages import state  # noqa: E402
-from app_pages.page_report import filter_items, highlighted_source  # noqa: E402
-from app_pages.page_upload import upload_name  # noqa: E402
+from app_pages import state
+from app_pages.page_report import filter_items, highlighted_source
+from app_pages.page_upload import upload_name
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 180  # seconds a single script run may take (first run builds the store)
@@ -29,9 +29,9 @@ def data_dir(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PLANATLAS_DATA_DIR", str(folder))
         mp.delenv("TIANDITU_KEY", raising=False)
-        from spatial.store import ensure_store
+        from layers.build import ensure_default_store
 
-        ensure_store()
+        ensure_default_store()
         yield folder
 
 
@@ -94,7 +94,9 @@ def test_layer_colour_and_cluster_changes_do_not_reload_the_map():
     assert after["script"] == before["script"]
     assert after["feature_group"] != before["feature_group"]
     assert "L.markerClusterGroup" not in after["feature_group"]
-    assert "面积 (km²)" in "\n".join(m.value for m in at.markdown if "pa-legend" in m.value)
+    # the legend travels inside the map, with the districts' feature group
+    legend_title = json.dumps("面积 (km²)")[1:-1]  # the legend's HTML is a JavaScript string
+    assert legend_title in after["feature_group"] and "pa-legend" in after["feature_group"]
     # a new basemap is a new map
     by_label(at.selectbox, "底图").set_value("amap").run()
     assert folium_args(at)["script"] != before["script"]
@@ -384,7 +386,7 @@ def test_upload_joins_map_analysis_and_export():
 @pytest.mark.parametrize("name, data", [
     ("broken.geojson", b"{ this is not json"),
     ("empty.zip", b"PK\x05\x06" + b"\x00" * 18),
-    ("nocoords.csv", "名称,地址\n公园,历下区\n".encode("utf-8")),
+    ("nocoords.csv", "名称,地址\n公园,历下区\n".encode()),
 ])
 def test_failed_upload_shows_an_error_and_leaves_the_session(name, data):
     at = open_page("upload")

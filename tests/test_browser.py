@@ -180,7 +180,9 @@ def test_map_draws_offline_and_a_popup_shows_a_report_sentence(page, served_app,
     labels = [t.strip() for t in frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
     for expected in ("区县", "起步区", "黄河", "跨黄河通道"):
         assert expected in labels, labels
-    assert any(label.startswith("报告事项 · ") for label in labels)
+    from layers import LAYERS
+
+    assert any(label.startswith(LAYERS["report_items"].title_zh + " · ") for label in labels), labels
     # vector layers drawn (districts, river, crossings) and report items clustered
     assert frame.locator(".leaflet-overlay-pane path").count() > 10
     frame.locator(".marker-cluster").first.wait_for()
