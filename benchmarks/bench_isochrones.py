@@ -42,8 +42,8 @@ from scipy.sparse.csgraph import connected_components
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spatial.isochrones import nearest_facility_distances, service_areas  # noqa: E402
-from spatial.network import StreetNetwork, from_graph  # noqa: E402
+from spatial.isochrones import nearest_facility_distances, service_areas
+from spatial.network import StreetNetwork, from_graph
 
 UTM35 = "EPSG:32635"  # any metric CRS will do for the generated network
 
@@ -108,7 +108,7 @@ def _nx_from_net(net: StreetNetwork) -> nx.Graph:
     G.add_nodes_from((i, {"x": net.x[i], "y": net.y[i]}) for i in range(net.n_nodes))
     G.add_edges_from(
         (int(a), int(b), {"length": float(c), "geometry": g})
-        for a, b, c, g in zip(net.edge_u, net.edge_v, net.edge_length, net.edge_geometry)
+        for a, b, c, g in zip(net.edge_u, net.edge_v, net.edge_length, net.edge_geometry, strict=True)
     )
     return G
 
@@ -150,7 +150,7 @@ def networkx_distances(G: nx.Graph, net: StreetNetwork, fac: gpd.GeoDataFrame, d
     xy = shapely.get_coordinates(fac.geometry.values)
     tree = shapely.STRtree(shapely.points(net.x, net.y))
     nearest = tree.query_nearest(shapely.points(xy), all_matches=False)[1]
-    return nx.multi_source_dijkstra_path_length(G, set(int(n) for n in nearest), cutoff=distance, weight="length")
+    return nx.multi_source_dijkstra_path_length(G, {int(n) for n in nearest}, cutoff=distance, weight="length")
 
 
 def run(name: str, net: StreetNetwork, G: nx.Graph | None, counts, args) -> list[dict]:
@@ -219,7 +219,8 @@ def main(argv=None) -> None:
     ap.add_argument("--tutorial-sample", type=int, default=5, help="facilities run through the tutorial method")
     ap.add_argument("--side", type=int, default=448, help="generated grid side (448 -> ~200k nodes)")
     ap.add_argument("--no-baselines", action="store_true", help="skip the networkx baselines on the big network")
-    ap.add_argument("--exact-too", action="store_true", help="also time the exact union where the grid outline was used")
+    ap.add_argument("--exact-too", action="store_true",
+                    help="also time the exact union where the grid outline was used")
     args = ap.parse_args(argv)
     if args.quick:
         args.side, args.repeat, args.tutorial_sample = 142, 1, 3

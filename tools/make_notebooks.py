@@ -74,11 +74,11 @@ geocoded.loc[~geocoded.geometry.isna(), ["text", "place_name", "precision", "sou
 import tempfile
 from pathlib import Path
 
-from layers.build import build_all
-from spatial.store import list_layers, write_store
+from layers.build import build_all, write_build
+from spatial.store import list_layers
 
 result = build_all()
-store = write_store(result.layers, Path(tempfile.mkdtemp()) / "planatlas.gpkg")
+store = write_build(result, Path(tempfile.mkdtemp()) / "planatlas.gpkg")
 list_layers(store)[["name", "title_zh", "n_features", "precision"]]
 """),
     md("""
@@ -90,7 +90,7 @@ With the Gaode basemap every overlay is shifted to GCJ-02 so nothing is offset.
     code("""
 from spatial.webmap import make_map
 
-m = make_map(result.layers, basemap="osm", color_districts_by="density")
+m = make_map(result.layers, specs=result.specs, basemap="osm", color_by="density")
 html = m.get_root().render()
 print(len(html), "characters of HTML;", "leaflet" in html.lower())
 m
@@ -114,14 +114,14 @@ list_presets()[["title_zh", "distance_m_default", "source"]]
 """),
     code("""
 from layers.build import build_all
-from layers.districts import districts
 from spatial.circles import service_circles
 from spatial.coverage import run_coverage
 
-parks = build_all().layers["parks"]
+jinan = build_all().layers
+parks, districts = jinan["parks"], jinan["districts"]
 circles = service_circles(parks, minutes=15, speed_m_per_min=80, dissolve=True)
 print(round(float(circles["area_km2"].iloc[0]), 1), "km² within 15 minutes' walk (straight line)")
-result = run_coverage(parks, preset="gb50180-15min", districts=districts())
+result = run_coverage(parks, preset="gb50180-15min", districts=districts)
 result.table[["name", "area_covered_pct", "population_covered_pct", "residents_outside"]]
 """),
     md("""
@@ -141,7 +141,8 @@ net = load_network(pbf, mode="walk")
 osm_parks = pyrosm.OSM(pbf).get_data_by_custom_criteria({"leisure": ["park"]})
 osm_parks = osm_parks[osm_parks.geom_type.isin(["Polygon", "MultiPolygon"])].set_crs("EPSG:4326", allow_override=True)
 areas = service_areas(net, osm_parks, max_distance_m=500)
-print(len(net.x), "street nodes;", len(osm_parks), "parks;", round(float(areas["area_m2"].sum()) / 1e6, 2), "km² within 500 m")
+km2 = round(float(areas["area_m2"].sum()) / 1e6, 2)
+print(len(net.x), "street nodes;", len(osm_parks), "parks;", km2, "km² within 500 m")
 """),
 ]
 

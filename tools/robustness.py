@@ -109,7 +109,7 @@ class Tally:
                 ok = check(*args)
         except PlanatlasError:
             self.refused += 1
-        except Exception as exc:  # noqa: BLE001 - counting unexpected types is the point
+        except Exception as exc:
             self.crashes += 1
             name = f"{type(exc).__module__}.{type(exc).__qualname__}"
             self.crash_types[name] += 1
@@ -252,10 +252,7 @@ def battery_quantities(n: int, rng: random.Random) -> list[Tally]:
                 and q.raw.startswith(num))
 
     def check_noise(text):
-        for q in extract_quantities(text):
-            if not (0 <= q.start < q.end <= len(text) and text[q.start:q.end] == q.raw):
-                return False
-        return True
+        return all(0 <= q.start < q.end <= len(text) and text[q.start:q.end] == q.raw for q in extract_quantities(text))
 
     tally = Tally("quantities")
     t0 = time.perf_counter()
@@ -268,7 +265,7 @@ def battery_quantities(n: int, rng: random.Random) -> list[Tally]:
             continue
         whole = rng.randrange(0, 10_000_000)
         style = rng.choice(["int", "dec", "sep"])
-        num = f"{whole}.{rng.randrange(1, 1000)}" if style == "dec" else (f"{whole:,}" if style == "sep" else str(whole))
+        num = {"dec": f"{whole}.{rng.randrange(1, 1000)}", "sep": f"{whole:,}"}.get(style, str(whole))
         value = float(num.replace(",", ""))
         mult, unit = rng.choice(sorted(mults)), rng.choice(units)
         text = phrase() + rng.choice(marks) + phrase() + f"{num}{rng.choice(['', ' '])}{mult}{unit}" \
@@ -338,11 +335,11 @@ def _frame(rng: random.Random, kind: str, n: int):
     xs = [rng.uniform(JINAN_BOX[0], JINAN_BOX[2]) for _ in range(n)]
     ys = [rng.uniform(JINAN_BOX[1], JINAN_BOX[3]) for _ in range(n)]
     if kind == "point":
-        geoms = [shapely.Point(x, y) for x, y in zip(xs, ys)]
+        geoms = [shapely.Point(x, y) for x, y in zip(xs, ys, strict=False)]
     elif kind == "line":
-        geoms = [shapely.LineString([(x, y), (x + 0.01, y + 0.004)]) for x, y in zip(xs, ys)]
+        geoms = [shapely.LineString([(x, y), (x + 0.01, y + 0.004)]) for x, y in zip(xs, ys, strict=False)]
     else:
-        geoms = [shapely.box(x, y, x + 0.01, y + 0.008) for x, y in zip(xs, ys)]
+        geoms = [shapely.box(x, y, x + 0.01, y + 0.008) for x, y in zip(xs, ys, strict=False)]
     names = [rng.choice(["济南", "趵突泉,公园", '"引号"', "a\nb", "<b>x</b>", "0531", "", rand_text(rng, 6)])
              for _ in range(n)]
     return gpd.GeoDataFrame({"名称": names, "value": [rng.uniform(-1e6, 1e6) for _ in range(n)]},
@@ -392,7 +389,7 @@ def _damage(rng: random.Random, data: bytes) -> bytes:
 
 
 def battery_uploads(n: int, rng: random.Random, scratch: Path) -> list[Tally]:
-    from spatial.uploads import list_layers, read_upload
+    from spatial.io import list_layers, read_upload
 
     def leftovers() -> list[str]:
         return [p.name for p in scratch.iterdir() if p.name.startswith("planatlas-upload-")]
@@ -469,13 +466,13 @@ def zip_attacks(shp_zip: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(shp_zip)) as zf:
         shp_members = [(i.filename, zf.read(i)) for i in zf.infolist()]
     attacks = {
-        "traversal ../": _zip([("../../escaped.shp", b"x" * 100)] + shp_members),
-        "traversal ..\\": _zip([("..\\..\\escaped.shp", b"x" * 100)] + shp_members),
-        "traversal in folder": _zip([("a/../../escaped.dbf", b"x")] + shp_members),
-        "absolute path": _zip([("/tmp/planatlas-escaped.shp", b"x")] + shp_members),
-        "drive letter": _zip([("C:/escaped.shp", b"x")] + shp_members),
-        "colon (NTFS stream)": _zip([("layer.shp:evil", b"x")] + shp_members),
-        "control characters": _zip([("lay\x1b[2Jer.shp", b"x")] + shp_members),
+        "traversal ../": _zip([("../../escaped.shp", b"x" * 100), *shp_members]),
+        "traversal ..\\": _zip([("..\\..\\escaped.shp", b"x" * 100), *shp_members]),
+        "traversal in folder": _zip([("a/../../escaped.dbf", b"x"), *shp_members]),
+        "absolute path": _zip([("/tmp/planatlas-escaped.shp", b"x"), *shp_members]),
+        "drive letter": _zip([("C:/escaped.shp", b"x"), *shp_members]),
+        "colon (NTFS stream)": _zip([("layer.shp:evil", b"x"), *shp_members]),
+        "control characters": _zip([("lay\x1b[2Jer.shp", b"x"), *shp_members]),
         "too many members": _zip([(f"f{i}.txt", b"") for i in range(300)]),
         "nested zip only": _zip([("inner.zip", shp_zip)]),
         "no layer in zip": _zip([("readme.txt", b"hello")]),
@@ -493,7 +490,7 @@ def zip_attacks(shp_zip: bytes) -> dict[str, bytes]:
                 zf.writestr(name, data)
     attacks["symlink member"] = buf.getvalue()
     # zip bomb: 64 MB of zeros in one member (ratio about 1000 : 1)
-    attacks["zip bomb (ratio)"] = _zip([("layer.dbf", bytes(64 * 1024 * 1024))] + shp_members[:1])
+    attacks["zip bomb (ratio)"] = _zip([("layer.dbf", bytes(64 * 1024 * 1024)), *shp_members[:1]])
     # declared sizes that lie: the header says 10 bytes, the member holds 2 MB
     lying = _zip([("layer.dbf", bytes(2 * 1024 * 1024))])
     attacks["size smaller than content"] = _patch_central(lying, offset=24, fmt="<I", value=10)
@@ -512,7 +509,7 @@ def zip_attacks(shp_zip: bytes) -> dict[str, bytes]:
 
 
 def battery_zip(rng: random.Random, scratch: Path) -> list[Tally]:
-    from spatial.uploads import read_upload
+    from spatial.io import read_upload
 
     shp_zip, _ = _file_bytes(_frame(rng, "point", 3), "shp")
 
@@ -561,7 +558,7 @@ def battery_export_names(scratch: Path) -> list[Tally]:
     import geopandas as gpd
     import shapely
 
-    from spatial.export import export_bytes
+    from spatial.io import export_bytes
 
     gdf = gpd.GeoDataFrame({"name": ["x"]}, geometry=[shapely.Point(117.0, 36.6)], crs="EPSG:4326")
     names = ["../../escaped", "..", ".", "", "a/b", "a\\b", "x\x00y", "../" * 10 + "escaped", "/tmp/escaped"]
@@ -613,7 +610,7 @@ def _store_state(path: Path) -> dict[str, int] | None:
     try:
         names = [row[0] for row in pyogrio.list_layers(path)]
         return {n: len(store.read_layer(n, path=path)) for n in names if n != store.META_TABLE}
-    except Exception:  # noqa: BLE001 - unreadable is exactly what is measured
+    except Exception:
         return None
 
 
@@ -757,8 +754,8 @@ def battery_injection() -> list[Tally]:
     import geopandas as gpd
     import shapely
 
-    from spatial import export, webmap
-    from spatial.uploads import read_upload
+    from spatial import webmap
+    from spatial.io import export, read_upload
 
     def unescape_json(page: str) -> str:
         return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)
@@ -848,10 +845,10 @@ FINDINGS_FIXED = [
      "normalisation off for the whole text, so names with full-width brackets such as "
      "齐鲁号欧亚班列（济南）集结中心 were not found (`spatial/geocode.py`: NFKC per character)"),
     ("zip attacks", "a damaged deflate or LZMA stream raised `zlib.error` / `lzma.LZMAError` "
-     "instead of `InputFileError` (`spatial/uploads.py`)"),
+     "instead of `InputFileError` (`spatial/io/`)"),
     ("export layer names", "`export_bytes(layer='../../x')` wrote x.geojson (or the shapefile parts) "
      "outside its temporary folder and left it there; `/tmp/x` wrote to /tmp "
-     "(`spatial/export.py`: such layer names are refused)"),
+     "(`spatial/io/export.py`: such layer names are refused)"),
     ("store: failed writes", "columns differing only in case, complex numbers, a non-text column "
      "name, an empty or reserved layer name (`gpkg_*`, `sqlite_*`) raised raw pyogrio/Python errors, "
      "and a layer named `planatlas_layers` was silently replaced by the metadata table "
@@ -936,7 +933,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help=f"Markdown file to write (default {OUT})")
     args = parser.parse_args(argv)
     scale = 0.1 if args.quick else 1.0
-    started = _dt.datetime.now(_dt.timezone.utc)
+    started = _dt.datetime.now(_dt.UTC)
     t0 = time.perf_counter()
     rng = random.Random(SEED)
     scratch_root = Path(tempfile.mkdtemp(prefix="planatlas-robustness-"))
