@@ -13,6 +13,17 @@ stops at the first malformed one with :class:`~spatial._errors.InputFileError`
 naming the file and the line, because a silently dropped place would make the
 map wrong without anyone noticing.
 
+Each row also says *how* its position is known (:data:`POSITION_COLUMNS`):
+``coord_basis`` is ``sourced`` (the coordinates or outline come from a public
+source cited in ``source``, converted to WGS-84 from ``source_datum``),
+``proxy`` (a cited landmark inside or beside the place stands for it, as the
+note says), ``estimated`` (the team placed it; the source says so) or
+``unresolved``; ``error_m`` is the expected error of the point in metres; and
+``city_adcode`` the city whose reports the row serves (the gazetteer is scoped
+to the city a report is about, see :mod:`spatial.cityscope`). A row without
+these columns counts as estimated, with the default error of its precision
+class: an estimate is never presented as sourced.
+
 Examples
 --------
 >>> gaz = Gazetteer.default()                      # doctest: +SKIP
@@ -52,6 +63,25 @@ CORE_COLUMNS: tuple[str, ...] = (
     "district", "source", "source_datum", "precision", "note",
 )
 
+#: Columns that say how a position is known; optional in a file (defaults: estimated,
+#: the error of the precision class, the default city), always present after loading.
+POSITION_COLUMNS: tuple[str, ...] = ("coord_basis", "error_m", "city_adcode")
+
+#: How a row's position is known, most to least trustworthy.
+COORD_BASES: tuple[str, ...] = ("sourced", "proxy", "estimated", "unresolved")
+
+#: Expected error (metres) of a point whose row gives none, by precision class.
+DEFAULT_ERROR_M: dict[str, float] = {
+    "exact": 50.0, "approximate": 1_500.0, "schematic": 3_000.0, "area_centroid": 3_000.0,
+    "district_fallback": 20_000.0,
+}
+
+#: adcode of the city a row serves when its file does not say (济南市: the embedded report's city).
+DEFAULT_CITY_ADCODE = "370100"
+
+#: Words in a ``source`` that mark the team's own estimate; such a row cannot be sourced.
+_ESTIMATE_WORDS = ("team estimate", "team sketch", "estimate from public map knowledge")
+
 #: Precision classes, most to least trustworthy (see docs/architecture.md). ``schematic`` marks lines drawn
 #: as straight segments between the towns they link: right in topology, off by
 #: kilometres in between.
@@ -62,8 +92,8 @@ PRECISIONS: tuple[str, ...] = (
 #: Kinds of point/area places (the linear files add their own, e.g. ``crossing``).
 PLACE_KINDS: tuple[str, ...] = (
     "park", "wetland", "lake", "spring", "reservoir", "mountain", "hospital", "campus", "school",
-    "zone", "business_district", "historic_quarter", "industrial_site", "venue", "town", "village",
-    "district", "project_site", "other",
+    "zone", "business_district", "historic_quarter", "industrial_site", "venue", "station", "airport",
+    "town", "village", "district", "city", "province", "project_site", "other",
 )
 
 #: Report-item categories a place can belong to.
@@ -220,7 +250,43 @@ def _check_row(path: Path, line: int, row: dict[str, str]) -> dict[str, Any]:
     lon, lat = _check_position(path, line, row, zh=zh, en=en)
     out: dict[str, Any] = dict(row)
     out["lon"], out["lat"] = lon, lat
+    out.update(_check_basis(path, line, row, zh=zh, en=en))
     return out
+
+
+def _check_basis(path: Path, line: int, row: dict[str, str], *, zh: str, en: str) -> dict[str, Any]:
+    """``coord_basis``, ``error_m`` (float, NaN when unresolved) and ``city_adcode`` of a row, checked."""
+    precision = row["precision"]
+    basis = row.get("coord_basis", "") or ("unresolved" if precision == "unresolved" else "estimated")
+    if basis not in COORD_BASES:
+        raise _fail(path, line, f"{zh}：coord_basis {basis!r} 不是 {', '.join(COORD_BASES)} 之一",
+                    f"{en}: coord_basis {basis!r} is not one of {', '.join(COORD_BASES)}")
+    if (basis == "unresolved") != (precision == "unresolved"):
+        raise _fail(path, line, f"{zh}：coord_basis {basis} 与精度 {precision} 不符（未定位的行两者都须为 unresolved）",
+                    f"{en}: coord_basis {basis} contradicts precision {precision}")
+    if basis in ("sourced", "proxy") and any(w in row["source"].lower() for w in _ESTIMATE_WORDS):
+        raise _fail(path, line, f"{zh}：来源写的是团队估计，coord_basis 却是 {basis}（估计不能标为有来源）",
+                    f"{en}: the source is a team estimate but coord_basis says {basis}")
+    text = row.get("error_m", "")
+    if basis == "unresolved":
+        if text:
+            raise _fail(path, line, f"{zh} 未定位，却有预计误差 error_m", f"{en} is unresolved but has error_m")
+        error = math.nan
+    elif text:
+        error = _parse_float(path, line, "error_m", text)
+        if error <= 0:
+            raise _fail(path, line, f"{zh}：预计误差 error_m {text} 须为正数（米）",
+                        f"{en}: error_m {text} must be a positive number of metres")
+    elif basis in ("sourced", "proxy"):
+        raise _fail(path, line, f"{zh} 有来源，却没有预计误差 error_m（米）",
+                    f"{en} is {basis} but has no error_m (metres)")
+    else:
+        error = DEFAULT_ERROR_M.get(precision, DEFAULT_ERROR_M["area_centroid"])
+    city = row.get("city_adcode", "") or DEFAULT_CITY_ADCODE
+    if not re.fullmatch(r"\d{6}", city):
+        raise _fail(path, line, f"{zh}：city_adcode {city!r} 不是六位行政区划代码",
+                    f"{en}: city_adcode {city!r} is not a six-digit adcode")
+    return {"coord_basis": basis, "error_m": error, "city_adcode": city}
 
 
 def _check_position(path: Path, line: int, row: dict[str, str], *, zh: str, en: str) -> tuple[float, float]:
@@ -299,7 +365,7 @@ def _frame_from_rows(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoD
 def _load_cached(keys: tuple[tuple[str, int, int], ...]) -> gpd.GeoDataFrame:
     # keyed on (path, mtime, size) so editing a CSV in a running app is picked up
     all_rows: list[dict[str, Any]] = []
-    columns: list[str] = list(CORE_COLUMNS)
+    columns: list[str] = [*CORE_COLUMNS, *POSITION_COLUMNS]
     owners: dict[str, tuple[str, int, str]] = {}  # name key -> (file, line, id)
     ids: dict[str, tuple[str, int]] = {}
     for path_text, _, _ in keys:
@@ -349,7 +415,8 @@ def load_gazetteer(
     geopandas.GeoDataFrame
         One row per place, EPSG:4326. Columns: the :data:`CORE_COLUMNS`
         (``lon``/``lat`` as float degrees, NaN where unresolved;
-        ``source_datum`` canonical ``WGS84``/``GCJ02``/``BD09``), any extra
+        ``source_datum`` canonical ``WGS84``/``GCJ02``/``BD09``), the
+        :data:`POSITION_COLUMNS` (``error_m`` a float, NaN where unresolved), any extra
         columns of the files (blank where a file lacks them),
         ``gazetteer_file`` and ``geometry`` (the ``wkt`` if given, else the
         lon/lat point, None for unresolved rows). Results are cached per file
@@ -494,7 +561,8 @@ class Gazetteer:
 
 #: Properties a GeoJSON feature of a place carries.
 FEATURE_PROPERTIES: tuple[str, ...] = (
-    "id", "name", "kind", "category", "district", "source", "source_datum", "precision", "note",
+    "id", "name", "kind", "category", "district", "source", "source_datum", "precision", "coord_basis",
+    "error_m", "note",
 )
 
 

@@ -113,6 +113,20 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "greenway": ("绿道", "greenway"),
         "river_crossing": ("跨河通道", "river crossing"),
     },
+    # how a place's position is known (gazetteer column coord_basis)
+    "coord_basis": {
+        "sourced": ("来源可查", "sourced"),
+        "proxy": ("来源可查 (近旁地标)", "sourced landmark"),
+        "estimated": ("团队估计", "estimated"),
+        "corrected": ("规划师修正", "planner correction"),
+        "unresolved": ("未定位", "unresolved"),
+    },
+    # opt-in online geocoders (spatial.online)
+    "geocoder": {
+        "amap": ("高德地图地理编码", "AMap geocoding"),
+        "tianditu": ("天地图地理编码", "Tianditu geocoding"),
+        "nominatim": ("OpenStreetMap Nominatim 地名检索", "Nominatim"),
+    },
     "crossing_status": {
         "open": ("已通车", "open"),
         "under_construction": ("在建", "under construction"),
@@ -249,6 +263,15 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "facility_type": ("设施类型", "facility type"),
         "quantities": ("数量", "quantities"),
         "subject": ("指标", "indicator"),
+        "stage": ("阶段", "stage"),
+        "coord_basis": ("位置依据", "how the position is known"),
+        "error_m": ("预计误差 (米)", "expected error m"),
+        "city_adcode": ("所属城市代码", "city adcode"),
+        "site": ("地点序号", "site"),
+        "n_sites": ("地点数", "sites"),
+        "corrected_at": ("修正日期", "corrected on"),
+        "item_ids": ("条目", "items"),
+        "n_items": ("条目数", "items"),
         "unit": ("单位", "unit"),
     },
 }
@@ -271,6 +294,7 @@ COLUMN_DOMAINS: dict[str, str] = {
     "facility_type": "facility_type",
     "method": "method",
     "outline": "outline",
+    "coord_basis": "coord_basis",
 }
 
 #: Separator of multi-code cells (``categories``).

