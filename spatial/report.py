@@ -61,7 +61,9 @@ Year rule
 The year of a part comes from a four-digit year in its title (``一、2022年工作回顾``
 → 2022, ``二、2023 年工作总体要求…`` → 2023). A part without a year in its title
 takes the review year if its title has 回顾/过去 and otherwise the planning
-year (the latest year of an earlier part, or the report date's year + 1).
+year (the latest year of an earlier part, or the year after the one the report's
+date reviews: a report given from July on reviews its own year, one given in
+January to June the year before; see :func:`review_year_of`).
 An item in a planning part that names a later horizon explicitly
 (``到2035年``, ``至 2025 年``, ``2035年前``) gets that year instead.
 
@@ -220,7 +222,11 @@ _PART_RE = re.compile(r"^([一二三四五六七八九十]{1,3})、\s*(.+)$")
 _SECTION_RE = re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[）)]\s*")
 _BOLD_LEAD_RE = re.compile(r"^\*\*(.+?)\*\*")
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")
-_DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_CN_YEAR_DIGITS = "〇零一二三四五六七八九"
+_DATE_RE = re.compile(
+    r"([0-9〇零○Ｏ一二三四五六七八九]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月"
+    r"(?:\s*([0-9一二三四五六七八九十]{1,3})\s*[日号])?"
+)
 _YEAR_IN_TITLE_RE = re.compile(r"((?:19|20)\d\d)\s*年")
 _HORIZON_RE = re.compile(r"(?:到|至)\s*((?:20)\d\d)\s*年|((?:20)\d\d)\s*年前")
 _REVIEW_RE = re.compile("回顾|过去")
@@ -365,7 +371,30 @@ class Report:
     topics: tuple[Topic, ...]
     items: tuple[Item, ...]
     source_name: str = ""
+    date_text: str = ""
     _by_id: dict[str, Item] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def review_year(self) -> int | None:
+        """The year the report reviews: a review part's title year, else from the date.
+
+        A report given from July on (济南, 2022-12-26) reviews its own year; one
+        given in the first half (the January and February sessions) reviews
+        the year before.
+        """
+        for part in self.parts:
+            if _REVIEW_RE.search(part.title) and part.year:
+                return part.year
+        return review_year_of(self.date) if self.date else None
+
+    @property
+    def plan_year(self) -> int | None:
+        """The year the report plans: the year after :attr:`review_year`, or a planning part's title year."""
+        titled = [p.year for p in self.parts if not _REVIEW_RE.search(p.title) and _title_year(p.title)]
+        if titled:
+            return min(titled)
+        review = self.review_year
+        return review + 1 if review else None
 
     def __repr__(self) -> str:  # the source is long: summarise instead
         return (f"Report(title={self.title!r}, date={self.date}, parts={len(self.parts)}, "
@@ -743,14 +772,14 @@ def parse_report(text: str, *, source_name: str = "") -> Report:
     """
     _validate_text(text, source_name=source_name)
     paras = _logical_paragraphs(text)
-    title, date = _front_matter(paras)
+    title, date, date_text = _front_matter(paras)
     outline = _hierarchy(paras, date=date, source_name=source_name)
     topics, bodies = _lead_clause_topics(outline.parts, outline.sections, outline.topics, outline.bodies)
     parts = _part_spans(outline.parts, text)
     items = _items(bodies, parts, outline.sections)
     return Report(source=text, title=title, date=date, parts=tuple(parts),
                   sections=tuple(outline.sections), topics=tuple(topics), items=tuple(items),
-                  source_name=source_name)
+                  source_name=source_name, date_text=date_text)
 
 
 def _origin(source_name: str) -> str:
@@ -785,28 +814,66 @@ def _validate_text(text: object, *, source_name: str = "") -> None:
         raise ReportError(msg)
 
 
-def _front_matter(paras: list[_Para]) -> tuple[str, _dt.date | None]:
-    """Title and date of the report from the paragraphs before the first part.
+def review_year_of(date: _dt.date) -> int:
+    """The year a report given on ``date`` reviews (July on: that year; January to June: the year before).
+
+    >>> review_year_of(_dt.date(2022, 12, 26)), review_year_of(_dt.date(2023, 1, 10))
+    (2022, 2022)
+    """
+    return date.year if date.month >= 7 else date.year - 1
+
+
+def _number(text: str) -> int:
+    """A year, month or day written in digits or Chinese (二〇二二, 十二, 二十六)."""
+    text = unicodedata.normalize("NFKC", text).replace("○", "〇").replace("O", "〇")
+    if text.isdigit():
+        return int(text)
+    if len(text) == 4 and all(ch in _CN_YEAR_DIGITS for ch in text):
+        return int("".join(str(max(_CN_YEAR_DIGITS.index(ch) - 1, 0)) for ch in text))
+    return cn_numeral(text)
+
+
+def parse_date(text: str) -> tuple[_dt.date | None, str]:
+    """The first calendar date in ``text``, in any form reports use, and the words as written.
+
+    ``2022年12月26日``, ``二〇二二年十二月二十六日``, ``２０２３年１月１０日`` and a month
+    alone (``2023年1月``: the first of the month) are read; an impossible date
+    (``2022年13月40日``) gives ``(None, "")``.
+
+    >>> parse_date("——二〇二二年十二月二十六日在济南市")
+    (datetime.date(2022, 12, 26), '二〇二二年十二月二十六日')
+    >>> parse_date("2023年1月")[0]
+    datetime.date(2023, 1, 1)
+    """
+    for m in _DATE_RE.finditer(unicodedata.normalize("NFKC", text)):
+        try:
+            year, month = _number(m.group(1)), _number(m.group(2))
+            day = _number(m.group(3)) if m.group(3) else 1
+            return _dt.date(year, month, day), m.group(0)
+        except (ValueError, ParameterError):  # 2022年13月40日: not a date, so no date
+            return None, ""
+    return None, ""
+
+
+def _front_matter(paras: list[_Para]) -> tuple[str, _dt.date | None, str]:
+    """Title, date and the date as written, from the paragraphs before the first part.
 
     The title is the first markdown heading of the front matter, else its
-    first paragraph; the date is the first valid ``YYYY年M月D日`` in it
-    (``None`` when there is none, or it is no calendar date).
+    first paragraph; the date is the first date in it (:func:`parse_date`),
+    ``None`` when there is none or it is no calendar date.
     """
     front = [p for p in paras if p.kind == "front"]
     title = ""
     date: _dt.date | None = None
+    written = ""
     for p in front:
         if not title and p.text.startswith("#"):
             title = _strip_marks(p.text)
-        m = _DATE_RE.search(p.text)
-        if m and date is None:
-            try:
-                date = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:  # 2022年13月40日: not a date, so no date
-                date = None
+        if date is None:
+            date, written = parse_date(p.text)
     if not title:
         title = _strip_marks(front[0].text) if front else ""
-    return title, date
+    return title, date, written
 
 
 class _Body(NamedTuple):
@@ -888,10 +955,10 @@ def _part_year(title: str, outline: _Outline) -> int:
     date = outline.date
     if year is None:
         if review:
-            year = outline.review_year or (date.year if date else None)
+            year = outline.review_year or (review_year_of(date) if date else None)
         else:
             year = outline.plan_year or (outline.review_year + 1 if outline.review_year else None) or (
-                date.year + 1 if date else None)
+                review_year_of(date) + 1 if date else None)
     return year if year is not None else 0
 
 

@@ -121,17 +121,20 @@ def test_every_name_comes_back_between_noise(case):
 def test_geocode_items_stays_in_shandong(texts):
     items = pd.DataFrame({"item_id": [f"x{i}" for i in range(len(texts))], "text": texts})
     out, summary = GEOCODER.geocode_items(items)
-    assert len(out) == len(texts) and summary.items == len(texts)
+    # one feature per site: an item drawn at n sites has n rows, all others one
+    assert out["item_id"].nunique() == len(texts) and summary.items == len(texts)
     assert str(out.crs) == "EPSG:4326"
     for geom, status, mentions in zip(out.geometry, out["geocode_status"], out["mentions"], strict=True):
-        assert status in {"place", "district", "unresolved", "none"}
+        assert status in {"place", "district", "unresolved", "none", "other_city", "not_a_place"}
         if geom is None or geom.is_empty:
-            assert status in {"unresolved", "none"}
+            # another city's place or a phrase that is no place is never drawn
+            assert status in {"unresolved", "none", "other_city", "not_a_place"}
         else:
             assert geom.geom_type == "Point" and _in_shandong(geom)
         for m in json.loads(mentions):
             assert m["start"] < m["end"]
-    assert summary.mentions == summary.mentions_resolved + summary.mentions_unresolved
+    assert summary.mentions == (summary.mentions_resolved + summary.mentions_unresolved
+                                + summary.mentions_other_city + summary.mentions_not_a_place)
 
 
 def test_an_ellipsis_does_not_switch_off_normalisation():

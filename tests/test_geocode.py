@@ -75,16 +75,19 @@ def test_items_best_place_district_fallback_and_summary(geocoder):
     assert json.loads(by.loc["a", "mentions"])[0]["place_name"] == "章丘区"
     assert summary.mentions == 4 and summary.mentions_resolved == 3 and summary.mentions_unresolved == 1
     assert summary.unresolved_names == ["华山湖体育公园"]
-    text = summary.as_text().splitlines()
+    city, *text = summary.as_text().splitlines()
+    assert city == "报告所属城市：济南市（山东省；报告中未写明城市，采用地名库的默认城市）"
     assert text[0] == "条目：4 (其中 3 条提到地点)"
     assert text[1] == "地名提及：4 处，已定位 3，未定位 1"
     # precision and status counts under their Chinese labels (spatial.vocab), no codes
     assert text[2] == "地名提及按精度：约1公里内 1、区域中心 2、未定位 1"
     assert text[3].startswith("条目按定位状态：") and "仅区县 1" in text[3] and "地名未找到 1" in text[3]
     assert "仅到区县 1" in text[4] and "district_fallback" not in text[4]
-    assert text[5] == "未定位的地名：华山湖体育公园"
+    assert text[5] == "报告提到的地名 3 个，位置：来源可查 0、团队估计 2、规划师修正 0、未定位 1"
+    assert text[6] == "未定位的地名：华山湖体育公园"
     # as_dict keeps the codes
     codes = summary.as_dict()
+    assert codes["places_by_basis"] == {"estimated": 2, "unresolved": 1}
     assert codes["items_by_status"] == {"place": 1, "district": 1, "unresolved": 1, "none": 1}
     assert codes["mentions_by_precision"] == {"approximate": 1, "area_centroid": 2, "unresolved": 1}
     places = geocoder.places_named(out)

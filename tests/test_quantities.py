@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import spatial.quantities as quantities_mod
 from spatial._errors import ParameterError, PlanatlasError
 from spatial.quantities import extract_quantities, item_quantities, subject_key, targets_table
-from spatial.report import clean_span, read_report
+from spatial.report import clean_span, parse_report, read_report
 from spatial.settings import DEFAULT_REPORT
 
 DATA = Path(__file__).parent / "data"
@@ -220,6 +220,42 @@ def test_targets_without_counterpart_and_no_false_pairs(seed, table):
     assert not used.duplicated().any()
     assert {seed.item(i).year for i in table["item_id_2023"]} == {2023}
     assert table["value_2022"].notna().sum() >= 20
+
+
+def test_targets_pair_only_the_same_indicator(table):
+    # 2022: 轨道交通二期6条线路…全面开工 (started); 2023: 加快…6 条线路…建设: not the same indicator
+    metro = table[table["subject"] == "轨道交通二期线路"].iloc[0]
+    assert metro["stage_2023"] != "start" and math.isnan(metro["value_2022"]) and metro["match"] == ""
+    # 2022: 新建成市级田园综合体6个; 2023: 改造提升 4 个田园综合体: built is not renovated
+    farms = table[table["subject"] == "田园综合体"].iloc[0]
+    assert farms["stage_2023"] == "renovate" and math.isnan(farms["value_2022"])
+    # 2022: 完工 20 所 schools; 2023: 开工 …: completed is not started
+    schools = table[table["subject"] == "中小学校"]
+    assert all(math.isnan(v) or r != "start" for v, r in zip(schools["value_2022"], schools["stage_2022"],
+                                                             strict=True))
+    # a pair's stages are of one family, and new-build stages do pair with completions
+    paired = table[table["match"] != ""]
+    assert (paired["match"].isin(["same_stage", "same_family"])).all()
+    fields = _row(table, "高标准农田", "亩").iloc[0]
+    assert fields["match"] == "same_family" and {fields["stage_2022"], fields["stage_2023"]} == {"build", "complete"}
+
+
+def test_pairing_keys_do_not_collide(table):
+    assert table["pair_key"].is_unique
+    # 棚改安置房 is set twice in 2023 (started, completed): two keys, one subject
+    shanty = table[table["subject"] == "棚改安置房"]
+    assert len(shanty) == 2 and shanty["pair_key"].nunique() == 2
+
+
+def test_targets_of_a_january_report_follow_its_date():
+    text = (DATA / "report_minimal.md").read_text(encoding="utf-8")
+    untitled = text.replace("## 一、2023年工作回顾", "## 一、过去一年工作回顾").replace(
+        "## 二、2024年重点工作安排", "## 二、今年重点工作安排")
+    rep = parse_report(untitled)
+    assert rep.date.month == 1 and (rep.review_year, rep.plan_year) == (2023, 2024)
+    t = targets_table(rep)
+    assert "value_2023" in t.columns and "value_2024" in t.columns
+    assert _row(t, "公园", "处").iloc[0]["value_2023"] == 12.0
 
 
 def test_targets_on_fixture():

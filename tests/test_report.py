@@ -7,6 +7,7 @@ import datetime as dt
 import doctest
 import itertools
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -237,6 +238,44 @@ def test_horizon_year_and_fixture_years():
     assert _item_with(rep, "新建各类公园 20 处").year == 2024
 
 
+_UNTITLED = """# 政府工作报告
+
+——{date}在示例市第一届人民代表大会第三次会议上
+
+各位代表：
+
+## 一、过去一年工作回顾
+
+（一）坚持生态优先。新建公园12处、绿道30公里。
+
+## 二、今年重点工作
+
+**建设公园城市。**新建各类公园 20 处、绿道 40 公里。
+"""
+
+
+@pytest.mark.parametrize("written, date, review, plan", [
+    ("2022年12月26日", dt.date(2022, 12, 26), 2022, 2023),          # a December session reviews its own year
+    ("二〇二二年十二月二十六日", dt.date(2022, 12, 26), 2022, 2023),  # Chinese numerals
+    ("二〇二四年一月八日", dt.date(2024, 1, 8), 2023, 2024),          # a January session reviews the year before
+    ("２０２４年２月１日", dt.date(2024, 2, 1), 2023, 2024),          # full-width digits
+    ("2024年1月", dt.date(2024, 1, 1), 2023, 2024),                   # month only
+    ("二零二五年一月十五日", dt.date(2025, 1, 15), 2024, 2025),       # 零 for zero
+])
+def test_date_in_any_form_gives_review_and_plan_years(written, date, review, plan):
+    # the parts' titles carry no year: the years follow from the date alone
+    rep = parse_report(_UNTITLED.format(date=written))
+    assert rep.date == date and rep.date_text.replace(" ", "") == unicodedata.normalize("NFKC", written)
+    assert (rep.review_year, rep.plan_year) == (review, plan)
+    assert [p.year for p in rep.parts] == [review, plan]
+    assert {i.year for i in rep.items} == {review, plan}
+
+
+def test_impossible_or_missing_date_gives_no_years():
+    rep = parse_report(_UNTITLED.format(date="2022年13月40日"))
+    assert rep.date is None and rep.review_year is None and rep.plan_year is None
+
+
 @pytest.mark.parametrize("fragment, best, also", [
     ("新建各类公园 100 处", "parks", "greenways"),
     ("新建公园55处", "parks", "greenways"),
@@ -403,7 +442,7 @@ def test_unknown_item_id_is_named():
 def test_parse_steps_agree_with_the_report(seed):
     # the named steps of parse_report, run one by one, give the parts and topics of the whole
     paras = report_mod._logical_paragraphs(SEED_TEXT)
-    assert report_mod._front_matter(paras) == (seed.title, seed.date)
+    assert report_mod._front_matter(paras) == (seed.title, seed.date, seed.date_text)
     outline = report_mod._hierarchy(paras, date=seed.date)
     assert [p.title for p in outline.parts] == [p.title for p in seed.parts]
     topics, bodies = report_mod._lead_clause_topics(outline.parts, outline.sections, outline.topics,
