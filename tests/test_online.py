@@ -1,5 +1,8 @@
 """Online sources are refused by default, fail clearly offline, and never leave a broken cache."""
 
+import json as _json
+from pathlib import Path as _Path
+
 import pytest
 
 from spatial import online, settings
@@ -91,3 +94,87 @@ def test_user_errors_are_planatlas_errors(monkeypatch, name, allow):
     assert isinstance(info.value, ParameterError if allow else OfflineError)
     text = str(info.value)
     assert text[0] in "地在" and text.endswith(")")  # Chinese first, English in brackets
+
+
+# -- AMap and Tianditu behind the same call, on responses written for the tests ---------------------
+
+
+DATA = _Path(__file__).parent / "data"
+STATION_WGS84 = (116.98528, 36.67028)  # Wikipedia's 济南站 (the gazetteer's P141)
+
+
+def _recorded(name):
+    return _json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def web(monkeypatch):
+    """Online on, keys set, and the HTTP call replaced by a recorded answer (the calls are kept)."""
+    monkeypatch.setattr(settings, "allow_online", True)
+    monkeypatch.setenv("AMAP_KEY", "test-key")
+    monkeypatch.setenv("TIANDITU_KEY", "test-key")
+    calls = []
+    answers = {}
+
+    def fake(url, params):
+        calls.append((url, params))
+        return answers[url]
+
+    monkeypatch.setattr(online, "_http_json", fake)
+    return calls, answers
+
+
+def test_amap_answer_is_converted_from_gcj02(web):
+    calls, answers = web
+    answers[online.AMAP_URL] = _recorded("amap_geocode_jinan_station.json")
+    feature = online.geocode_online("济南站", service="amap")
+    lon, lat = feature["geometry"]["coordinates"]
+    # GCJ-02 in, WGS-84 out: back on the sourced point to well under a metre (1e-5 degree is about 1 m)
+    assert abs(lon - STATION_WGS84[0]) < 1e-5 and abs(lat - STATION_WGS84[1]) < 1e-5
+    answered = feature["properties"]["location_as_answered"]
+    assert answered[0] - lon > 0.004  # the GCJ-02 point lies about 500 m east: it was shifted
+    props = feature["properties"]
+    assert props["source_datum"] == "GCJ02" and props["geocoder"] == "amap" and props["coord_basis"] == "sourced"
+    assert calls[0][1]["address"] == "济南市济南站" and calls[0][1]["key"] == "test-key"
+    assert online.geocode_online("济南站", service="amap") == feature and len(calls) == 1  # cached
+
+
+def test_tianditu_answer_is_read_as_wgs84(web):
+    calls, answers = web
+    answers[online.TIANDITU_URL] = _recorded("tianditu_geocode_jinan_station.json")
+    feature = online.geocode_online("济南站", service="tianditu")
+    assert feature["geometry"]["coordinates"] == [*STATION_WGS84]
+    assert feature["properties"]["source_datum"] == "WGS84"
+    assert _json.loads(calls[0][1]["ds"]) == {"keyWord": "济南市济南站"}
+
+
+def test_web_geocoder_nothing_found_is_cached_and_refusal_is_clear(web):
+    calls, answers = web
+    answers[online.AMAP_URL] = _recorded("amap_geocode_none.json")
+    with pytest.raises(UnknownPlaceError, match="在线地名查询找不到 '不存在的湖'"):
+        online.geocode_online("不存在的湖", service="amap")
+    with pytest.raises(UnknownPlaceError, match="缓存的结果"):
+        online.geocode_online("不存在的湖", service="amap")
+    assert len(calls) == 1
+    answers[online.AMAP_URL] = _recorded("amap_geocode_invalid_key.json")
+    with pytest.raises(OfflineError, match="高德地理编码拒绝了请求：INVALID_USER_KEY"):
+        online.geocode_online("千佛山", service="amap")
+
+
+@pytest.mark.parametrize("service, variable", [("amap", "AMAP_KEY"), ("tianditu", "TIANDITU_KEY")])
+def test_web_geocoder_needs_its_key_and_online_access(monkeypatch, service, variable):
+    monkeypatch.setattr(online, "_http_json", lambda url, params: pytest.fail("no request may be sent"))
+    monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(settings, "allow_online", False)
+    with pytest.raises(OfflineError, match="需要联网"):
+        online.geocode_online("济南站", service=service)
+    monkeypatch.setattr(settings, "allow_online", True)
+    with pytest.raises(ParameterError, match=f"请设置环境变量 {variable}"):
+        online.geocode_online("济南站", service=service)
+    with pytest.raises(ParameterError, match="未知的在线地理编码服务 'baidu'"):
+        online.geocode_online("济南站", service="baidu")
+
+
+def test_recorded_responses_say_they_were_written_for_the_tests():
+    for path in DATA.glob("*_geocode_*.json"):
+        assert "Written for the planatlas tests" in _json.loads(path.read_text(encoding="utf-8"))["_comment"]

@@ -24,20 +24,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from layers.build import build_all, layer_table, write_build
+    from layers.build import build_store, layer_table
 
     if args.out and Path(args.out).suffix.lower() != ".gpkg":
         msg = f"--out 须为 GeoPackage (.gpkg) 文件，收到 {args.out} (the store is a .gpkg file)"
         raise ParameterError(msg)
-    result = build_all(args.report)
-    path = write_build(result, args.out)
+    result, path, kept = build_store(args.report, args.out)
     if args.json:
         print(json.dumps({"store": str(path), "report": result.report_name,
                           "layers": {k: len(v) for k, v in result.layers.items()},
-                          "summary": result.summary.as_dict()}, ensure_ascii=False, indent=2))
+                          "corrections_kept": kept, "summary": result.summary.as_dict()},
+                         ensure_ascii=False, indent=2, default=str))
         return 0
     print(f"报告：{result.report_name}")
     print(result.summary.as_text())
+    if kept:
+        print(f"已保留规划师修正 {kept} 条 (user_places)")
     print()
     print_table(layer_table(result).rename(columns={"layer": "图层", "title": "名称", "features": "要素",
                                                     "located": "已定位"}), labels=False)
