@@ -103,7 +103,7 @@ _GENERIC = {
     "公园", "湿地", "水库", "隧道", "大桥", "医院", "校区", "片区", "商圈", "园区", "产业园", "景区",
     "街区", "新城", "港", "城市公园", "口袋公园", "体育公园", "湿地公园", "郊野公园", "森林公园",
     "遗址公园", "物流园", "博物馆", "图书馆", "机场", "火车站", "高铁站", "黄河大桥", "风景区",
-    "高新区", "保税区", "开发区", "综合保税区", "经济开发区",
+    "高新区", "保税区", "开发区", "综合保税区", "经济开发区", "国际机场",
 }
 
 #: Modifiers that make a name generic ("社区医院", "各类公园", "公共图书馆"): a kind, not a place.
@@ -116,7 +116,7 @@ _GENERIC_PREFIX = re.compile(
 CONCEPT_AFTER: tuple[str, ...] = (
     "流域", "重大国家战略", "国家战略", "战略", "保护法", "法", "条例", "规划纲要", "文化", "精神", "品牌",
     "论坛", "客户端", "号", "杯", "奖", "发展轴", "生态轴", "安全轴", "文化轴", "轴", "模式", "经验",
-    "样板", "指数", "基金", "标准", "故事", "大集", "名片",
+    "样板", "指数", "基金", "标准", "故事", "大集", "名片", "文旅", "联盟", "协作", "同城化", "一体化",
 )
 
 #: Words after a natural feature's name that make it the name of another feature (黄河大道, 千佛山医院).
@@ -124,6 +124,10 @@ FEATURE_AFTER: tuple[str, ...] = (
     "大道", "路", "大街", "街", "大桥", "桥", "隧道", "广场", "中心", "医院", "大学", "学院", "中学", "小学",
     "实验室", "研究院", "集团", "公司", "宾馆", "饭店", "酒店", "站", "机场", "小区", "社区",
 )
+
+#: Place words that, right after a district's name, make a longer name (崂山风景区, 长清湖).
+_PLACE_WORDS: tuple[str, ...] = tuple(sorted({*PLACE_SUFFIXES, "风景区", "风景名胜区", "湖", "山", "湾", "岛"},
+                                             key=len, reverse=True))
 
 #: Kinds whose names are reused by roads, hospitals and firms (the words above apply to them).
 _NATURAL_KINDS = frozenset({"river", "canal", "lake", "mountain", "spring", "reservoir", "wetland"})
@@ -579,11 +583,16 @@ class Geocoder:
         previous: tuple[int, Mention] | None = None  # (compact end, mention) of the last other-city mention
         for a, b, target in self._scan(compact):
             start, end = keep[a], keep[b - 1] + 1
-            taken[start:end] = True
             if target.role == "context":
-                continue
+                continue  # the report's own city: no place, and no bar to a longer unknown name (青岛高新区)
+            taken[start:end] = True
             surface = text[start:end]
             if target.role == "other":
+                reason = self._not_a_place(text, compact, a, b, start, end, "")
+                if reason:
+                    mentions.append(Mention(surface, start, end, None, target.name, "unresolved", "gazetteer",
+                                            "not_a_place", reason, target.city))
+                    continue
                 m = Mention(surface, start, end, None, target.name, "unresolved", "admin" if not target.ident else
                             "gazetteer", "other_city", "", target.city or target.name)
                 mentions.append(m)
@@ -591,18 +600,6 @@ class Geocoder:
                 continue
             row = self.gazetteer.loc[target.ident]
             how = "user" if target.role == "user" else ("admin" if str(target.ident).startswith("CN") else "gazetteer")
-            reason = self._not_a_place(text, compact, a, b, start, end, str(row["kind"]))
-            if reason == "part_of_name":
-                tail = next(w for w in FEATURE_AFTER if compact.startswith(w, b))
-                longer_end = keep[b + len(tail) - 1] + 1
-                taken[start:longer_end] = True
-                mentions.append(Mention(text[start:longer_end], start, longer_end, None, None, "unresolved",
-                                        "pattern", "unresolved", "part_of_name"))
-                continue
-            if reason:
-                mentions.append(Mention(surface, start, end, None, str(row["name"]), "unresolved", how,
-                                        "not_a_place", reason))
-                continue
             if target.generic:
                 prefix = self._proper_prefix(compact, a)
                 if prefix:
@@ -617,6 +614,18 @@ class Geocoder:
                         mentions.append(Mention(text[p0:end], p0, end, None, None, "unresolved", "pattern",
                                                 "unresolved", "other_name"))
                     continue
+            reason = self._not_a_place(text, compact, a, b, start, end, str(row["kind"]))
+            if reason == "part_of_name":
+                tail = next(w for w in (*FEATURE_AFTER, *_PLACE_WORDS) if compact.startswith(w, b))
+                longer_end = keep[b + len(tail) - 1] + 1
+                taken[start:longer_end] = True
+                mentions.append(Mention(text[start:longer_end], start, longer_end, None, None, "unresolved",
+                                        "pattern", "unresolved", "part_of_name"))
+                continue
+            if reason:
+                mentions.append(Mention(surface, start, end, None, str(row["name"]), "unresolved", how,
+                                        "not_a_place", reason))
+                continue
             mentions.append(Mention(surface, start, end, str(target.ident), str(row["name"]), str(row["precision"]),
                                     how, "unresolved" if row["precision"] == "unresolved" else "place"))
         for m in _CANDIDATE_RE.finditer(text):
@@ -671,6 +680,8 @@ class Geocoder:
                 return "concept"
             if kind in _NATURAL_KINDS and any(compact.startswith(w, b) for w in FEATURE_AFTER):
                 return "part_of_name"
+            if kind == "district" and any(compact.startswith(w, b) for w in _PLACE_WORDS):
+                return "part_of_name"  # 崂山风景区 is a scenic area, not the district
         return ""
 
     # -- items -------------------------------------------------------------------
