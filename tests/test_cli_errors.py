@@ -27,7 +27,16 @@ def _good(store: Path, tmp: Path) -> dict[str, list[str]]:
         "export": ["export", "--layer", "parks", "--out", str(tmp / "parks.geojson"), "--store", str(store)],
         "presets": ["presets"],
         "coverage": ["coverage", "--layer", "parks", "--preset", "park-500m", "--store", str(store)],
+        "unresolved": ["unresolved", "--out", str(tmp / "todo.csv"), "--store", str(store)],
+        "import-places": ["import-places", str(_answers(tmp)), "--datum", "WGS84", "--store", str(store)],
     }
+
+
+def _answers(tmp: Path) -> Path:
+    """A filled-in corrections CSV (each case breaks something else in the command line)."""
+    path = tmp / "answers.csv"
+    path.write_text("item_id,name,lon,lat\n,泉水博物馆,117.0,36.62\n", encoding="utf-8")
+    return path
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -52,6 +61,8 @@ def _bad_values(action: argparse.Action, tmp: Path) -> list[str]:
         garbage = tmp / "garbage.bin"
         garbage.write_bytes(b"\x00\xffnot a file of any kind\x00" * 50)
         return [str(tmp / "missing.file"), str(tmp / "a_folder"), str(garbage)]
+    if dest in {"datum"}:
+        return ["bogus", ""]
     if dest in {"out", "distance_tif"}:
         (tmp / "a_file").write_text("x")
         # a missing folder is created; a file where a folder should be, or an unknown format, is refused
