@@ -114,7 +114,8 @@ def _divisions_cached() -> pd.DataFrame:
                      "level": "city", "province_adcode": str(r.province_adcode),
                      "province_name": r.province_name, "city_adcode": str(r.city_adcode), "city_name": r.city_name})
     for r in dist.itertuples():
-        rows.append({"adcode": str(r.district_adcode), "name": r.district_name, "short_name": _short(r.district_name),
+        rows.append({"adcode": str(r.district_adcode), "name": r.district_name,
+                     "short_name": _short(str(r.district_name)),
                      "level": "district", "province_adcode": str(r.province_adcode),
                      "province_name": r.province_name, "city_adcode": str(r.city_adcode), "city_name": r.city_name})
     return pd.DataFrame(rows)
@@ -312,26 +313,27 @@ def _admin_names_cached(city: str, province: str) -> tuple[AdminName, ...]:
                                       str(row.city_name or row.name))
 
     for row in table.itertuples():
+        name, short = str(row.name), str(row.short_name)
         if row.level == "province":
             role = "context" if row.adcode == province else "other"
-            add(row.name, row, role)
-            add(row.short_name, row, role)
+            add(name, row, role)
+            add(short, row, role)
         elif row.level == "city":
             role = "context" if row.adcode == city else "other"
-            add(row.name, row, role)
-            if row.short_name not in COMMON_WORDS:
-                add(row.short_name, row, role)
+            add(name, row, role)
+            if short not in COMMON_WORDS:
+                add(short, row, role)
         else:
             own = row.city_adcode == city
-            base = _short(row.name)
-            generic = base in GENERIC_COUNTY_BASES or len(row.name) < 3
+            base = _short(name)
+            generic = base in GENERIC_COUNTY_BASES or len(name) < 3
             if own:
-                add(row.name, row, "own")
-                if base != row.name and base not in COMMON_WORDS:
+                add(name, row, "own")
+                if base != name and base not in COMMON_WORDS:
                     add(base, row, "own")
             elif not generic:
-                add(row.name, row, "other")
-                if row.province_adcode == province and base != row.name and base not in COMMON_WORDS:
+                add(name, row, "other")
+                if row.province_adcode == province and base != name and base not in COMMON_WORDS:
                     add(base, row, "other")
     return tuple(out.values())
 

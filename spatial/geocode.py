@@ -628,14 +628,14 @@ class Geocoder:
                 continue
             mentions.append(Mention(surface, start, end, str(target.ident), str(row["name"]), str(row["precision"]),
                                     how, "unresolved" if row["precision"] == "unresolved" else "place"))
-        for m in _CANDIDATE_RE.finditer(text):
-            name = _LEADING_NOISE.sub("", m.group(0))
+        for hit in _CANDIDATE_RE.finditer(text):
+            name = _LEADING_NOISE.sub("", hit.group(0))
             if len(name) < 3 or name in _GENERIC or _GENERIC_PREFIX.match(name) or not _is_han(name[0]):
                 continue
-            start = m.end() - len(name)
-            if taken[start:m.end()].any():
+            start = hit.end() - len(name)
+            if taken[start:hit.end()].any():
                 continue
-            mentions.append(Mention(name, start, m.end(), None, None, "unresolved", "pattern", "unresolved"))
+            mentions.append(Mention(name, start, hit.end(), None, None, "unresolved", "pattern", "unresolved"))
         mentions.sort(key=lambda mt: mt.start)
         return mentions
 

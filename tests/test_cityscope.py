@@ -159,7 +159,8 @@ def test_a_road_named_after_the_river_is_not_the_river():
 def test_river_strategy_items_of_the_report_are_not_on_the_river(seed_build):
     items = seed_build.layers["report_items"]
     river = seed_build.layers["transport_lines"].set_index("name").loc["黄河"]
-    strategy = items[items["text"].str.contains("黄河流域生态保护和高质量发展|黄河重大国家战略|《黄河保护法》|“新黄河”")]
+    pattern = "黄河流域生态保护和高质量发展|黄河重大国家战略|《黄河保护法》|“新黄河”"
+    strategy = items[items["text"].str.contains(pattern)]
     assert len(strategy) >= 6
     for _, row in strategy.iterrows():
         assert row["place_name"] != "黄河", row["text"]

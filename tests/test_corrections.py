@@ -146,7 +146,7 @@ def test_unresolved_table_and_csv_edges(seed_build, tmp_path):
     assert table["name"].is_unique and (table["n_items"] >= 1).all()
     museum = table.set_index("name").loc["泉水博物馆"]
     assert json.dumps(museum["item_ids"]) and museum["note"] == "1 条目仍未定位"
-    with pytest.raises(ParameterError, match="须为 .csv"):
+    with pytest.raises(ParameterError, match=r"须为 \.csv"):
         write_csv(table, tmp_path / "todo.xlsx")
     empty = tmp_path / "empty.csv"
     write_csv(table, empty)

@@ -325,8 +325,10 @@ BASIS_HEADER = ",".join([*CORE_COLUMNS, *POSITION_COLUMNS])
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("T9,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,,guessed,100,", "coord_basis 'guessed' 不是"),
-        ("T9,戊园,戊园,park,parks,Point,,,,,test,WGS84,unresolved,,sourced,,", "coord_basis sourced 与精度 unresolved 不符"),
+        ("T9,戊园,戊园,park,parks,Point,117.0,36.6,,,test,WGS84,approximate,,guessed,100,",
+         "coord_basis 'guessed' 不是"),
+        ("T9,戊园,戊园,park,parks,Point,,,,,test,WGS84,unresolved,,sourced,,",
+         "coord_basis sourced 与精度 unresolved 不符"),
         ("T9,戊园,戊园,park,parks,Point,117.0,36.6,,,planatlas team estimate from public map knowledge,WGS84,"
          "approximate,,sourced,100,", "来源写的是团队估计，coord_basis 却是 sourced"),
         ("T9,戊园,戊园,park,parks,Point,117.0,36.6,,,https://x.example,WGS84,approximate,,sourced,,",

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("name", help="地名或别名，如 济西湿地、济南站、济南市")
     p.add_argument("--json", action="store_true", help="输出带来源信息的 GeoJSON Feature")
     p.add_argument("--online", action="store_true",
-                   help="地名库中没有时在线查询 (需设置 PLANATLAS_ALLOW_ONLINE=1；高德需 AMAP_KEY，天地图需 TIANDITU_KEY)")
+                   help="地名库中没有时在线查询 (需 PLANATLAS_ALLOW_ONLINE=1；高德需 AMAP_KEY，天地图需 TIANDITU_KEY)")
     p.add_argument("--service", choices=SERVICES, default="nominatim",
                    help="在线地理编码服务：nominatim (OSM，默认)、amap (高德，GCJ-02 转 WGS-84)、tianditu (天地图)")
     p.add_argument("--city", default="济南市", help="在线查询时限定的城市 (默认：济南市)")
@@ -54,7 +54,6 @@ def cmd_import_places(args: argparse.Namespace) -> int:
     from layers.build import rebuild_with_corrections  # the CLI sits on top: it may rebuild the store
 
     from ..corrections import read_corrections_csv
-
     from ._common import warn
 
     path = store_path(args)
