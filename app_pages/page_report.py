@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pandas as pd
@@ -132,6 +133,9 @@ def render() -> None:
     else:
         st.markdown(f"> {html.escape(str(row.get('text', '')))}", unsafe_allow_html=False)
 
+    sites = shown[shown["item_id"].astype(str) == picked]
+    if len(sites) > 1:
+        st.caption("该条目绘制在 " + str(len(sites)) + " 处：" + "、".join(str(n) for n in sites["place_name"]))
     geom = row.geometry
     if geom is None or geom.is_empty:
         st.caption(f"该条目未定位 (定位状态：{vocab.label('geocode_status', row.get('geocode_status'))})。")
@@ -142,6 +146,130 @@ def render() -> None:
         if layers is not None and "report_items" not in layers:
             state.put(state.MAP_LAYERS, [*layers, "report_items"])
         nav.go_to("map")
+    correction_panel(row)
+
+
+def _unresolved_names(row: pd.Series) -> list[str]:
+    """Names of this item the geocoder could not place (candidates for a correction)."""
+    try:
+        mentions = json.loads(str(row.get("mentions") or "[]"))
+    except ValueError:
+        return []
+    return [str(m["text"]) for m in mentions if m.get("status") == "unresolved"]
+
+
+def correction_panel(row: pd.Series) -> None:
+    """Place or move the selected item: click the map or type coordinates with their datum.
+
+    The correction goes into the store's ``user_places`` layer with its
+    provenance (规划师修正, the datum, the date); the report's layers are
+    geocoded again from the store's report (layers.build.rebuild_with_corrections),
+    so what the page shows is what a rebuild gives. Corrections are exported
+    and re-imported as CSV below.
+    """
+    from spatial.corrections import CORRECTION_PRECISIONS
+
+    with st.expander("修正位置（规划师修正）", expanded=row.get("geocode_status") in ("unresolved", None)):
+        message = state.get(state.REPORT_FIX_MESSAGE)
+        if message:
+            st.success(message)
+        st.caption("点击下方地图取点（底图为 WGS-84），或直接输入坐标并选择其坐标系；"
+                   "保存后重新定位并写入数据库，重建时保留。")
+        click = _click_map(row)
+        if click is not None and click != state.get(state.REPORT_FIX_CLICK):
+            state.put(state.REPORT_FIX_CLICK, click)
+            st.session_state["w_fix_lat"], st.session_state["w_fix_lon"] = click
+            st.session_state["w_fix_datum"] = "WGS84"
+        geom = row.geometry
+        located = geom is not None and not geom.is_empty
+        st.session_state.setdefault("w_fix_lon", round(float(geom.x), 6) if located else 117.0)
+        st.session_state.setdefault("w_fix_lat", round(float(geom.y), 6) if located else 36.65)
+        cols = st.columns(3)
+        lon = cols[0].number_input("经度", min_value=73.0, max_value=136.0, format="%.6f", key="w_fix_lon")
+        lat = cols[1].number_input("纬度", min_value=3.0, max_value=54.0, format="%.6f", key="w_fix_lat")
+        datum = cols[2].selectbox("坐标系", list(vocab.codes("datum")), key="w_fix_datum",
+                                  format_func=lambda d: vocab.label("datum", d))
+        names = _unresolved_names(row)
+        scopes = {"item": "只放置本条目", "name": "放置地名（所有提到它的条目随之移动）"}
+        scope = st.radio("修正对象", list(scopes), horizontal=True, key="w_fix_scope", format_func=scopes.get)
+        default_name = names[0] if names else str(row.get("place_name") or "")
+        name = st.text_input("地名", value=default_name, key="w_fix_name")
+        precision = st.selectbox("精度", list(CORRECTION_PRECISIONS), index=1, key="w_fix_precision",
+                                 format_func=lambda p: vocab.label("precision", p))
+        note = st.text_input("备注（依据）", key="w_fix_note")
+        if st.button("保存修正", key="w_fix_save", type="primary"):
+            _save(row, scope=scope, name=name, lon=lon, lat=lat, datum=datum, precision=precision, note=note)
+        _csv_exchange()
+
+
+def _click_map(row: pd.Series) -> tuple[float, float] | None:
+    """A small map to click on; returns the (lat, lon) clicked (WGS-84), or None."""
+    from streamlit_folium import st_folium
+
+    from spatial import webmap
+
+    live = webmap.make_live_map({}, basemap="osm", height=320)
+    geom = row.geometry
+    center = (geom.y, geom.x) if geom is not None and not geom.is_empty else (36.66, 117.02)
+    out = st_folium(live.base, key="w_fix_map", height=320, use_container_width=True, center=center, zoom=12,
+                    returned_objects=["last_clicked"])
+    clicked = (out or {}).get("last_clicked")
+    if clicked and clicked.get("lat") is not None:
+        return round(float(clicked["lat"]), 6), round(float(clicked["lng"]), 6)
+    return None
+
+
+def _save(row: pd.Series, *, scope: str, name: str, lon: float, lat: float, datum: str, precision: str,
+          note: str) -> None:
+    from layers.build import rebuild_with_corrections
+    from spatial._errors import PlanatlasError
+    from spatial.corrections import make_correction
+
+    path = common.store_path()
+    if path is None:
+        return
+    try:
+        fix = make_correction(lon=lon, lat=lat, datum=datum, name=name or None, precision=precision, note=note,
+                              item_id=str(row["item_id"]) if scope == "item" else None)
+        with st.spinner("正在按修正重新定位…"):
+            result, _ = rebuild_with_corrections(path, fix)
+    except PlanatlasError as exc:
+        st.error(f"无法保存修正：{exc}")
+        return
+    kept = len(result.layers.get("user_places", []))
+    state.put(state.REPORT_FIX_MESSAGE,
+              f"已保存修正（{vocab.label('datum', datum)} 已转换为 WGS-84）；数据库中共 {kept} 条修正。")
+    st.rerun()
+
+
+def _csv_exchange() -> None:
+    """Export the store's corrections as CSV, and import a filled-in CSV with its datum."""
+    from layers.build import rebuild_with_corrections
+    from spatial._errors import PlanatlasError
+    from spatial.corrections import corrections_csv, read_corrections_csv, read_user_places
+
+    path = common.store_path()
+    if path is None:
+        return
+    placed = read_user_places(path)
+    if placed is not None and len(placed):
+        data = corrections_csv(placed).to_csv(index=False).encode("utf-8-sig")
+        st.download_button(f"导出规划师修正 CSV（{len(placed)} 条）", data, file_name="planatlas_corrections.csv",
+                           mime="text/csv", key="w_fix_export")
+    upload = st.file_uploader("导入填好坐标的 CSV（planatlas unresolved 写出的表）", type=["csv"], key="w_fix_upload")
+    if upload is not None:
+        datum = st.selectbox("CSV 坐标系", list(vocab.codes("datum")), key="w_fix_csv_datum",
+                             format_func=lambda d: vocab.label("datum", d))
+        if st.button("导入修正", key="w_fix_import"):
+            try:
+                fixes, notes = read_corrections_csv(upload.getvalue(), filename=upload.name, datum=datum)
+                with st.spinner("正在按修正重新定位…"):
+                    rebuild_with_corrections(path, fixes)
+            except PlanatlasError as exc:
+                st.error(f"无法导入：{exc}")
+                return
+            state.put(state.REPORT_FIX_MESSAGE, f"已导入 {len(fixes)} 条修正。" + " ".join(notes))
+            st.rerun()
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script

@@ -34,6 +34,8 @@ UPLOAD_MESSAGES = "upload_messages"  # warnings of the last successful upload
 
 # --- report page
 REPORT_SELECTED = "report_selected_item"  # item_id
+REPORT_FIX_CLICK = "report_fix_click"  # (lat, lon) of the last map click used for a correction
+REPORT_FIX_MESSAGE = "report_fix_message"  # what the last saved correction did
 
 # --- coverage page: the last result and its parameters
 COVERAGE_RESULT = "coverage_result"
@@ -65,6 +67,8 @@ DEFAULTS: dict[str, Any] = {
     UPLOADS: None,
     UPLOAD_MESSAGES: None,
     REPORT_SELECTED: None,
+    REPORT_FIX_CLICK: None,
+    REPORT_FIX_MESSAGE: None,
     COVERAGE_RESULT: None,
     COVERAGE_LABEL: None,
     COVERAGE_FACILITIES: None,

@@ -428,3 +428,32 @@ def test_zipped_shapefile_upload():
     at.button[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "上传·sites" in at.session_state[state.UPLOADS]
+
+
+# --------------------------------------------------------------------------- 规划师修正
+
+
+def test_a_correction_made_in_the_app_survives_a_rebuild(tmp_path, monkeypatch):
+    # a store of its own: the correction changes it
+    monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path))
+    from layers.build import build_store, ensure_default_store
+    from spatial import store
+    from spatial.corrections import read_user_places
+
+    path = ensure_default_store()
+    at = open_page("report")
+    by_label(at.multiselect, "定位状态").set_value(["unresolved"]).run()
+    item = by_label(at.selectbox, "选择条目").value
+    by_label(at.number_input, "经度").set_value(117.0).run()
+    by_label(at.number_input, "纬度").set_value(36.62).run()
+    by_label(at.selectbox, "坐标系").set_value("WGS84").run()
+    by_label(at.button, "保存修正").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "已保存修正" in texts(at)
+    fixes = read_user_places(path)
+    assert fixes is not None and list(fixes["item_id"]) == [item] and fixes.iloc[0]["source_datum"] == "WGS84"
+    for _ in range(2):  # as saved, then after `planatlas build` rebuilt the store
+        items = store.read_layer("report_items", path=path)
+        row = items[items["item_id"] == item].iloc[0]
+        assert row["geocode_status"] == "corrected" and abs(row.geometry.x - 117.0) < 1e-9
+        build_store(None, path)
