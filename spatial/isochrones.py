@@ -352,6 +352,7 @@ def _search(net: StreetNetwork, entries: dict[str, np.ndarray], *, cutoff_m: flo
     """
     n = net.n_nodes
     base = net.graph if direction == "from_facility" else net.graph_reversed
+    assert base is not None  # built in StreetNetwork.__post_init__
     fac, node, cost = _entry_arcs(net, entries, direction)
     order = np.lexsort((cost, node))
     node, cost, fac = node[order], cost[order], fac[order]

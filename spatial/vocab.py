@@ -210,6 +210,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "metro_station": ("轨道交通站点", "metro station"),
         "park": ("公园", "park"),
         "public_toilet": ("公共厕所", "public toilet"),
+        "greenway": ("城市绿道", "greenway"),
     },
     # units of quantities in report sentences (spatial.quantities.UNITS)
     "unit": {
@@ -274,6 +275,47 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "n_items": ("条目数", "items"),
         "unit": ("单位", "unit"),
     },
+    # life-circle evaluation (spatial.lifecircle): tiers, how far a catalogue row was verified,
+    # the standards, the state of a facility set, what a cell's weight counts
+    "tier": {
+        "block": ("居住街坊", "residential block"),
+        "5min": ("五分钟生活圈", "5-minute circle"),
+        "10min": ("十分钟生活圈", "10-minute circle"),
+        "15min": ("十五分钟生活圈", "15-minute circle"),
+        "indicator": ("体检指标", "health-check indicator"),
+        "threshold": ("达标阈值", "threshold"),
+        "rule": ("规则", "rule"),
+    },
+    "verification": {
+        "standard_text": ("已读原文", "standard's text read"),
+        "secondary": ("二手来源", "secondary source"),
+        "unverified": ("未核实", "unverified"),
+    },
+    "standard": {
+        "gb50180": ("GB 50180-2018 城市居住区规划设计标准", "GB 50180-2018"),
+        "mofcom": ("商务部 城市一刻钟便民生活圈建设指南 (2021)", "MOFCOM 15-minute convenience circle guide"),
+        "chengshi-tijian": ("住建部 城市体检指标 (2021)", "MOHURD urban health check 2021"),
+        "tdt1062": ("TD/T 1062-2021 社区生活圈规划技术指南", "TD/T 1062-2021"),
+        "gb55014": ("GB 55014-2021 园林绿化工程项目规范", "GB 55014-2021"),
+        "gbt51346": ("GB/T 51346-2019 城市绿地规划标准", "GB/T 51346-2019"),
+        "gbt50563": ("GB/T 50563-2010 城市园林绿化评价标准", "GB/T 50563-2010"),
+    },
+    "data_status": {
+        "ok": ("数据可用", "data present"),
+        "thin": ("数据稀疏", "thin data"),
+        "no_data": ("无设施数据", "no facility data"),
+    },
+    "weight_kind": {
+        "residents": ("居民 (人)", "residents"),
+        "floor_area_m2": ("居住建筑面积 (m²)", "residential floor area m²"),
+        "land_area_m2": ("居住用地面积 (m²)", "residential land area m²"),
+    },
+    "pass_fail": {
+        "pass": ("达标", "pass"),
+        "fail": ("未达标", "fail"),
+        "no_threshold": ("文件未给阈值", "no threshold given"),
+        "no_data": ("无法计算", "cannot be computed"),
+    },
 }
 
 #: Columns whose values are codes of a domain, in every layer that has them.
@@ -295,6 +337,12 @@ COLUMN_DOMAINS: dict[str, str] = {
     "method": "method",
     "outline": "outline",
     "coord_basis": "coord_basis",
+    "tier": "tier",
+    "verification": "verification",
+    "standard": "standard",
+    "data_status": "data_status",
+    "weight_kind": "weight_kind",
+    "pass_fail": "pass_fail",
 }
 
 #: Separator of multi-code cells (``categories``).
