@@ -20,6 +20,7 @@ _HERE = Path(__file__).resolve().parent
 PAGE_SPECS: dict[str, tuple[str, str]] = {
     "map": ("地图", "page_map.py"),
     "coverage": ("服务圈分析", "page_coverage.py"),
+    "lifecircle": ("生活圈体检", "page_lifecircle.py"),
     "report": ("报告", "page_report.py"),
     "targets": ("目标", "page_targets.py"),
     "export": ("导出", "page_export.py"),

@@ -42,6 +42,10 @@ COVERAGE_RESULT = "coverage_result"
 COVERAGE_LABEL = "coverage_label"
 COVERAGE_FACILITIES = "coverage_facilities"  # the facilities the result was run on
 
+# --- 生活圈体检 page: the last evaluation and its output files (bytes by kind)
+LIFECIRCLE_RESULT = "lifecircle_result"
+LIFECIRCLE_FILES = "lifecircle_files"
+
 # --- widget keys (so values survive page switches)
 W_LAYERS = "w_map_layers"
 W_BASEMAP = "w_map_basemap"
@@ -72,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     COVERAGE_RESULT: None,
     COVERAGE_LABEL: None,
     COVERAGE_FACILITIES: None,
+    LIFECIRCLE_RESULT: None,
+    LIFECIRCLE_FILES: None,
 }
 
 

@@ -209,8 +209,7 @@ def _data_status(req: Requirement, sets: list[_FacilitySet], *, total_residents:
     extra = (f"；{no_area} 个设施没有面积，未按规模计入 ({no_area} facilities without an area were not counted)"
              if no_area else "")
     if n == 0:
-        return 0, "no_data", (f"无设施数据：输入中没有符合条件的{types}，无法判断，未计入完整度{extra} "
-                              f"(no facility of this kind in the data: not judged)")
+        return 0, "no_data", f"无设施数据：没有{types}，未判断{extra} (no facility data: not judged)"
     size = catalogue.thin_threshold(standard, req.tier)
     if total_residents is not None and size is not None and total_residents > 0:
         expected = total_residents / size
@@ -306,6 +305,11 @@ def _type_rows(req_ids: list[str], status: pd.DataFrame, distance: pd.DataFrame,
         w = weight[mask]
         missing = ~ok
         covered = float(w[ok].sum())
+        if status.loc[rid, "data_status"] == "no_data":  # nothing can be said: no figures, not zeros
+            rows.append({"requirement": rid, "weight": total, "in_reach": np.nan, "missing": np.nan,
+                         "in_reach_pct": np.nan, "median_m": np.nan, "p90_m": np.nan, "missing_median_m": np.nan,
+                         "gap_area_ha": np.nan, "gap_cells": 0, "data_status": "no_data"})
+            continue
         rows.append({
             "requirement": rid,
             "weight": total,
