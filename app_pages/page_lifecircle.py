@@ -23,7 +23,8 @@ _STANDARDS = {"gb50180": "GB 50180-2018 五/十/十五分钟生活圈", "mofcom"
 _METHODS = {"network": vocab.label("method", "network"), "buffer": vocab.label("method", "buffer")}
 _POPULATION = {"auto": "自动 (单元有人口数则用之，否则不计人口)", "units": "单元人口数按居住用地/建筑面积分配",
                "none": "不计人口 (按居住建筑/用地面积)"}
-_DOWNLOADS = (("report", "报告 (HTML)", "text/html"), ("gpkg", "网格与单元 (GeoPackage)", "application/geopackage+sqlite3"),
+_DOWNLOADS = (("report", "报告 (HTML)", "text/html"),
+              ("gpkg", "网格与单元 (GeoPackage)", "application/geopackage+sqlite3"),
               ("xlsx", "问题台账 (XLSX)",
                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
               ("csv", "问题台账 (CSV)", "text/csv"))
@@ -158,7 +159,8 @@ def _results(ev, files: dict[str, bytes]) -> None:
     p = ev.parameters
     st.caption(f"{p['standard_title']}（{p['edition']}）· {p['method_label']}"
                + (f" · 网络：{p['network_source']}" if p.get("network_source") else "")
-               + f" · 设施：{p['facilities_source'] or '—'} · 人口：{p['population_source']}（{p['population_method']}）"
+               + f" · 设施：{p['facilities_source'] or '—'}"
+               + f" · 人口：{p['population_source']}（{p['population_method']}）"
                + f" · {p['cells']:,} 个 {p['cell_m']:g} m 网格")
     for note in ev.notes:
         st.warning(note)

@@ -29,6 +29,7 @@ def _good(store: Path, tmp: Path) -> dict[str, list[str]]:
         "coverage": ["coverage", "--layer", "parks", "--preset", "park-500m", "--store", str(store)],
         "unresolved": ["unresolved", "--out", str(tmp / "todo.csv"), "--store", str(store)],
         "import-places": ["import-places", str(_answers(tmp)), "--datum", "WGS84", "--store", str(store)],
+        "evaluate": ["evaluate", "--standard", "gb50180", "--store", str(store), "--out", str(tmp / "evaluation")],
     }
 
 

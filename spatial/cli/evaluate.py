@@ -40,9 +40,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _check_out(out: str) -> Path:
+    """The output folder: an existing folder, or a new name without a file extension."""
     path = Path(out).expanduser()
-    if path.suffix.lower() in {".html", ".gpkg", ".xlsx", ".csv", ".json", ".geojson"}:
-        msg = f"--out 须为文件夹，收到文件名 {out} (--out is a folder)"
+    if path.suffix and not path.is_dir():
+        msg = f"--out 须为文件夹 (不带扩展名)，收到 {out} (--out is a folder, not a file name)"
         raise ParameterError(msg)
     if path.exists() and not path.is_dir():
         msg = f"--out 须为文件夹，{out} 是文件 (--out must be a folder)"
@@ -113,14 +114,15 @@ def result_json(ev: Evaluation, paths: dict[str, Path] | None = None) -> dict[st
                       "completeness_pct": city_row[f"complete_{tier}_pct"],
                       "requirements": len([r for r in ev.requirements if r.tier == tier])}
     types = ev.status.reset_index().merge(ev.by_type.drop(columns=["data_status"]), on="requirement")
-    params = {k: v for k, v in ev.parameters.items()}
-    return _clean({
+    params = dict(ev.parameters)
+    cleaned: dict[str, Any] = _clean({
         "standard": ev.standard, "edition": ev.edition, "method": ev.method, "weight_kind": ev.cells.weight_kind,
         "weight_label": ev.weight_label, "parameters": params, "city": city,
         "types": types.to_dict("records"), "units": ev.by_unit.to_dict("records"),
         "indicators": ev.indicators.to_dict("records"), "ledger": ev.ledger.to_dict("records"),
         "notes": ev.notes, "outputs": {k: str(v) for k, v in (paths or {}).items()},
     })
+    return cleaned
 
 
 def _print_summary(ev: Evaluation, paths: dict[str, Path]) -> None:

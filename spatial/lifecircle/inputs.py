@@ -228,8 +228,10 @@ def read_inputs(path: str | os.PathLike[str], *, units: str | None = None, metho
     facilities = _facilities(p, meta, notes)
     facilities.attrs["planatlas_source"] = "、".join(
         f"{k} ({v})" for k, v in facilities["layer"].astype(str).value_counts().items()) if len(facilities) else ""
-    residential = buildings = None
-    land, built = [], []
+    residential: gpd.GeoDataFrame | None = None
+    buildings: gpd.GeoDataFrame | None = None
+    land: list[gpd.GeoDataFrame] = []
+    built: list[gpd.GeoDataFrame] = []
     for name in meta.loc[meta["role"] == "residential", "name"].astype(str):
         layer = store.read_layer(name, path=p)
         (built if {"floor_area_m2", "levels"} & set(layer.columns) else land).append(layer.assign(layer=name))

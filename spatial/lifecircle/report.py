@@ -36,6 +36,7 @@ import html
 import io
 import os
 import warnings
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,7 @@ figcaption{font-size:.8em;color:#555}
 # --------------------------------------------------------------------------- plotting
 
 
+@cache
 def _plt() -> Any:
     """matplotlib with the Agg backend and a font that has Chinese glyphs, when the machine has one."""
     import matplotlib
@@ -92,17 +94,20 @@ def _plt() -> Any:
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
-    names = []
-    for path in font_manager.findSystemFonts():
-        if any(k in Path(path).name for k in ("NotoSansCJK", "NotoSerifCJK", "wqy", "WenQuanYi", "DroidSansFallback",
-                                              "SourceHanSans", "simhei", "msyh")):
-            try:
-                font_manager.fontManager.addfont(path)
-                names.append(font_manager.FontProperties(fname=path).get_name())
-            except (OSError, RuntimeError, ValueError):
-                continue
-    if names:
-        plt.rcParams["font.sans-serif"] = [*dict.fromkeys(names), *plt.rcParams["font.sans-serif"]]
+    wanted = ("NotoSansCJK-Regular", "NotoSansCJK", "SourceHanSans", "wqy-microhei", "wqy-zenhei", "DroidSansFallback",
+              "NotoSerifCJK", "msyh", "simhei")
+    found = {Path(p).name: p for p in font_manager.findSystemFonts()}
+    for key in wanted:  # one font is enough; loading a CJK collection takes about a second
+        path = next((p for name, p in sorted(found.items()) if name.startswith(key)), None)
+        if path is None:
+            continue
+        try:
+            font_manager.fontManager.addfont(path)
+            name = font_manager.FontProperties(fname=path).get_name()
+        except (OSError, RuntimeError, ValueError):
+            continue
+        plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
+        break
     plt.rcParams["font.family"] = "sans-serif"
     plt.rcParams["axes.unicode_minus"] = False
     return plt
@@ -112,7 +117,7 @@ def _png(fig: Any) -> str:
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a machine without a CJK font draws boxes, not errors
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=90)
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -138,6 +143,7 @@ def _map(ev: Evaluation, values: np.ndarray, *, title: str, cmap: Any, vmin: flo
          legend: list[tuple[str, str]] | None = None, size: float = 4.2) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(size, size))
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.92)
     img, extent = _grid_image(ev, values)
     ax.imshow(img, extent=extent, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     ev.cells.units.boundary.plot(ax=ax, color="#333333", linewidth=0.6)
@@ -188,12 +194,15 @@ def _unit_charts(ev: Evaluation, limit: int = 60) -> list[tuple[str, str]]:
         return []
     ut = ev.unit_types
     order = ev.by_unit.sort_values("weight", ascending=False)["unit"].tolist()[:limit]
-    labels = [f"{vocab.label('tier', ev.status.loc[r, 'tier'])[:3]} {ev.status.loc[r, 'label'][:10]}" for r in ids]
+    labels = [f"{vocab.label('tier', str(ev.status.at[r, 'tier']))[:3]} {str(ev.status.at[r, 'label'])[:10]}"
+              for r in ids]
     out = []
     for unit in order:
         rows = ut[(ut["unit"] == unit) & ut["requirement"].isin(ids)].set_index("requirement").reindex(ids)
         share = rows["in_reach_pct"].to_numpy(dtype="float64")
-        fig, ax = plt.subplots(figsize=(3.4, 0.28 * len(ids) + 0.8))
+        height = 0.22 * len(ids) + 0.9
+        fig, ax = plt.subplots(figsize=(3.6, height))
+        fig.subplots_adjust(left=0.42, right=0.97, bottom=0.55 / height, top=1 - 0.3 / height)
         colours = ["#74c476" if v >= 99.95 else "#fdae61" if v >= 50 else "#d7301f" for v in np.nan_to_num(share)]
         ax.barh(np.arange(len(ids)), np.nan_to_num(share), color=colours)
         ax.set_yticks(np.arange(len(ids)), labels, fontsize=6)
@@ -232,6 +241,14 @@ def _table(header: list[str], rows: list[list[str]], numeric: set[int] | None = 
         "<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
         + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _f(value: object) -> float:
+    """A table cell as a float (NaN when it is not a number)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _distance_text(value: float, limit: float) -> str:
@@ -306,7 +323,8 @@ def _indicator_section(ev: Evaluation) -> str:
                      f'<span class="{css}">{_e(vocab.label("pass_fail", result))}</span>',
                      _e(r.get("definition")), _e(f"{r.get('method_note', '')}；{r.get('note', '')}"),
                      _e(vocab.label("verification", r.get("verification"))), _e(r.get("clause"))])
-    table = _table(["指标", "数值 (%)", "沿街道网络 (%)", "阈值", "结果", "定义", "说明", "核实程度", "条款"], rows, {1, 2})
+    header = ["指标", "数值 (%)", "沿街道网络 (%)", "阈值", "结果", "定义", "说明", "核实程度", "条款"]
+    table = _table(header, rows, {1, 2})
     return (f"<h2>城市体检指标 (indicators)</h2><p>分母：评估范围内的居住用地面积 "
             f"{_num(float(ev.indicators['denominator_ha'].iloc[0]), 1)} ha。</p>{table}")
 
@@ -317,7 +335,7 @@ def _types_section(ev: Evaluation) -> str:
     rows = []
     missing = []
     for rid, s in ev.status.iterrows():
-        b = bt.loc[rid]
+        b = bt.loc[str(rid)]
         status = str(s["data_status"])
         css = {"thin": "thin", "no_data": "nodata"}.get(status, "")
         judged = status != "no_data"
@@ -328,8 +346,8 @@ def _types_section(ev: Evaluation) -> str:
         rows.append([
             _e(vocab.label("tier", s["tier"])), _e(s["label"]), _e(s["accepts"]), _num(s["n_facilities"]),
             _num(b["in_reach_pct"], 1) if judged else "—", _num(b["missing"], people=True) if judged else "—",
-            _distance_text(b["median_m"], limits[str(rid)]) if judged else "—",
-            _distance_text(b["p90_m"], limits[str(rid)]) if judged else "—",
+            _distance_text(_f(bt.at[str(rid), "median_m"]), limits[str(rid)]) if judged else "—",
+            _distance_text(_f(bt.at[str(rid), "p90_m"]), limits[str(rid)]) if judged else "—",
             f'<span class="{css}">{_e(s["data_note"])}</span>',
             _e(vocab.label("verification", s["verification"])), _e(s["clause"]),
         ])
@@ -390,7 +408,8 @@ def _catalogue_section(ev: Evaluation) -> str:
     return ("<h2>标准条目 (the catalogue rows this evaluation stands on)</h2>"
             "<p>每行注明核实程度：已读原文 = 在全文转载中读到条文；二手来源 = 论文、词条或解读转述；"
             "未核实 = 凭记忆或团队笔记，未读到来源。没有一行读到官方正式文本。</p>"
-            + _table(["文件", "条款", "层级", "名称", "设施类型", "距离 (m)", "阈值", "核实程度", "出处", "说明"], rows))
+            + _table(["文件", "条款", "层级", "名称", "设施类型", "距离 (m)", "阈值", "核实程度", "出处", "说明"],
+                     rows))
 
 
 def report_html(ev: Evaluation, *, title: str = "生活圈体检报告") -> str:
