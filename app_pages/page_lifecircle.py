@@ -185,9 +185,8 @@ def _results(ev, files: dict[str, bytes]) -> None:
     st.subheader(f"问题台账 ({len(ev.ledger)} 行)")
     if len(ev.ledger):
         from spatial.lifecircle.ledger import ledger_for_people
-        from spatial.lifecircle.report import _limits
 
-        st.dataframe(ledger_for_people(ev.ledger, limit_m=_limits(ev)), hide_index=True, width="stretch")
+        st.dataframe(ledger_for_people(ev.ledger, limit_m=ev.search_limits()), hide_index=True, width="stretch")
     else:
         st.info("没有缺项：每个有数据的要求都覆盖了全部居住网格。")
     st.subheader("下载")

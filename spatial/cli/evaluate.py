@@ -152,11 +152,14 @@ def _print_summary(ev: Evaluation, paths: dict[str, Path]) -> None:
     print()
     types = ev.status.reset_index().merge(ev.by_type[["requirement", "in_reach_pct", "missing", "median_m"]],
                                           on="requirement")
+    limits = ev.search_limits()
     types["data_status"] = types["data_status"].map(lambda c: vocab.label("data_status", c))
     types["tier"] = types["tier"].map(lambda c: vocab.label("tier", c))
-    shown = types[["tier", "label", "n_facilities", "data_status", "in_reach_pct", "missing", "median_m"]]
+    median = [(f"{m:,.0f}" if np.isfinite(m) else f"> {limits[r]:,.0f}") if pd.notna(m) else "—"
+              for r, m in zip(types["requirement"], types["median_m"], strict=True)]
+    shown = types[["tier", "label", "n_facilities", "data_status", "in_reach_pct", "missing"]]
     shown = shown.assign(in_reach_pct=shown["in_reach_pct"].round(1), missing=shown["missing"].round(0),
-                         median_m=shown["median_m"].replace([np.inf], np.nan).round(0))
+                         median_m=median)
     print_table(shown.astype(object).where(shown.notna(), "—").rename(
         columns={"tier": "层级", "label": "设施", "n_facilities": "设施数", "data_status": "数据",
                  "in_reach_pct": "可达 (%)", "missing": "不可达", "median_m": "距离中位数 (m)"}), labels=False)
@@ -168,14 +171,14 @@ def _print_summary(ev: Evaluation, paths: dict[str, Path]) -> None:
     for t in ev.tiers:
         heads[f"all_{t}_pct"] = f"{vocab.label('tier', t)}全部可达 (%)"
         heads[f"complete_{t}_pct"] = f"{vocab.label('tier', t)}完整度 (%)"
-    print_table(units.round(1).rename(columns=heads), labels=False)
+    units = units.round(1).astype(object).where(units.notna(), "—")
+    print_table(units.rename(columns=heads), labels=False)
     print(f"\n问题台账 {len(ev.ledger)} 行" + ("，前 10 行：" if len(ev.ledger) else ""))
     if len(ev.ledger):
-        top = ev.ledger.head(10)[["rank", "unit", "label", "affected", "missing_median_m", "gap_area_ha"]]
-        top = top.assign(affected=top["affected"].round(0), gap_area_ha=top["gap_area_ha"].round(2),
-                         missing_median_m=top["missing_median_m"].replace([np.inf], np.nan).round(0))
-        print_table(top.rename(columns={"rank": "排序", "unit": "单元", "label": "缺少的设施", "affected": "受影响",
-                                        "missing_median_m": "距离中位数 (m)", "gap_area_ha": "缺口 (ha)"}),
+        from ..lifecircle.ledger import ledger_for_people
+
+        top = ledger_for_people(ev.ledger.head(10), limit_m=limits)
+        print_table(top[[c for c in top.columns if c.startswith(("排序", "单元", "设施", "受影响", "缺口居住"))]],
                     labels=False)
     print()
     for key, label in (("report", "报告"), ("gpkg", "GeoPackage"), ("xlsx", "问题台账"), ("csv", "问题台账 CSV"),

@@ -452,6 +452,16 @@ def _spread_unit_population(cells: Cells, units_m: gpd.GeoDataFrame, column: str
                            f"({len(missing)} units have no population figure; counted as 0)")
 
 
+def _raster_kind(raster: PopulationRaster) -> str:
+    """What a surface's cells count: residents, or (projects without residents) floor or land area in m²."""
+    units = (raster.units or "").lower()
+    if "floor area" in units:
+        return "floor_area_m2"
+    if "m²" in units or "m2" in units or "land" in units:
+        return "land_area_m2"
+    return "residents"
+
+
 def _raster_population(cells: Cells, raster: PopulationRaster) -> None:
     """Residents of each grid square (raster cells whose centre lies in it) go to its residential cells."""
     f = cells.frame
@@ -464,15 +474,24 @@ def _raster_population(cells: Cells, raster: PopulationRaster) -> None:
     square_area = np.bincount(inverse, weights=area, minlength=len(square_ids))
     with np.errstate(invalid="ignore", divide="ignore"):
         pop = np.where(square_area[inverse] > 0, per_square[inverse] * area / square_area[inverse], 0.0)
-    f["population"] = pop
+    kind = _raster_kind(raster)
     f["weight"] = pop
-    cells.weight_kind = "residents"
+    cells.weight_kind = kind
+    if kind == "residents":
+        f["population"] = pop
+    else:  # a surface of floor or land area where the project has no residents: say m², never people
+        f["population"] = np.nan
+        if kind == "floor_area_m2" and not np.isfinite(f["floor_area_m2"].to_numpy()).any():
+            f["floor_area_m2"] = pop
     cells.population_source = raster.source or "人口栅格 (population raster)"
     cells.population_method = (f"{raster.method}；每个 {cell:g} m 格的居民归入格内居住用地 "
                                "(each square's residents go to its residential land)")
     region = shapely.union_all(cells.units.geometry.to_numpy())
     inside = float(raster.zonal_sum(gpd.GeoSeries([region], crs=cells.crs), overlapping=False).iloc[0])
-    cells.lost_residents = max(0.0, inside - float(pop.sum()))
+    lost = max(0.0, inside - float(pop.sum()))
+    if kind != "residents":
+        return
+    cells.lost_residents = lost
     if cells.lost_residents > 0.005 * max(inside, 1.0):
         share = 100 * cells.lost_residents / inside
         cells.notes.append(

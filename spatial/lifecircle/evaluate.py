@@ -129,6 +129,10 @@ class Evaluation:
         """What the figures count, in words (``居民 (人)``)."""
         return vocab.label("weight_kind", self.cells.weight_kind)
 
+    def search_limits(self) -> dict[str, float]:
+        """How far each requirement's search looked, metres (distances beyond it are ``inf``)."""
+        return {r.id: _limit(r.distance_m) for r in self.requirements}
+
     def evaluated(self, tier: str | None = None) -> list[str]:
         """Ids of the requirements with facility data (of one tier, or all)."""
         s = self.status

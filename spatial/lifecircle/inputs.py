@@ -15,8 +15,10 @@ command line and the app find them in a store, by the layers' roles
 * **network**: the layer ``network_<mode>`` (role ``network``: ``u``, ``v``,
   ``length``, ``oneway``), through ``spatial.network.from_store`` when the
   library has it, else built here from the layer's lines.
-* **population**: ``"auto"`` (the units' population, else none), ``"units"``,
-  ``"none"``, or a GeoTIFF path.
+* **population**: ``"auto"`` (the project's population surface when the
+  store holds one, layer of role ``population``, read with
+  ``spatial.population.from_store``; else the units' population spread over
+  residential land; else none), ``"units"``, ``"none"``, or a GeoTIFF path.
 """
 
 from __future__ import annotations
@@ -181,11 +183,20 @@ def _network(path: Path, meta: pd.DataFrame, mode: str) -> StreetNetwork:
     return network_from_edges(store.read_layer(name, path=path), mode=mode, source=f"{name} ({source})")
 
 
-def _population(choice: str | os.PathLike[str] | None, units: gpd.GeoDataFrame) -> PopulationRaster | str | None:
-    if choice is None:
+def _population(choice: str | os.PathLike[str] | None, units: gpd.GeoDataFrame, path: Path,
+                meta: pd.DataFrame) -> PopulationRaster | str | None:
+    text = "auto" if choice is None else str(choice).strip()
+    if text == "auto":
+        # a population surface the project holds (imported raster, dasymetric surface, floor area) comes first
+        from .. import population as population_module
+
+        from_store: Any = getattr(population_module, "from_store", None)
+        if from_store is not None and (meta["role"] == "population").any():
+            found: PopulationRaster | None = from_store(path)
+            if found is not None:
+                return found
         return "auto"
-    text = str(choice).strip()
-    if text in ("auto", "units"):
+    if text == "units":
         return text
     if text == "none":
         return None
@@ -224,7 +235,7 @@ def read_inputs(path: str | os.PathLike[str], *, units: str | None = None, metho
     meta = store.list_layers(p)
     notes: list[str] = []
     units_layer, units_frame = _units(p, meta, units)
-    pop = _population(population, units_frame)
+    pop = _population(population, units_frame, p, meta)
     facilities = _facilities(p, meta, notes)
     facilities.attrs["planatlas_source"] = "、".join(
         f"{k} ({v})" for k, v in facilities["layer"].astype(str).value_counts().items()) if len(facilities) else ""

@@ -258,9 +258,7 @@ def _distance_text(value: float, limit: float) -> str:
 
 
 def _limits(ev: Evaluation) -> dict[str, float]:
-    from .evaluate import _limit
-
-    return {r.id: _limit(r.distance_m) for r in ev.requirements}
+    return ev.search_limits()
 
 
 def _method_section(ev: Evaluation, title: str) -> str:
