@@ -360,8 +360,12 @@ def _search(net: StreetNetwork, entries: dict[str, np.ndarray], *, cutoff_m: flo
     first[1:] = node[1:] != node[:-1]
     node, cost, winner = node[first], cost[first], fac[first]
     m = len(node)
-    indptr = np.concatenate([base.indptr.astype(np.int64), base.nnz + np.arange(1, m + 1, dtype=np.int64)])
-    indices = np.concatenate([base.indices.astype(np.int64), node.astype(np.int64)])
+    # keep the prepared graph's index type: converting 4 million int32 indices per search costs more than the search
+    itype = np.int64 if base.nnz + m >= np.iinfo(np.int32).max or n + m >= np.iinfo(np.int32).max \
+        else base.indices.dtype
+    indptr = np.concatenate([base.indptr.astype(itype, copy=False),
+                             (base.nnz + np.arange(1, m + 1)).astype(itype)])
+    indices = np.concatenate([base.indices.astype(itype, copy=False), node.astype(itype)])
     values = np.concatenate([base.data, cost])
     graph = sparse.csr_matrix((values, indices, indptr), shape=(n + m, n + m))
     limit = np.inf if cutoff_m is None else float(cutoff_m)
@@ -585,8 +589,12 @@ def _merge(polys: np.ndarray, *, grid_size: float | None) -> shapely.Geometry:
 # buffered piece, so 20,000 pieces already take one to two seconds.
 AUTO_GRID_PIECES = 20_000
 
-# Largest grid drawn when the cell size is chosen automatically (cells).
-_MAX_GRID_CELLS = 4_000_000
+# Largest grid a grid outline may trace (cells): about 1.2 GB of float32 fields. A 25 m strip traced on
+# 12.5 m cells reaches it at about 15,000 km² (a Jinan-sized city is 10,000 km²).
+_MAX_GRID_CELLS = 100_000_000
+
+# Rows of the grid whose distance field is computed at a time (bounds the temporaries, not the result).
+_BAND_ROWS = 512
 
 
 def _exact_outline(lines: np.ndarray, *, buffer_m: float, quad_segs: int,
@@ -632,12 +640,9 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
     if len(lines) == 0:
         return shapely.Polygon(), float(cell_m or 0.0)
     x0b, y0b, x1b, y1b = shapely.total_bounds(lines)
-    if cell_m is None:
-        # Half the buffer, coarsened on very large extents so the grid stays
-        # near _MAX_GRID_CELLS (about 0.1 s per array pass).
-        span = (x1b - x0b + 2 * buffer_m) * (y1b - y0b + 2 * buffer_m)
-        cell_m = max(buffer_m / 2.0, float(np.sqrt(span / _MAX_GRID_CELLS)))
-    cell = float(cell_m)
+    # The cell stays tied to the strip width whatever the extent: a coarser cell
+    # than half the strip loses area without a word (5 % at 22 m, 28 % at 50 m).
+    cell = float(cell_m) if cell_m is not None else buffer_m / 2.0
     x, y, vertex = _sample_lines(lines, 0.7 * cell)
     reach = int(np.ceil(buffer_m / cell)) + 2
     pad = (reach + 1) * cell
@@ -647,10 +652,10 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
     gy0 = np.floor((y0b - pad) / cell) * cell
     width = int(np.ceil((x1b + pad - gx0) / cell))
     height = int(np.ceil((y1b + pad - gy0) / cell))
-    if width * height > 16 * _MAX_GRID_CELLS:
+    if width * height > _MAX_GRID_CELLS:
         msg = (
-            f"grid_m={cell:g} m 需要 {width:,} × {height:,} 的网格，过大：请加大 grid_m 或使用默认值 "
-            "(grid too large for this area; use a larger grid_m or the default)"
+            f"{cell:g} m 的网格在此范围需要 {width:,} × {height:,} 个格子，过大：请加大 edge_buffer_m 或 grid_m，"
+            "或分片计算 (grid too large for this area at this strip width; use a larger edge_buffer_m or grid_m)"
         )
         raise ParameterError(msg)
     # Each marked cell keeps where its sample lies relative to its centre, so
@@ -695,15 +700,18 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
             ddx += ddy
             np.fmin(dist2[t0:t1, c0:c1], ddx, out=dist2[t0:t1, c0:c1])
 
-    workers = max(1, min(os.cpu_count() or 1, 8, height // 64))
-    edges_ = np.linspace(0, height, workers + 1).astype(int)
+    # bands of at most _BAND_ROWS rows keep the temporaries small whatever the extent
+    edges_ = np.unique(np.append(np.arange(0, height, _BAND_ROWS), height))
+    workers = max(1, min(os.cpu_count() or 1, 8, len(edges_) - 1))
     if workers == 1:
-        band(0, height)
+        for r in itertools.pairwise(edges_):
+            band(*r)
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(lambda r: band(*r), itertools.pairwise(edges_)))
     far = np.float32((buffer_m + 4 * cell) ** 2)
-    dist = np.sqrt(np.minimum(dist2, far))
+    np.minimum(dist2, far, out=dist2)
+    dist = np.sqrt(dist2, out=dist2)
     gen = contourpy.contour_generator(
         x=gx0 + cell * (np.arange(width) + 0.5),
         y=gy0 + cell * (np.arange(height) + 0.5),
@@ -732,19 +740,46 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
     return outline, cell
 
 
+#: Side of the window, metres, on which a grid outline is checked against the exact union.
+CHECK_WINDOW_M = 1500.0
+
+
+def _grid_check(lines: np.ndarray, *, buffer_m: float, quad_segs: int, cell: float) -> float:
+    """Area error (%) of the grid outline against the exact union, measured on a sample window.
+
+    The pieces whose centre lies in a window of :data:`CHECK_WINDOW_M` around
+    the median piece are traced both ways (same cells, same alignment); the
+    relative difference of the two areas is what the grid outline costs on this
+    network, reported with every grid result.
+    """
+    b = shapely.bounds(lines)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2.0, (b[:, 1] + b[:, 3]) / 2.0
+    mx, my = float(np.median(cx)), float(np.median(cy))
+    half = CHECK_WINDOW_M / 2.0
+    sel = (np.abs(cx - mx) <= half) & (np.abs(cy - my) <= half)
+    if sel.sum() < 50:  # a sparse result: the pieces nearest the median instead
+        sel = np.zeros(len(lines), dtype=bool)
+        sel[np.argsort(np.hypot(cx - mx, cy - my))[:2000]] = True
+    sample = lines[sel]
+    exact = shapely.area(_exact_outline(sample, buffer_m=buffer_m, quad_segs=quad_segs, grid_size=None))
+    grid = shapely.area(_grid_outline(sample, buffer_m=buffer_m, cell_m=cell)[0])
+    return float(100.0 * (grid - exact) / exact) if exact > 0 else 0.0
+
+
 def _outline(lines: np.ndarray, *, mode: str, buffer_m: float, quad_segs: int, grid_size: float | None,
-             cell_m: float | None) -> tuple[str, shapely.Geometry, float]:
-    """Merged buffer of ``lines``: ("exact" or "grid", geometry, cell size or NaN)."""
+             cell_m: float | None) -> tuple[str, shapely.Geometry, float, float]:
+    """Merged buffer of ``lines``: ("exact" or "grid", geometry, cell size or NaN, checked area error % or 0)."""
     use_grid = mode == "grid" or (mode == "auto" and len(lines) > AUTO_GRID_PIECES)
     if use_grid:
         try:
             geom, cell = _grid_outline(lines, buffer_m=buffer_m, cell_m=cell_m)
-            return "grid", geom, cell
+            check = _grid_check(lines, buffer_m=buffer_m, quad_segs=quad_segs, cell=cell) if len(lines) else 0.0
+            return "grid", geom, cell, check
         except ImportError:
             if mode == "grid":
                 raise
             # contourpy missing: fall back to the exact (slower) union.
-    return "exact", _exact_outline(lines, buffer_m=buffer_m, quad_segs=quad_segs, grid_size=grid_size), np.nan
+    return "exact", _exact_outline(lines, buffer_m=buffer_m, quad_segs=quad_segs, grid_size=grid_size), np.nan, 0.0
 
 
 def service_areas(
@@ -794,8 +829,9 @@ def service_areas(
         (``per_facility=True``) are always exact.
     grid_m : float, optional, keyword-only
         Cell size, metres, of the grid outline; default half of
-        ``edge_buffer_m``, coarser when the area is so large that the grid
-        would exceed about 4 million cells.
+        ``edge_buffer_m`` whatever the extent (a coarser cell loses area
+        without a word). A grid of more than ``_MAX_GRID_CELLS`` (100 million
+        cells, about 15,000 km² at the default) is refused with a clear error.
     quad_segs : int, keyword-only
         Segments per quarter circle of the exact buffers' rounded ends; 2
         keeps the outline within 8 % of ``edge_buffer_m`` (2 m at 25 m) and is
@@ -812,7 +848,10 @@ def service_areas(
         EPSG:4326, columns ``facility`` (index label; None for the combined
         area), ``max_distance_m``, ``method`` (``"network"``), ``mode``,
         ``outline`` (``"exact"`` or ``"grid"``), ``grid_m`` (cell size of a
-        grid outline, metres; NaN when exact), ``area_m2`` (measured in the
+        grid outline, metres; NaN when exact), ``area_check_pct`` (the grid
+        outline's area error against the exact union, %, measured on a
+        :data:`CHECK_WINDOW_M` window of the same result: the error bound
+        reported with it; 0 when exact), ``area_m2`` (measured in the
         network's metric CRS), ``geometry`` ((Multi)Polygon; empty when
         nothing is reached).
 
@@ -838,7 +877,7 @@ def service_areas(
     limits = _check_area_options(max_distance_m, outline=outline, edge_buffer_m=edge_buffer_m, grid_m=grid_m)
     result = _distances_for(net_or_distances, facilities, limit_m=float(limits.max()), max_snap_m=max_snap_m,
                             entry_spacing_m=entry_spacing_m, direction=direction)
-    rows: list[tuple[object, float, str, float, shapely.Geometry]] = []
+    rows: list[tuple[object, float, str, float, float, shapely.Geometry]] = []
     for limit in limits:
         if per_facility:
             rows += _catchment_rows(result, float(limit), edge_buffer_m=edge_buffer_m, quad_segs=quad_segs,
@@ -889,18 +928,19 @@ def _distances_for(net_or_distances: StreetNetwork | NetworkDistances, facilitie
 
 
 def _combined_row(result: NetworkDistances, limit: float, *, outline: str, edge_buffer_m: float, quad_segs: int,
-                  grid_size: float | None, grid_m: float | None) -> tuple[object, float, str, float, shapely.Geometry]:
+                  grid_size: float | None,
+                  grid_m: float | None) -> tuple[object, float, str, float, float, shapely.Geometry]:
     """One area for all facilities together within ``limit`` metres."""
     net = result.net
     edges, starts, ends, _fac = _reached_pieces(result, limit, per_facility=False)
     lines = _substrings(net.edge_geometry[edges], net.edge_length[edges], starts, ends)
-    how, geom, cell = _outline(lines, mode=outline, buffer_m=edge_buffer_m, quad_segs=quad_segs,
-                               grid_size=grid_size, cell_m=grid_m)
-    return (None, limit, how, cell, geom)
+    how, geom, cell, check = _outline(lines, mode=outline, buffer_m=edge_buffer_m, quad_segs=quad_segs,
+                                      grid_size=grid_size, cell_m=grid_m)
+    return (None, limit, how, cell, check, geom)
 
 
 def _catchment_rows(result: NetworkDistances, limit: float, *, edge_buffer_m: float, quad_segs: int,
-                    grid_size: float | None) -> list[tuple[object, float, str, float, shapely.Geometry]]:
+                    grid_size: float | None) -> list[tuple[object, float, str, float, float, shapely.Geometry]]:
     """One area per facility: the streets it is the nearest facility for."""
     net = result.net
     labels = np.asarray(result.facility_index, dtype=object)
@@ -913,12 +953,13 @@ def _catchment_rows(result: NetworkDistances, limit: float, *, edge_buffer_m: fl
     groups = np.split(polys[order], cuts) if len(fac_sorted) else []
     owners = fac_sorted[np.concatenate([[0], cuts])] if len(fac_sorted) else []
     merged = dict(zip((int(o) for o in owners), _union_groups(groups, grid_size=grid_size), strict=True))
-    return [(labels[pos], limit, "exact", np.nan, merged.get(pos, shapely.Polygon())) for pos in range(len(labels))]
+    return [(labels[pos], limit, "exact", np.nan, 0.0, merged.get(pos, shapely.Polygon()))
+            for pos in range(len(labels))]
 
 
-def _areas_frame(rows: list[tuple[object, float, str, float, shapely.Geometry]],
+def _areas_frame(rows: list[tuple[object, float, str, float, float, shapely.Geometry]],
                  net: StreetNetwork) -> gpd.GeoDataFrame:
-    geoms = np.asarray([r[4] for r in rows], dtype=object)
+    geoms = np.asarray([r[5] for r in rows], dtype=object)
     out = gpd.GeoDataFrame(
         {
             "facility": [r[0] for r in rows],
@@ -927,6 +968,7 @@ def _areas_frame(rows: list[tuple[object, float, str, float, shapely.Geometry]],
             "mode": net.mode,
             "outline": [r[2] for r in rows],
             "grid_m": [float(r[3]) for r in rows],
+            "area_check_pct": [float(r[4]) for r in rows],
             "area_m2": shapely.area(geoms),
         },
         geometry=geoms,

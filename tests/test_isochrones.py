@@ -153,7 +153,7 @@ def test_service_area_rows_columns_and_nesting(net):
     fac = points((30, 10), (300, -20))
     sa = service_areas(net, fac, max_distance_m=[50.0, 150.0, 400.0])
     assert list(sa.columns) == [
-        "facility", "max_distance_m", "method", "mode", "outline", "grid_m", "area_m2", "geometry"
+        "facility", "max_distance_m", "method", "mode", "outline", "grid_m", "area_check_pct", "area_m2", "geometry"
     ]
     assert (sa["outline"] == "exact").all() and sa["grid_m"].isna().all()  # small: exact union
     assert sa.crs.to_epsg() == 4326

@@ -27,9 +27,12 @@ def ev(city_cells):
 
 def test_distances_are_the_walk_along_the_street(ev):
     x = 50.0 + 100.0 * np.arange(10)
-    for code, (xf, s) in {"kindergarten": (100, 10), "primary_school": (900, 20), "middle_school": (500, 30)}.items():
+    for code, (xf, s), limit in (("kindergarten", (100, 10), 600.0), ("primary_school", (900, 20), 1000.0),
+                                  ("middle_school", (500, 30), 2000.0)):
         expected = 50.0 + np.abs(x - xf) + s
+        expected[expected > limit] = np.inf  # each search looks twice the requirement's distance
         np.testing.assert_allclose(ev.distance[code].to_numpy(), expected, err_msg=code)
+    assert ev.search_limits()["kindergarten"] == 600.0
 
 
 def test_completeness_and_residents_missing_by_hand(ev):
@@ -62,8 +65,14 @@ def test_ledger_ranked_by_residents_affected(ev):
         ("East", "kindergarten"), ("West", "primary_school"), ("West", "kindergarten")]
     assert list(led["affected"]) == pytest.approx([3000.0, 1000.0, 400.0])
     assert list(led["rank"]) == [1, 2, 3]
-    # East's kindergarten gap: cells 5-9 at 510, 610, 710, 810, 910 m (600 each): weighted median 710 m
-    assert led["missing_median_m"].iloc[0] == pytest.approx(710.0)
+    # East's kindergarten gap: cells 5-9 at 510 m and beyond the 600 m search: the median is "> 600 m"
+    assert np.isinf(led["missing_median_m"].iloc[0])
+    # West's: cells 3 and 4 at 310 and 410 m (200 each): the weighted median is the first reaching half, 310 m
+    assert led["missing_median_m"].iloc[2] == pytest.approx(310.0)
+    from spatial.lifecircle.ledger import ledger_for_people
+
+    shown = ledger_for_people(led, limit_m=ev.search_limits())
+    assert shown["受影响者到最近设施距离中位数 (m)"].iloc[0] == "> 600"
     assert led["gap_area_ha"].iloc[0] == pytest.approx(5.0)
     assert led["affected_pct"].iloc[2] == pytest.approx(40.0)
 
@@ -76,7 +85,10 @@ def test_types_without_data_are_said_and_not_judged(ev):
     assert np.isnan(by_type.loc["nursery", "in_reach_pct"])  # no figure, not a 0 %
     assert "nursery" not in set(ev.ledger["requirement"])
     assert by_type.loc["kindergarten", "in_reach_pct"] == pytest.approx(15.0)
-    assert by_type.loc["kindergarten", "median_m"] == pytest.approx(610.0)
+    # 110 x 2, 210, 310, 410 (West, 200 each), 510 then beyond the search (East, 600 each): half of 4,000 is
+    # reached only beyond the search
+    assert np.isinf(by_type.loc["kindergarten", "median_m"])
+    assert by_type.loc["primary_school", "median_m"] == pytest.approx(320.0)
 
 
 def test_tiers_do_not_nest(city_cells):
@@ -103,6 +115,7 @@ def test_straight_line_method_by_hand(city_cells):
     ev = evaluate(city_cells, facilities(), standard="gb50180", method="buffer")
     x = 50.0 + 100.0 * np.arange(10)
     expected = np.hypot(x - 100.0, 50.0 + 10.0)
+    expected[expected > 600.0] = np.inf
     np.testing.assert_allclose(ev.distance["kindergarten"].to_numpy(), expected)
     # within 300 m: |x - 100| <= sqrt(300² - 60²) = 293.9 -> cells 0-3
     assert ev.by_unit.set_index("unit").loc["West", "all_5min"] == pytest.approx(800.0)
