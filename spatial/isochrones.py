@@ -53,7 +53,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -106,6 +106,8 @@ class NetworkDistances:
     facility_index : pandas.Index
         Index labels of the facilities frame, so ``facility_index[nearest]``
         names the facility serving each node.
+    entry_arrays : dict of str to numpy.ndarray
+        The columns of ``entries`` as arrays (what the search uses).
     entries : pandas.DataFrame
         One row per entry point that reached a street: ``facility`` (position),
         ``edge`` (segment position in ``net``), ``offset_m`` (distance along
@@ -129,10 +131,18 @@ class NetworkDistances:
     distance: np.ndarray
     nearest: np.ndarray
     facility_index: pd.Index
-    entries: pd.DataFrame
+    entry_arrays: dict[str, np.ndarray]
     unreached: pd.DataFrame
     cutoff_m: float | None = None
     direction: str = "from_facility"
+    _entries: pd.DataFrame | None = field(default=None, init=False, repr=False)
+
+    @property
+    def entries(self) -> pd.DataFrame:
+        """:attr:`entry_arrays` as a frame (made on first use: the search itself works on the arrays)."""
+        if self._entries is None:
+            self._entries = pd.DataFrame(self.entry_arrays)
+        return self._entries
 
     @property
     def nearest_label(self) -> np.ndarray:
@@ -271,14 +281,12 @@ def nearest_facility_distances(
     if not isinstance(facilities, gpd.GeoDataFrame):
         msg = "设施须为带几何列的 GeoDataFrame (facilities must be a GeoDataFrame)"
         raise EmptyLayerError(msg)
-    require_crs(facilities, name="设施 facilities")
-    require_features(facilities, name="设施 facilities")
+    geoms = _checked_geoms(facilities, net.crs)
     if cutoff_m is not None:
         check_positive(cutoff_m, "搜索距离 cutoff_m", allow_zero=True)
     check_positive(max_snap_m, "最大接入距离 max_snap_m")
     check_positive(entry_spacing_m, "入口间距 entry_spacing_m")
 
-    geoms = _geoms_in(facilities, net.crs)
     k = len(geoms)
     points, owners = _entry_points(geoms, entry_spacing_m)
     closest, closest_owner = _closest_points(net, geoms, max_snap_m)
@@ -305,11 +313,21 @@ def nearest_facility_distances(
         distance=dist,
         nearest=nearest,
         facility_index=facilities.index,
-        entries=pd.DataFrame(entries),
+        entry_arrays=entries,
         unreached=unreached,
         cutoff_m=cutoff_m,
         direction=direction,
     )
+
+
+def _checked_geoms(facilities: gpd.GeoDataFrame, crs: Any) -> np.ndarray:
+    """The facilities' geometries in ``crs``: the CRS and feature checks done on the arrays, once."""
+    if facilities.crs is None:
+        require_crs(facilities, name="设施 facilities")  # raises the one clear error
+    geoms = _geoms_in(facilities, crs)
+    if len(geoms) == 0 or (shapely.is_missing(geoms) | shapely.is_empty(geoms)).all():
+        require_features(facilities, name="设施 facilities")
+    return geoms
 
 
 def _geoms_in(frame: gpd.GeoDataFrame, crs: Any) -> np.ndarray:
@@ -381,10 +399,16 @@ def _search(net: StreetNetwork, entries: dict[str, np.ndarray], *, cutoff_m: flo
     return dist, nearest
 
 
+_NO_UNREACHED = pd.DataFrame({"facility": pd.Series([], dtype=object), "position": pd.Series([], dtype=np.int64),
+                              "snap_m": pd.Series([], dtype=np.float64)})
+
+
 def _unreached_report(net: StreetNetwork, index: pd.Index, geoms: np.ndarray, reached_fac: np.ndarray,
                       points: np.ndarray, owners: np.ndarray) -> pd.DataFrame:
     """Facilities with no entry near a street, with their distance to the nearest street."""
     miss = np.flatnonzero(~reached_fac)
+    if not len(miss):
+        return _NO_UNREACHED
     snap = np.full(len(miss), np.nan)
     if len(miss):
         sel = np.isin(owners, miss)
@@ -462,11 +486,11 @@ def _reached_pieces(result: NetworkDistances, limit: float, *,
     ends = [a[pu], L[pv]]
     facs = [near[u[pu]], near[v[pv]]]
 
-    ent = result.entries
-    if len(ent):
-        e = ent["edge"].to_numpy()
-        t = ent["offset_m"].to_numpy()
-        r = limit - ent["snap_m"].to_numpy()
+    ent = result.entry_arrays
+    if len(ent["edge"]):
+        e = ent["edge"]
+        t = ent["offset_m"]
+        r = limit - ent["snap_m"]
         ok = r > 0
         tw = two_way[e]
         back = tw | (result.direction == "to_facility")
@@ -477,7 +501,7 @@ def _reached_pieces(result: NetworkDistances, limit: float, *,
         edges.append(e[ok])
         starts.append(lo[ok])
         ends.append(hi[ok])
-        facs.append(ent["facility"].to_numpy()[ok])
+        facs.append(ent["facility"][ok])
     return (
         np.concatenate(edges),
         np.concatenate(starts),

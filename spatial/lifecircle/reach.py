@@ -174,7 +174,7 @@ def network_distances(access: CellAccess, facilities: gpd.GeoDataFrame, *, limit
     via_v = (length - t) + d[v]
     best = np.minimum(via_u, via_v)
     who = np.where(via_u <= via_v, res.nearest[u], res.nearest[v])
-    direct, direct_fac = _same_segment(access, res.entries, two_way)
+    direct, direct_fac = _same_segment(access, res.entry_arrays, two_way)
     closer = direct < best
     best = np.where(closer, direct, best)
     who = np.where(closer, direct_fac, who)
@@ -190,19 +190,20 @@ def network_distances(access: CellAccess, facilities: gpd.GeoDataFrame, *, limit
                  n_facilities=len(facilities), unreached=res.unreached)
 
 
-def _same_segment(access: CellAccess, entries: pd.DataFrame, two_way: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _same_segment(access: CellAccess, entries: dict[str, np.ndarray],
+                  two_way: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distance along the segment to a facility entered on the same segment (inf where none), and which."""
     n = len(access.edge)
     direct = np.full(n, np.inf)
     who = np.full(n, -1, dtype=np.int64)
-    if entries.empty:
+    if not len(entries["edge"]):
         return direct, who
-    fe = entries["edge"].to_numpy()
+    fe = entries["edge"]
     order = np.argsort(fe, kind="stable")
     fe = fe[order]
-    ft = entries["offset_m"].to_numpy()[order]
-    fs = entries["snap_m"].to_numpy()[order]
-    ff = entries["facility"].to_numpy()[order]
+    ft = entries["offset_m"][order]
+    fs = entries["snap_m"][order]
+    ff = entries["facility"][order]
     lo = np.searchsorted(fe, access.edge, side="left")
     hi = np.searchsorted(fe, access.edge, side="right")
     count = hi - lo
