@@ -24,7 +24,10 @@ differently from GEOS; the distance is the same.
 
 from __future__ import annotations
 
+import itertools
+import os
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +102,19 @@ def _build(net: StreetNetwork) -> SegmentIndex:
                         along0=along0, first_piece=first_piece, drawn_length=drawn, tree=tree)
 
 
+def _tree_query(tree: Any, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query(boxes)`` in chunks on a thread pool for many boxes (GEOS releases the GIL)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers == 1 or len(boxes) < 50_000:
+        qi, qe = tree.query(boxes)
+        return qi, qe
+    cuts = np.linspace(0, len(boxes), workers + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        found = list(pool.map(lambda r: tree.query(boxes[r[0]:r[1]]), itertools.pairwise(cuts)))
+    return (np.concatenate([f[0] + c for f, c in zip(found, cuts[:-1], strict=True)]),
+            np.concatenate([f[1] for f in found]))
+
+
 def _piece_distance(idx: SegmentIndex, px: np.ndarray, py: np.ndarray,
                     pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distance from points to pieces (same shape), and the position along each piece (0-1)."""
@@ -140,13 +156,13 @@ def snap_points(net: StreetNetwork, x: np.ndarray, y: np.ndarray, *,
     if len(x) == 0 or len(idx.edge) == 0:
         return empty, empty, np.empty(0), np.empty(0)
     # 1. an upper bound: the piece of the nearest midpoint
-    _md, mi = idx.tree.query(np.column_stack([x, y]), k=1)
+    _md, mi = idx.tree.query(np.column_stack([x, y]), k=1, workers=-1)
     upper, _t = _piece_distance(idx, x, y, np.asarray(mi, dtype=np.int64))
     pts = np.flatnonzero(np.isfinite(upper))
     # 2. every segment whose envelope reaches the square of half-side U around the point
     u = np.minimum(upper[pts], max_distance_m) * (1.0 + 1e-9) + 1e-9
     boxes = shapely.box(x[pts] - u, y[pts] - u, x[pts] + u, y[pts] + u)
-    qi, qe = net.edge_tree.query(boxes)
+    qi, qe = _tree_query(net.edge_tree, boxes)
     # 3. exact distances to every piece of those segments
     n_pieces = idx.first_piece[qe + 1] - idx.first_piece[qe]
     owner = np.repeat(qi, n_pieces)

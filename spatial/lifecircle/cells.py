@@ -30,6 +30,9 @@ falls outside it) so the same cells serve the evaluation and siting
 
 from __future__ import annotations
 
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,6 +246,17 @@ def _squares(bounds: np.ndarray, cell: float, origin: tuple[float, float]) -> tu
     return np.arange(nx) * cell + x0, np.arange(ny) * cell + y0, np.array([x0, y0]), nx
 
 
+def _parallel(op: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A vectorised shapely operation in chunks on a thread pool (GEOS releases the GIL): the cores share it."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers == 1 or len(a) < 20_000:
+        return np.asarray(op(a, b), dtype=object)
+    cuts = np.linspace(0, len(a), workers + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(lambda r: op(a[r[0]:r[1]], b[r[0]:r[1]]), itertools.pairwise(cuts)))
+    return np.concatenate(parts)
+
+
 def _cut(parts: np.ndarray, cell: float,
          origin: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cells = parts cut by the grid: (geometry, square id, part position, whole-square flag, square corner).
@@ -281,7 +295,7 @@ def _cut(parts: np.ndarray, cell: float,
     if len(edge):
         near = shapely.intersects(parts[pi[edge]], squares[edge])
         edge = edge[near]
-        cut = shapely.make_valid(shapely.intersection(squares[edge], parts[pi[edge]]))
+        cut = _parallel(shapely.intersection, squares[edge], parts[pi[edge]])
         # keep the polygonal part of each piece (a square touching a part along its edge gives a line)
         pieces, owner = shapely.get_parts(cut, return_index=True)
         poly = shapely.get_type_id(pieces) == 3
