@@ -16,6 +16,10 @@ Where networks come from
 * :func:`download_network` asks OpenStreetMap through osmnx. It is off by
   default and only runs when ``spatial.settings.allow_online`` is True.
 * :func:`from_graph` converts any osmnx / networkx ``MultiDiGraph``.
+* :func:`from_store` reads the network layer a project store holds
+  (``network_walk``, ``network_bike``, ``network_drive``, written by
+  :mod:`spatial.intake` from an OSM extract or road centrelines), cached by
+  the layer's content.
 
 Edges and directions
 --------------------
@@ -59,6 +63,7 @@ __all__ = [
     "StreetNetwork",
     "download_network",
     "from_graph",
+    "from_store",
     "load_network",
     "save_network",
 ]
@@ -759,3 +764,128 @@ def save_network(net: StreetNetwork, path: str | os.PathLike[str]) -> Path:
         net.nodes_frame().to_file(tmp, layer="nodes", driver="GPKG")
         net.edges_frame().to_file(tmp, layer="edges", driver="GPKG")
     return path
+
+
+# --------------------------------------------------------------------------- the project store
+
+
+def store_layer(mode: str) -> str:
+    """Name of the store layer holding a travel mode's network: ``network_walk``, ``network_bike`` or ``network_drive``.
+
+    >>> store_layer("walk")
+    'network_walk'
+    """
+    return f"network_{_check_mode(mode)}"
+
+
+def from_store(path: str | os.PathLike[str], *, mode: str = "walk", layer: str | None = None,
+               use_cache: bool = True) -> StreetNetwork:
+    """The routable network of a travel mode from a project store.
+
+    The layer (``network_<mode>``) holds one row per street segment: ``u``,
+    ``v`` (node ids, int64), ``length`` (metres), ``oneway`` (bool: travel
+    only from ``u`` to ``v``, in the direction the line is drawn) and a
+    LineString. Node positions are the lines' end points.
+
+    Parameters
+    ----------
+    path : path-like
+        The store (GeoPackage).
+    mode : {"walk", "bike", "drive"}, keyword-only
+        Travel mode; only ``"drive"`` honours ``oneway``.
+    layer : str, optional, keyword-only
+        Another layer of the same columns (default ``network_<mode>``).
+    use_cache : bool, keyword-only
+        Keep the prepared arrays in ``settings.cache_dir()``, keyed by a hash
+        of the layer's content (geometry and the four columns) and ``mode``:
+        a re-imported layer is rebuilt, an unchanged one is read in
+        milliseconds.
+
+    Returns
+    -------
+    StreetNetwork
+        In the metric CRS of the lines (EPSG:4548 around Jinan, else UTM);
+        ``source`` names the layer and its provenance.
+
+    Raises
+    ------
+    NetworkDataError
+        When the store has no such layer, or the layer lacks the columns or
+        holds no streets.
+    ParameterError
+        When ``mode`` is not one of :data:`MODES`.
+    """
+    _check_mode(mode)
+    name = layer or store_layer(mode)
+    store = Path(path)
+    import pyogrio
+    import pyogrio.raw
+
+    try:
+        present = [str(row[0]) for row in pyogrio.list_layers(store)]
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        msg = f"无法打开项目数据库 {store.name}：{exc} (cannot open the store {store.name})"
+        raise NetworkDataError(msg) from None
+    if name not in present:
+        have = "、".join(n for n in present if n.startswith("network_")) or "无"
+        msg = (f"项目数据库中没有街道网络图层 {name}（现有网络图层：{have}）：请先用 planatlas import-osm 或 "
+               f"import-roads 导入 (the store has no network layer {name!r}; import one with planatlas "
+               "import-osm or import-roads)")
+        raise NetworkDataError(msg)
+    try:
+        meta, _, wkb, fields = pyogrio.raw.read(store, layer=name, columns=["u", "v", "length", "oneway"])
+    except (pyogrio.errors.DataLayerError, pyogrio.errors.FieldError, ValueError) as exc:
+        msg = (f"网络图层 {name} 缺少 u、v、length、oneway 列或无法读取：{exc} "
+               f"(network layer {name!r} lacks the u, v, length and oneway columns)")
+        raise NetworkDataError(msg) from None
+    columns = [str(c) for c in meta["fields"]]
+    if sorted(columns) != ["length", "oneway", "u", "v"]:
+        msg = (f"网络图层 {name} 缺少列：须有 u、v、length、oneway (network layer {name!r} needs the columns "
+               "u, v, length and oneway)")
+        raise NetworkDataError(msg)
+    data = dict(zip(columns, fields, strict=True))
+    if wkb is None or len(wkb) == 0:
+        msg = f"网络图层 {name} 中没有街道 (network layer {name!r} holds no streets)"
+        raise NetworkDataError(msg)
+    u = np.asarray(data["u"], dtype=np.int64)
+    v = np.asarray(data["v"], dtype=np.int64)
+    length = np.asarray(data["length"], dtype=np.float64)
+    oneway = np.asarray(data["oneway"]).astype(bool)
+    digest = hashlib.sha256()
+    for part in (u, v, length, oneway):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    for blob in wkb:
+        digest.update(blob)
+    cache = _cache_path("store-layer", digest.hexdigest(), mode) if use_cache else None
+    net = _read_cache(cache) if cache is not None else None
+    if net is None:
+        net = _from_edges(shapely.from_wkb(wkb), u, v, length, oneway, crs=meta.get("crs"), mode=mode, name=name)
+        if cache is not None:
+            _write_cache(net, cache)
+    net.source = f"{store.name} 图层 {name}"
+    return net
+
+
+def _from_edges(geoms: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarray, oneway: np.ndarray, *,
+                crs: object, mode: str, name: str) -> StreetNetwork:
+    """A network from edge rows: nodes are the lines' end points, numbered by their ids."""
+    if shapely.is_missing(geoms).any() or not (shapely.get_type_id(geoms) == 1).all():
+        msg = f"网络图层 {name} 的几何须全部为线 (LineString) (network layer {name!r} must hold LineStrings only)"
+        raise NetworkDataError(msg)
+    if not np.isfinite(length).all() or (length < 0).any():
+        msg = f"网络图层 {name} 的 length 须为非负的米数 (network layer {name!r}: length must be metres >= 0)"
+        raise NetworkDataError(msg)
+    src = CRS.from_user_input(crs or settings.STORAGE_CRS)
+    frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=src))
+    metric = src if _is_metric(src) else metric_crs_for(frame)
+    if not metric.equals(src):
+        geoms = frame.to_crs(metric).geometry.to_numpy()
+    start = shapely.get_point(geoms, 0)
+    end = shapely.get_point(geoms, -1)
+    ids = np.concatenate([u, v])
+    xs = np.concatenate([shapely.get_x(start), shapely.get_x(end)])
+    ys = np.concatenate([shapely.get_y(start), shapely.get_y(end)])
+    node_ids, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    return StreetNetwork(crs=metric, node_ids=node_ids, x=xs[first], y=ys[first], edge_u=inverse[: len(u)],
+                         edge_v=inverse[len(u):], edge_length=length, edge_geometry=geoms, edge_oneway=oneway,
+                         mode=mode)

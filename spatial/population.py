@@ -404,6 +404,8 @@ def load_population(
     target_crs: str = settings.METRIC_CRS,
     cell_m: float = 100,
     band: int = 1,
+    within: tuple[float, float, float, float] | None = None,
+    max_cells: int | None = None,
 ) -> PopulationRaster:
     """Read a population GeoTIFF (residents per cell) and regrid it in metres.
 
@@ -418,6 +420,11 @@ def load_population(
         Output cell size in metres.
     band : int, default 1
         Band to read.
+    within : tuple of float, optional
+        ``(W, S, E, N)`` in WGS-84 degrees: read only the part of the raster
+        over this area (a national WorldPop grid is read for one city).
+    max_cells : int, optional
+        Largest number of source cells read (default :data:`MAX_RASTER_CELLS`).
 
     Returns
     -------
@@ -429,7 +436,8 @@ def load_population(
     Raises
     ------
     InputFileError
-        The file is missing or not a readable raster, or has no band ``band``.
+        The file is missing or not a readable raster, or has no band
+        ``band``, or does not reach ``within``, or is too large to read.
     CRSError
         The raster has no CRS, or ``target_crs`` is not one pyproj knows.
     ParameterError
@@ -463,9 +471,20 @@ def load_population(
                 msg = (f"{path.name} 只有 {src.count} 个波段，没有第 {band} 波段 "
                        f"({path.name} has {src.count} band(s); band {band} asked)")
                 raise InputFileError(msg)
-            data = src.read(band, masked=True).astype("float64").filled(np.nan)
-            src_transform, src_crs = src.transform, CRS.from_user_input(src.crs)
-            src_bounds = src.bounds
+            window = _window_within(src, within, path.name)
+            cells = (window.width * window.height) if window is not None else src.width * src.height
+            limit = MAX_RASTER_CELLS if max_cells is None else int(max_cells)
+            if cells > limit:
+                msg = (f"{path.name} 要读取 {cells:,} 个栅格，超过上限 {limit:,}：请先裁剪到城市范围 "
+                       f"({path.name}: {cells:,} cells to read, more than the limit of {limit:,}; clip it to the city)")
+                raise InputFileError(msg)
+            data = src.read(band, masked=True, window=window).astype("float64").filled(np.nan)
+            src_crs = CRS.from_user_input(src.crs)
+            if window is None:
+                src_transform, src_bounds = src.transform, src.bounds
+            else:
+                src_transform = src.window_transform(window)
+                src_bounds = rasterio.windows.bounds(window, src.transform)
     except rasterio.errors.RasterioIOError as exc:
         msg = f"无法将 {path.name} 作为栅格读取：{exc} (cannot read {path.name} as a raster)"
         raise InputFileError(msg) from exc
@@ -489,3 +508,279 @@ def load_population(
         method="density warped with average resampling, x cell area, rescaled to the source total",
         attrs={"source_total": source_total, "rescale": rescale, "cell_m": cell},
     )
+
+
+#: Most source cells :func:`load_population` reads (a 100 m grid of a whole province is about 20 million).
+MAX_RASTER_CELLS: int = 60_000_000
+
+
+def _window_within(src: Any, within: tuple[float, float, float, float] | None, name: str) -> Any:
+    """The raster window over ``within`` (WGS-84 W, S, E, N), or None for the whole raster."""
+    if within is None:
+        return None
+    import rasterio.windows
+
+    w, s, e, n = rasterio.warp.transform_bounds("EPSG:4326", src.crs, *within, densify_pts=21)
+    left, bottom, right, top = src.bounds
+    if w >= right or e <= left or s >= top or n <= bottom:
+        msg = (f"{name} 的范围与项目范围不重叠：栅格不在城市内 "
+               f"({name} does not overlap the project area: the raster is outside the city)")
+        raise InputFileError(msg)
+    exact = rasterio.windows.from_bounds(max(w, left), max(s, bottom), min(e, right), min(n, top),
+                                         transform=src.transform)
+    col0, row0 = int(np.floor(exact.col_off)), int(np.floor(exact.row_off))
+    col1 = int(np.ceil(exact.col_off + exact.width))
+    row1 = int(np.ceil(exact.row_off + exact.height))
+    col0, row0 = max(col0, 0), max(row0, 0)
+    col1, row1 = min(col1, src.width), min(row1, src.height)
+    return rasterio.windows.Window(col0, row0, max(col1 - col0, 1), max(row1 - row0, 1))
+
+
+# --------------------------------------------------------------------------- dasymetric surfaces
+
+#: Methods of a population surface, named on every figure that stands on it.
+METHOD_UNIFORM = "按单元均匀分布 (uniform within each unit)"
+METHOD_FLOOR_AREA = "按住宅建筑面积分配单元人口 (dasymetric: each unit's total spread over residential floor area)"
+METHOD_LAND = "按居住用地面积分配单元人口 (dasymetric: each unit's total spread over residential land)"
+METHOD_FLOOR_AREA_ONLY = ("住宅建筑面积，无人口数据：数字是平方米而不是人数 "
+                          "(residential floor area, no population data: figures are m², not residents)")
+
+#: ``units`` of a surface of residential floor area instead of residents.
+FLOOR_AREA_UNITS = "m² residential floor area per cell"
+
+
+def _grid_for(frame: gpd.GeoDataFrame, cell_m: float, crs: CRS) -> tuple[Affine, tuple[int, int]]:
+    bounds = frame.to_crs(crs).total_bounds
+    return _snapped_grid(bounds, cell_m)
+
+
+def floor_area_weights(
+    buildings: gpd.GeoDataFrame, *, like: gpd.GeoDataFrame | None = None, cell_m: float = 100,
+    crs: str | CRS | None = None, residential_only: bool = True,
+) -> PopulationRaster:
+    """Residential floor area per grid cell, m² (each building counted in the cell of its representative point).
+
+    Parameters
+    ----------
+    buildings : GeoDataFrame
+        Building polygons with ``floor_area_m2`` (and ``residential`` when
+        ``residential_only``), as :func:`spatial.io.osm.read_osm` writes them.
+    like : GeoDataFrame, optional, keyword-only
+        Span the grid over this layer (the units) instead of the buildings.
+    cell_m : float, default 100, keyword-only
+        Cell size, metres.
+    crs : str or CRS, optional, keyword-only
+        Metric CRS of the grid (default: :func:`~spatial.projection.metric_crs_for` the buildings).
+    residential_only : bool, default True, keyword-only
+        Count only buildings whose ``residential`` column is true.
+
+    Raises
+    ------
+    EmptyLayerError
+        No (residential) buildings with a floor area.
+    """
+    from .projection import metric_crs_for
+
+    require_crs(buildings, name="建筑 buildings")
+    if "floor_area_m2" not in buildings.columns:
+        msg = "建筑图层没有 floor_area_m2 列 (buildings have no floor_area_m2 column)"
+        raise EmptyLayerError(msg)
+    chosen = buildings
+    if residential_only and "residential" in buildings.columns:
+        chosen = buildings[buildings["residential"].fillna(False).astype(bool)]
+    area = pd.to_numeric(chosen["floor_area_m2"], errors="coerce").fillna(0.0).to_numpy(dtype="float64")
+    if len(chosen) == 0 or area.sum() <= 0:
+        msg = "没有带建筑面积的住宅建筑 (no residential buildings with a floor area)"
+        raise EmptyLayerError(msg)
+    cell = _check_cell(cell_m)
+    grid_crs = parse_crs(crs, name="坐标系 crs") if crs is not None else metric_crs_for(chosen)
+    transform, shape = _grid_for(like if like is not None else chosen, cell, grid_crs)
+    pts = shapely.point_on_surface(chosen.to_crs(grid_crs).geometry.to_numpy())
+    col = np.floor((shapely.get_x(pts) - transform.c) / transform.a).astype(np.int64)
+    row = np.floor((shapely.get_y(pts) - transform.f) / transform.e).astype(np.int64)
+    inside = (row >= 0) & (row < shape[0]) & (col >= 0) & (col < shape[1])
+    flat = np.bincount(row[inside] * shape[1] + col[inside], weights=area[inside], minlength=shape[0] * shape[1])
+    return PopulationRaster(flat.reshape(shape), transform, grid_crs, nodata=None,
+                            source="建筑面积 floor_area_m2", method="每栋住宅建筑计入其代表点所在栅格",
+                            attrs={"cell_m": cell, "buildings": int(inside.sum())}, units=FLOOR_AREA_UNITS)
+
+
+def land_weights(land: gpd.GeoDataFrame, *, like: gpd.GeoDataFrame | None = None, cell_m: float = 100,
+                 crs: str | CRS | None = None, supersample: int = 5) -> PopulationRaster:
+    """Area of residential land per grid cell, m² (polygons rasterised on a finer grid and summed).
+
+    Raises
+    ------
+    EmptyLayerError
+        No land polygons.
+    """
+    from .projection import metric_crs_for
+
+    require_crs(land, name="居住用地 land")
+    require_features(land, name="居住用地 land")
+    cell = _check_cell(cell_m)
+    grid_crs = parse_crs(crs, name="坐标系 crs") if crs is not None else metric_crs_for(land)
+    transform, shape = _grid_for(like if like is not None else land, cell, grid_crs)
+    k = max(1, int(supersample))
+    fine = Affine(transform.a / k, 0.0, transform.c, 0.0, transform.e / k, transform.f)
+    mask = rasterio.features.rasterize(
+        ((g, 1) for g in land.to_crs(grid_crs).geometry.to_numpy() if g is not None and not g.is_empty),
+        out_shape=(shape[0] * k, shape[1] * k), transform=fine, fill=0, dtype="uint8",
+    )
+    area = mask.reshape(shape[0], k, shape[1], k).sum(axis=(1, 3)) * (cell / k) ** 2
+    return PopulationRaster(area.astype("float64"), transform, grid_crs, nodata=None,
+                            source="居住用地", method=f"居住用地多边形按 {cell / k:g} m 细格栅格化后求和",
+                            attrs={"cell_m": cell}, units="m² residential land per cell")
+
+
+def dasymetric_surface(units: gpd.GeoDataFrame, weights: PopulationRaster, *,
+                       population_column: str = "population", cell_m: float = 100) -> PopulationRaster:
+    """Spread each unit's population over a weight surface (residential floor area or land).
+
+    A unit whose cells all weigh nothing keeps a uniform spread (said in
+    ``attrs["uniform_units"]``). Unit totals are kept exactly.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        Units (districts, 街道, 社区) with ``population_column``.
+    weights : PopulationRaster
+        :func:`floor_area_weights` or :func:`land_weights`.
+    population_column : str, keyword-only
+        Residents per unit.
+    cell_m : float, keyword-only
+        Cell size of the result, metres.
+
+    Returns
+    -------
+    PopulationRaster
+        ``method`` names the weights (:data:`METHOD_FLOOR_AREA` or :data:`METHOD_LAND`).
+    """
+    surface = census_surface(units, cell_m=cell_m, weight=weights, population_column=population_column,
+                             crs=weights.crs.to_wkt())
+    surface.method = METHOD_FLOOR_AREA if weights.units == FLOOR_AREA_UNITS else METHOD_LAND
+    surface.source = f"{surface.source}；权重：{weights.source}"
+    return surface
+
+
+def floor_area_surface(buildings: gpd.GeoDataFrame, *, like: gpd.GeoDataFrame | None = None,
+                       cell_m: float = 100, source: str = "") -> PopulationRaster:
+    """Residential floor area as the surface a coverage counts on, when no population data exists.
+
+    Every figure computed on it is m² of residential floor area, not
+    residents, and says so (``units`` and ``method``).
+    """
+    surface = floor_area_weights(buildings, like=like, cell_m=cell_m)
+    surface.method = METHOD_FLOOR_AREA_ONLY
+    surface.source = source or "住宅建筑面积 (建筑图层)"
+    return surface
+
+
+def counts_residents(raster: PopulationRaster) -> bool:
+    """Whether a surface counts residents (False for a floor-area surface)."""
+    return "resident" in raster.units
+
+
+# --------------------------------------------------------------------------- in the project store
+
+#: Store layer of an imported or derived population surface (cell centres, WGS-84).
+STORE_LAYER = "population_grid"
+#: Store table describing that surface's grid.
+STORE_TABLE = "population"
+
+
+def to_store(raster: PopulationRaster) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The surface as a layer of cell centres (``row``, ``col``, ``population``) and a table of its grid.
+
+    Only cells holding people (or floor area) are written; :func:`from_store`
+    puts them back on the same grid exactly.
+    """
+    valid = raster.valid() & (raster.filled() > 0)
+    rows, cols = np.nonzero(valid)
+    t = raster.transform
+    xs = t.c + (cols + 0.5) * t.a
+    ys = t.f + (rows + 0.5) * t.e
+    frame = gpd.GeoDataFrame(
+        {"row": rows.astype(np.int32), "col": cols.astype(np.int32), "population": raster.array[valid],
+         "source": raster.source, "source_datum": "WGS84", "precision": "approximate"},
+        geometry=gpd.GeoSeries(shapely.points(xs, ys), crs=raster.crs), crs=raster.crs,
+    ).to_crs(settings.STORAGE_CRS)
+    table = pd.DataFrame([{
+        "crs": raster.crs.to_wkt(), "transform": ",".join(repr(float(v)) for v in tuple(t)[:6]),
+        "height": raster.shape[0], "width": raster.shape[1], "source": raster.source, "method": raster.method,
+        "units": raster.units, "total": raster.total(),
+    }])
+    return frame, table
+
+
+def from_store(path: str | os.PathLike[str], *, units: str | None = None) -> PopulationRaster | None:
+    """The project's population surface, with its ``source`` and ``method`` (what every figure names).
+
+    In order: the surface imported or built into the store (layer
+    :data:`STORE_LAYER`: a GeoTIFF, a dasymetric surface, or residential
+    floor area where the project has no population); else the census surface
+    of ``units`` (a units layer with ``population``) or of the ``districts``
+    layer (``population_2020``); else ``None``.
+
+    Parameters
+    ----------
+    path : path-like
+        The store.
+    units : str, optional, keyword-only
+        A units layer whose ``population`` column to use when the store holds
+        no surface.
+
+    Raises
+    ------
+    StoreError
+        The store cannot be read, or its surface table does not match its layer.
+    UnknownLayerError
+        ``units`` is not a layer of the store.
+    """
+    from . import store
+
+    names = set(store.list_layers(path)["name"])
+    if STORE_LAYER in names:
+        table = store.read_table(STORE_TABLE, path=path)
+        if table is None or table.empty:
+            msg = (f"数据库有 {STORE_LAYER} 图层但缺少其栅格说明表 (the store has a {STORE_LAYER} layer but no "
+                   "grid table)")
+            raise StoreError(msg)
+        return _raster_from(store.read_layer(STORE_LAYER, path=path), table.iloc[0])
+    if units is not None:
+        frame = store.read_layer(units, path=path)
+        column = "population" if "population" in frame.columns else "population_2020"
+        if column in frame.columns and pd.to_numeric(frame[column], errors="coerce").notna().any():
+            return census_surface(frame.dropna(subset=[column]), population_column=column,
+                                  crs=_metric_name(frame))
+    if "districts" in names:
+        districts = store.read_layer("districts", path=path)
+        if "population_2020" in districts.columns:
+            return census_surface(districts, population_column="population_2020", crs=_metric_name(districts))
+    return None
+
+
+def _metric_name(frame: gpd.GeoDataFrame) -> str:
+    from .projection import metric_crs_for
+
+    return str(metric_crs_for(frame).to_wkt())
+
+
+def _raster_from(cells: gpd.GeoDataFrame, meta: pd.Series) -> PopulationRaster:
+    try:
+        values = [float(v) for v in str(meta["transform"]).split(",")]
+        height, width = int(meta["height"]), int(meta["width"])
+        crs = CRS.from_wkt(str(meta["crs"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        msg = f"人口栅格说明表无法解读：{exc} (the population grid table cannot be read)"
+        raise StoreError(msg) from None
+    array = np.full((height, width), np.nan)
+    rows = cells["row"].to_numpy(dtype=np.int64)
+    cols = cells["col"].to_numpy(dtype=np.int64)
+    if len(rows) and (rows.min() < 0 or cols.min() < 0 or rows.max() >= height or cols.max() >= width):
+        msg = "人口栅格的格网号超出其说明表的范围 (population cells lie outside their grid)"
+        raise StoreError(msg)
+    array[rows, cols] = cells["population"].to_numpy(dtype=np.float64)
+    return PopulationRaster(array, Affine(*values), crs, source=str(meta.get("source", "")),
+                            method=str(meta.get("method", "")), units=str(meta.get("units", "residents per cell")),
+                            attrs={"cell_m": abs(values[0])})

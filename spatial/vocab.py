@@ -112,6 +112,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "corridor": ("廊带", "corridor"),
         "greenway": ("绿道", "greenway"),
         "river_crossing": ("跨河通道", "river crossing"),
+        # green-space kinds of imported OpenStreetMap polygons (spatial/data/osm_green_tags.csv)
+        "garden": ("游园/花园", "garden"),
+        "playground": ("儿童游乐场", "playground"),
+        "nature_reserve": ("自然保护地", "nature reserve"),
+        "recreation_ground": ("游憩绿地", "recreation ground"),
+        "village_green": ("村庄绿地", "village green"),
     },
     # how a place's position is known (gazetteer column coord_basis)
     "coord_basis": {
@@ -172,10 +178,26 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "exact": ("精确合并", "exact union"),
         "grid": ("栅格描边", "grid outline"),
     },
+    # where imported POIs come from (spatial.io.poi)
+    "vendor": {
+        "amap": ("高德地图", "AMap/Gaode"),
+        "baidu": ("百度地图", "Baidu"),
+        "tencent": ("腾讯地图", "Tencent"),
+        "osm": ("OpenStreetMap", "OpenStreetMap"),
+    },
+    # how a facility got its type (spatial.facilities)
+    "classified_by": {
+        "table": ("分类表", "classification table"),
+        "name_rule": ("名称规则", "name rule"),
+        "osm_tag": ("OSM 标签", "OSM tag"),
+        "isced_level": ("OSM 学段标签", "OSM isced:level"),
+        "unclassified": ("未归类", "unclassified"),
+    },
     # life-circle facility types (what POIs and OSM tags are classified into)
     "facility_type": {
         "kindergarten": ("幼儿园", "kindergarten"),
         "nursery": ("托儿所", "nursery"),
+        "school": ("学校 (学段未注明)", "school (level not stated)"),
         "primary_school": ("小学", "primary school"),
         "middle_school": ("初中", "middle school"),
         "high_school": ("高中", "high school"),
@@ -274,6 +296,21 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "item_ids": ("条目", "items"),
         "n_items": ("条目数", "items"),
         "unit": ("单位", "unit"),
+        "vendor": ("数据来源平台", "POI vendor"),
+        "vendor_type": ("平台分类", "vendor category"),
+        "classified_by": ("归类依据", "classified by"),
+        "levels": ("层数", "levels"),
+        "floor_area_m2": ("建筑面积 (m²)", "floor area m²"),
+        "footprint_m2": ("占地面积 (m²)", "footprint m²"),
+        "area_m2": ("面积 (m²)", "area m²"),
+        "length": ("长度 (m)", "length m"),
+        "oneway": ("单行", "one-way"),
+        "highway": ("道路等级 (OSM)", "highway (OSM)"),
+        "osm_id": ("OSM 编号", "OSM id"),
+        "osm_type": ("OSM 类型", "OSM type"),
+        "address": ("地址", "address"),
+        "population_source": ("人口来源", "population source"),
+        "residential": ("住宅", "residential"),
     },
     # life-circle evaluation (spatial.lifecircle): tiers, how far a catalogue row was verified,
     # the standards, the state of a facility set, what a cell's weight counts
@@ -343,6 +380,8 @@ COLUMN_DOMAINS: dict[str, str] = {
     "data_status": "data_status",
     "weight_kind": "weight_kind",
     "pass_fail": "pass_fail",
+    "vendor": "vendor",
+    "classified_by": "classified_by",
 }
 
 #: Separator of multi-code cells (``categories``).
