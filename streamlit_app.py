@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import nav, state
+from app_pages import common, nav, state
 from spatial.webmap import install_assets
 
 # no page_icon: an icon name or emoji makes the browser fetch the favicon from
@@ -21,4 +21,6 @@ state.init_state()
 
 page = st.navigation(list(nav.pages().values()))
 state.note_page(page.title)
+common.project_selector()
+common.project_banner()  # a demo project says so at the top of every page
 page.run()

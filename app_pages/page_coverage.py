@@ -13,13 +13,18 @@ from spatial import vocab
 from spatial._errors import PlanatlasError
 
 _METHODS = {"buffer": vocab.label("method", "buffer"), "network": vocab.label("method", "network")}
-_POP_SOURCES = {"census": "第七次人口普查 (区县人口均匀分布)", "geotiff": "上传人口栅格 GeoTIFF"}
+_POP_SOURCES = {"store": "项目人口数据", "geotiff": "上传人口栅格 GeoTIFF"}
+_NET_SOURCES = {"store": "项目数据库中导入的街道网络", "file": "本地 OSM 文件"}
 _CUSTOM = "__custom__"
 
 #: columns of the coverage table shown, in order (headings from spatial.vocab; the CSV keeps the codes)
 TABLE_COLUMNS = ("name", "area_km2", "covered_km2", "area_covered_pct", "population", "population_covered",
                  "population_covered_pct", "residents_outside")
-TABLE_LABELS = {c: vocab.column_label(c) for c in TABLE_COLUMNS} | {"name": "区县"}
+TABLE_LABELS = {c: vocab.column_label(c) for c in TABLE_COLUMNS} | {"name": "统计单元"}
+#: the same columns when the surface counts residential floor area (a project without population data)
+FLOOR_AREA_LABELS = TABLE_LABELS | {"population": "住宅建筑面积 (m²)", "population_covered": "覆盖建筑面积 (m²)",
+                                    "population_covered_pct": "建筑面积覆盖率 (%)",
+                                    "residents_outside": "未覆盖建筑面积 (m²)"}
 
 
 def _save_upload(upload, *, suffix: str) -> Path:
@@ -49,6 +54,27 @@ def _population_raster(path: str):
     return load_population(path)
 
 
+@st.cache_resource(show_spinner="正在读取项目的街道网络…", max_entries=4)
+def _store_network(path: str, mtime: float, mode: str):
+    from spatial.network import from_store
+
+    return from_store(path, mode=mode)
+
+
+@st.cache_resource(show_spinner="正在准备项目的人口数据…", max_entries=4)
+def _store_population(path: str, mtime: float, units: str | None):
+    from spatial.population import from_store
+
+    return from_store(path, units=units)
+
+
+def _store_key() -> tuple[str, float] | None:
+    path = common.store_path()
+    if path is None:
+        return None
+    return str(path), path.stat().st_mtime if path.exists() else 0.0
+
+
 def _preset_choice(standards) -> dict:
     table = standards.list_presets()
     options = [_CUSTOM, *table.index]
@@ -71,13 +97,22 @@ def _preset_choice(standards) -> dict:
 
 
 def _facilities(names: list[str]) -> tuple[str, gpd.GeoDataFrame | None]:
-    default = "parks" if "parks" in names else names[0]
+    facility_layers = common.layers_with_role("facilities")
+    default = "parks" if "parks" in names else (facility_layers[0] if facility_layers else names[0])
     name = st.selectbox("设施图层", names, index=names.index(default), format_func=common.layer_label,
                         key="w_cov_layer")
     gdf = common.get_layer(name)
     if gdf is None:
         return name, None
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if "facility_type" in gdf.columns and gdf["facility_type"].notna().any():
+        present = set(gdf["facility_type"].dropna().astype(str)) - {""}
+        types = [c for c in vocab.codes("facility_type") if c in present]
+        picked_types = st.multiselect("设施类型", types, default=[], key="w_cov_types", placeholder="全部类型",
+                                      format_func=lambda c: vocab.label("facility_type", c),
+                                      help="按 facility_type 列筛选；留空即使用全部设施。")
+        if picked_types:
+            gdf = gdf[gdf["facility_type"].isin(picked_types)]
     if "category" in gdf.columns and gdf["category"].notna().any():
         cats = sorted(gdf["category"].dropna().astype(str).unique())
         picked = st.multiselect("类别筛选", cats, default=[], key="w_cov_cats", placeholder="全部类别",
@@ -89,9 +124,18 @@ def _facilities(names: list[str]) -> tuple[str, gpd.GeoDataFrame | None]:
 
 
 def _network_choice() -> dict | None:
-    """Street network options; ``None`` when the user has not given a usable file yet."""
-    mode = st.radio("出行方式", ["walk", "bike"], horizontal=True, key="w_cov_mode",
-                    format_func={"walk": "步行", "bike": "骑行"}.get)
+    """Street network options; ``None`` when the user has not given a usable network yet."""
+    in_store = [n.removeprefix("network_") for n in common.layers_with_role("network")]
+    modes = [m for m in ("walk", "bike", "drive") if m in in_store] or ["walk", "bike"]
+    mode = st.radio("出行方式", modes, horizontal=True, key="w_cov_mode",
+                    format_func=lambda m: vocab.label("mode", m))
+    sources = list(_NET_SOURCES) if in_store else ["file"]
+    where = st.radio("街道网络", sources, format_func=_NET_SOURCES.get, key="w_cov_netsrc")
+    if where == "store":
+        if mode not in in_store:
+            st.info(f"项目中没有{vocab.label('mode', mode)}网络。")
+            return None
+        return {"store": True, "mode": mode}
     path_text = st.text_input("本地 OSM 文件路径 (.osm / .osm.pbf)", key="w_cov_netpath")
     upload = st.file_uploader("或上传 OSM 文件", type=["osm", "pbf"], key="w_cov_netfile")
     if upload is not None:
@@ -104,8 +148,9 @@ def _network_choice() -> dict | None:
 
 
 def _population_choice() -> dict | None:
-    source = st.radio("人口数据", list(_POP_SOURCES), format_func=_POP_SOURCES.get, key="w_cov_pop")
-    if source == "census":
+    source = st.radio("人口数据", list(_POP_SOURCES), format_func=_POP_SOURCES.get, key="w_cov_pop",
+                      help="项目人口数据：导入的人口栅格或按住宅分配的人口，否则第七次人口普查按区县均匀分布。")
+    if source == "store":
         return {}
     upload = st.file_uploader("人口栅格 (GeoTIFF，每格人数)", type=["tif", "tiff"], key="w_cov_popfile")
     if upload is None:
@@ -114,23 +159,30 @@ def _population_choice() -> dict | None:
     return {"geotiff": str(_save_upload(upload, suffix=".tif"))}
 
 
-def _districts() -> gpd.GeoDataFrame | None:
-    """The units a result is reported by: the store's districts layer."""
-    names = common.layers_with_role("districts")
+def _units_choice() -> str | None:
+    """The units a result is reported by: districts, or imported units (街道, 社区, 控规单元)."""
+    names = common.layers_with_role("districts", "units")
     if not names:
-        st.error("数据库中没有区县图层，无法按区县统计 (no districts layer in the store)。")
+        st.error("数据库中没有区县或统计单元图层，无法分单元统计 (no districts or units layer in the store)。")
         return None
-    return common.get_layer(names[0])
+    return st.selectbox("统计单元", names, format_func=common.layer_label, key="w_cov_units")
 
 
-def _run(coverage, facilities, preset_kw: dict, method: str, net: dict | None, pop: dict) -> None:
+def _run(coverage, facilities, preset_kw: dict, method: str, net: dict | None, pop: dict,
+         units: str | None) -> None:
     kwargs = dict(preset_kw)
+    key = _store_key()
     try:
+        if units is None or key is None:
+            return
         if method == "network":
-            kwargs["network"] = _network(net["path"], net["mode"])
+            kwargs["network"] = (_store_network(*key, net["mode"]) if net.get("store")
+                                 else _network(net["path"], net["mode"]))
         if pop.get("geotiff"):
             kwargs["population"] = _population_raster(pop["geotiff"])
-        districts = _districts()
+        else:
+            kwargs["population"] = _store_population(*key, units)
+        districts = common.get_layer(units)
         if districts is None:
             return
         with st.spinner("正在计算服务范围…"):
@@ -152,11 +204,20 @@ def _results(result) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("服务半径", f"{p.get('distance_m', float('nan')):,.0f} m")
     c2.metric("覆盖面积", f"{p.get('covered_km2', float('nan')):,.1f} km²",
-              help=f"区县总面积 {p.get('area_km2', float('nan')):,.0f} km²")
-    c3.metric("覆盖人口", f"{p.get('population_covered', float('nan')) / 1e4:,.1f} 万人")
-    c4.metric("人口覆盖率", f"{p.get('population_covered_pct', float('nan')):.1f} %")
-    st.caption(f"方法：{_METHODS.get(p.get('method'), p.get('method'))} · 人口：{p.get('population_source', '')} · "
-               f"设施 {p.get('n_facilities_used', '')}/{p.get('n_facilities', '')}"
+              help=f"统计单元总面积 {p.get('area_km2', float('nan')):,.0f} km²")
+    residents = str(p.get("population_units", "residents")).startswith("residents")
+    if residents:
+        c3.metric("覆盖人口", f"{p.get('population_covered', float('nan')) / 1e4:,.1f} 万人")
+        c4.metric("人口覆盖率", f"{p.get('population_covered_pct', float('nan')):.1f} %")
+    else:  # no population data: the figures are m² of residential floor area, and say so
+        c3.metric("覆盖住宅建筑面积", f"{p.get('population_covered', float('nan')) / 1e4:,.1f} 万 m²")
+        c4.metric("住宅建筑面积覆盖率", f"{p.get('population_covered_pct', float('nan')):.1f} %")
+    label = common.project_label()
+    what = "人口" if residents else "住宅建筑面积 (不是人数)"
+    st.caption((f"{label} · " if label else "")
+               + f"方法：{_METHODS.get(p.get('method'), p.get('method'))} · {what}：{p.get('population_source', '')}"
+               f"（{p.get('population_method', '')}） · 设施 {p.get('n_facilities_used', '')}/{p.get('n_facilities', '')}"
+               + (f" · 网络：{p['network_source']}" if p.get("network_source") else "")
                + (f" · 规模筛选：{p['area_filter']}" if p.get("area_filter") not in (None, "", "none") else ""))
 
     layers = {"gaps": result.gaps, "service_area": result.service_area}
@@ -169,12 +230,14 @@ def _results(result) -> None:
     st_folium(m, key="coverage_map", height=480, use_container_width=True, returned_objects=[])
 
     table = result.table.copy()
-    st.subheader("分区县覆盖")
-    shown = table.rename(columns=TABLE_LABELS)[[v for k, v in TABLE_LABELS.items() if k in table.columns]]
+    st.subheader("分单元覆盖")
+    labels = TABLE_LABELS if residents else FLOOR_AREA_LABELS
+    shown = table.rename(columns=labels)[[v for k, v in labels.items() if k in table.columns]]
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.1f") for c in shown.columns[1:]})
-    chart_col = "人口覆盖率 (%)" if table["population_covered_pct"].notna().any() else "面积覆盖率 (%)"
-    st.bar_chart(shown.set_index("区县")[[chart_col]], y_label="覆盖率 (%)", horizontal=True)
+    pct = labels["population_covered_pct"]
+    chart_col = pct if table["population_covered_pct"].notna().any() else labels["area_covered_pct"]
+    st.bar_chart(shown.set_index("统计单元")[[chart_col]], y_label="覆盖率 (%)", horizontal=True)
 
     st.subheader("下载")
     from spatial.io.export import export_bytes
@@ -194,7 +257,7 @@ def _results(result) -> None:
         cols[i].download_button(f"{what} ({fmt.upper()})", data, file_name=f"coverage_{stem}{suffix}",
                                 mime=mime, key=f"w_cov_dl_{i}", on_click="ignore")
     csv = table.to_csv(index=False).encode("utf-8-sig")  # BOM: opens in Excel
-    cols[3].download_button("分区县表 (CSV)", csv, file_name="coverage_by_district.csv", mime="text/csv",
+    cols[3].download_button("分单元表 (CSV)", csv, file_name="coverage_by_unit.csv", mime="text/csv",
                             key="w_cov_dl_csv", on_click="ignore")
 
 
@@ -214,13 +277,14 @@ def render() -> None:
         preset_kw = _preset_choice(standards)
         method = st.radio("方法", list(_METHODS), format_func=_METHODS.get, key="w_cov_method")
         net = _network_choice() if method == "network" else None
+        units = _units_choice()
         pop = _population_choice()
-        ready = facilities is not None and len(facilities) > 0 and pop is not None and (
+        ready = facilities is not None and len(facilities) > 0 and pop is not None and units is not None and (
             method != "network" or net is not None)
         if st.button("运行分析", type="primary", disabled=not ready, key="w_cov_run"):
             facilities = facilities.copy()
             facilities.attrs["planatlas_label"] = common.layer_label(name)
-            _run(coverage, facilities, preset_kw, method, net, pop)
+            _run(coverage, facilities, preset_kw, method, net, pop, units)
     with right:
         result = state.get(state.COVERAGE_RESULT)
         if result is None:

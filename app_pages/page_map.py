@@ -163,6 +163,9 @@ def render() -> None:
     with main:
         from streamlit_folium import st_folium
 
+        label = common.project_label()
+        if label:  # the map's title says whose data it shows
+            st.caption(f"{label} · {common.project_note()}")
         basemap = state.get(state.MAP_BASEMAP)
         if basemap not in webmap.available_basemaps():
             basemap = "osm"

@@ -28,8 +28,10 @@ MAP_SIGNATURE = "map_signature"  # basemap of the map last drawn (its script dep
 CURRENT_PAGE = "current_page"
 PREVIOUS_PAGE = "previous_page"
 
-# --- uploads: name -> GeoDataFrame (WGS-84), joined to the map and analyses
-UPLOADS = "uploads"
+# --- the project: "default" (Jinan, from the report) or "demo" (Helsinki, real OSM data)
+PROJECT = "project"
+
+# --- uploads go into the project store; the warnings of the last one are kept to show
 UPLOAD_MESSAGES = "upload_messages"  # warnings of the last successful upload
 
 # --- report page
@@ -68,7 +70,7 @@ DEFAULTS: dict[str, Any] = {
     MAP_SIGNATURE: None,
     CURRENT_PAGE: None,
     PREVIOUS_PAGE: None,
-    UPLOADS: None,
+    PROJECT: "default",
     UPLOAD_MESSAGES: None,
     REPORT_SELECTED: None,
     REPORT_FIX_CLICK: None,
@@ -85,8 +87,7 @@ def init_state() -> None:
     """Set every key to its default once per session (never overwrites)."""
     for key, value in DEFAULTS.items():
         if key not in st.session_state:
-            # fresh containers per session, never a shared default object
-            st.session_state[key] = {} if key == UPLOADS else value
+            st.session_state[key] = value
 
 
 def get(key: str) -> Any:

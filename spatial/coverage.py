@@ -509,6 +509,7 @@ def _parameters(
         "area_filter": area_filter,
         "population_source": population.source,
         "population_method": population.method,
+        "population_units": population.units,
         "units": len(districts),
         "area_km2": float(table["area_km2"].sum()),
         "covered_km2": float(table["covered_km2"].sum()),

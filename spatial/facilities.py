@@ -210,7 +210,8 @@ def classify_names(names: Iterable[object], *, groups: Iterable[object],
     Returns
     -------
     (numpy.ndarray of object, numpy.ndarray of bool)
-        The types (``""`` where still unknown) and whether a name rule set each.
+        The types (``""`` where still unknown) and whether a name rule set
+        each (True only where the rule changed or supplied the type).
     """
     name_s = pd.Series(list(names), dtype=object).fillna("").astype(str)
     group_s = pd.Series(list(groups), dtype=object).fillna("").astype(str)
@@ -228,8 +229,8 @@ def classify_names(names: Iterable[object], *, groups: Iterable[object],
             continue
         hit = np.zeros(len(out), dtype=bool)
         hit[eligible] = name_s[eligible].str.contains(pattern).to_numpy(dtype=bool)
+        by_rule |= hit & (out != ftype)
         out[hit] = ftype
-        by_rule |= hit
         todo &= ~hit
     return out, by_rule
 

@@ -76,6 +76,7 @@ __all__ = [
     "import_roads",
     "import_units",
     "import_upload",
+    "add_units",
     "imported_layers",
     "remove_layer",
     "rename_layer",
@@ -301,9 +302,9 @@ _MODE_COLOURS = {"walk": "#7f7f7f", "bike": "#1f77b4", "drive": "#d62728"}
 
 
 def _network_spec(mode: str, *, source: str, description: str, licence: str = "",
-                  source_datum: str = "WGS84") -> LayerSpec:
+                  source_datum: str = "WGS84", prefix: str = "") -> LayerSpec:
     zh = vocab.label("mode", mode)
-    return _spec(f"network_{mode}", f"{zh}街道网络", f"{mode} street network", role="network",
+    return _spec(f"network_{mode}", f"{prefix}{zh}街道网络", f"{mode} street network", role="network",
                  geometry_type="LineString", source=source, description=description, licence=licence,
                  source_datum=source_datum, order=150 + MODES.index(mode),
                  style=LayerStyle(color=_MODE_COLOURS[mode], weight=1.5, opacity=0.7, tolerance_deg=2e-5))
@@ -488,7 +489,7 @@ def _osm_layers(extract: OsmExtract, file: str, clip: ClipArea | None, *,
     for mode, edges in extract.networks.items():
         name = f"network_{mode}"
         layers[name] = edges
-        specs[name] = _network_spec(mode, source=source, licence=OSM_LICENCE, description=(
+        specs[name] = _network_spec(mode, source=source, licence=OSM_LICENCE, prefix=pre, description=(
             f"{pre}由 {file} 的道路按 osmnx 的{vocab.label('mode', mode)}规则切分为路段{where}；"
             "length 为大地线长度 (m)，oneway 为该出行方式的单行。"))
     counts = facilities.describe_counts(facilities.type_counts(extract.facilities["facility_type"]))
@@ -714,41 +715,77 @@ def import_units(
     layer = _layer_name(name)
     _check_free(target, [layer], replace=replace)
     upload = read_upload(path, datum=datum, assume_crs=assume_crs)
-    frame = upload.frame
-    polys = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
     src = upload.source_name
-    if polys.empty:
-        msg = f"{src} 中没有面要素，不能作为统计单元 ({src} holds no polygons to use as units)"
-        raise InputFileError(msg)
-    notes = list(upload.warnings)
-    if len(polys) < len(frame):
-        notes.append(f"{len(frame) - len(polys):,} 个非面要素未导入 ({len(frame) - len(polys)} non-polygons left out)")
-    _check_overlap(target, polys, src)
-    units = gpd.GeoDataFrame({"name": _unit_names(polys, name_field, src)}, geometry=polys.geometry.to_numpy(),
-                             crs=settings.STORAGE_CRS)
+    frame = upload.frame
+    names = _unit_names(frame, name_field, src)
+    pops = None
     if population_field:
-        if population_field not in polys.columns:
+        if population_field not in frame.columns:
             msg = f"{src} 中没有人口字段 {population_field} (no column {population_field!r} in {src})"
             raise InputFileError(msg)
-        values = pd.to_numeric(polys[population_field], errors="coerce").to_numpy(dtype=np.float64)
+        pops = pd.to_numeric(frame[population_field], errors="coerce").to_numpy(dtype=np.float64)
+        population_source = population_source or f"{src} 字段 {population_field}"
+    return add_units(gpd.GeoDataFrame({"name": names, "population": pops if pops is not None else np.nan},
+                                      geometry=frame.geometry.to_numpy(), crs=frame.crs),
+                     store_path=target, name=layer, title=title or f"统计单元 ({src})", source=src,
+                     source_datum=upload.source_datum, population_source=population_source,
+                     notes=list(upload.warnings), digest=_file_digest(Path(path)), replace=replace,
+                     with_population=pops is not None)
+
+
+def add_units(
+    frame: gpd.GeoDataFrame,
+    *,
+    store_path: str | os.PathLike[str],
+    name: str,
+    title: str,
+    source: str,
+    source_datum: str = "WGS84",
+    population_source: str | None = None,
+    with_population: bool = False,
+    description: str = "",
+    notes: list[str] | None = None,
+    digest: str = "",
+    replace: bool = False,
+) -> ImportResult:
+    """Polygons (``name``, optional ``population``) as a units layer of the store.
+
+    Raises
+    ------
+    InputFileError
+        No polygons, negative or missing population, or units outside the project's area.
+    """
+    target = _target(store_path)
+    layer = _layer_name(name)
+    notes = list(notes or [])
+    polys = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polys.empty:
+        msg = f"{source} 中没有面要素，不能作为统计单元 ({source} holds no polygons to use as units)"
+        raise InputFileError(msg)
+    if len(polys) < len(frame):
+        notes.append(f"{len(frame) - len(polys):,} 个非面要素未导入 ({len(frame) - len(polys)} non-polygons left out)")
+    _check_overlap(target, polys, source)
+    units = gpd.GeoDataFrame({"name": polys["name"].astype(str).to_numpy()}, geometry=polys.geometry.to_numpy(),
+                             crs=polys.crs).to_crs(settings.STORAGE_CRS)
+    if with_population:
+        values = pd.to_numeric(polys["population"], errors="coerce").to_numpy(dtype=np.float64)
         if not np.isfinite(values).all() or (values < 0).any():
-            msg = (f"{src} 的人口字段 {population_field} 须全部为非负数字 "
-                   f"({population_field!r} must hold non-negative numbers)")
+            msg = f"{source} 的人口字段须全部为非负数字 (the population of {source} must be non-negative numbers)"
             raise InputFileError(msg)
         units["population"] = values
-        units["population_source"] = population_source or f"{src} 字段 {population_field}"
+        units["population_source"] = population_source or source
     units["area_km2"] = units.to_crs(metric_crs_for(units)).area.to_numpy() / 1e6
-    units["source"] = src
-    units["source_datum"] = upload.source_datum
+    units["source"] = source
+    units["source_datum"] = source_datum
     units["precision"] = "exact"
-    spec = _spec(layer, title or f"统计单元 ({src})", "Units", role="units", geometry_type="MultiPolygon",
-                 source=src, source_datum=upload.source_datum, order=12, visible=True,
-                 description=(f"{src} 的 {len(units):,} 个统计单元"
-                              + (f"，人口取自字段 {population_field}" if population_field else "") + "。"),
+    spec = _spec(layer, title, "Units", role="units", geometry_type="MultiPolygon", source=source,
+                 source_datum=source_datum, order=12, visible=True,
+                 description=description or (f"{source} 的 {len(units):,} 个统计单元"
+                                             + ("，含人口" if with_population else "") + "。"),
                  style=LayerStyle(color="#6a51a3", fill_color="#bcbddc", weight=1, fill_opacity=0.12,
-                                  popup="district", figures=("population",) if population_field else ()))
-    written, created = _commit(target, {layer: units}, {layer: spec}, kind="units", file=src,
-                               digest=_file_digest(Path(path)), details={"units": len(units)}, replace=replace)
+                                  popup="district", figures=("population",) if with_population else ()))
+    written, created = _commit(target, {layer: units}, {layer: spec}, kind="units", file=source, digest=digest,
+                               details={"units": len(units)}, replace=replace)
     return ImportResult(written, {layer: len(units)}, notes, {"units": len(units)}, created)
 
 
@@ -1031,3 +1068,26 @@ def import_upload(
     written, created = _commit(target, {layer: frame}, {layer: spec}, kind="upload", file=result.source_name,
                                digest=digest, details={"features": result.n_features}, replace=False)
     return ImportResult(written, {layer: len(frame)}, list(result.warnings), {"features": result.n_features}, created)
+
+
+# --------------------------------------------------------------------------- the project itself
+
+#: Attribute table (``planatlas_project``) saying what a project is (a demo says so).
+PROJECT_TABLE = "project"
+
+
+def set_project_info(path: str | os.PathLike[str], *, title: str, label: str = "", kind: str = "project",
+                     note: str = "") -> Path:
+    """Record what a project is (its title; for a demo, the label every page and figure shows)."""
+    table = pd.DataFrame([{"title": title, "label": label, "kind": kind, "note": note}])
+    return store.update_store(_target(path), tables={PROJECT_TABLE: table})
+
+
+def project_info(path: str | os.PathLike[str]) -> dict[str, str]:
+    """``title``, ``label``, ``kind`` and ``note`` of a project (empty strings when it records none)."""
+    table = store.read_table(PROJECT_TABLE, path=path)
+    empty = {"title": "", "label": "", "kind": "", "note": ""}
+    if table is None or table.empty:
+        return empty
+    row = table.iloc[0]
+    return {k: "" if pd.isna(row.get(k)) else str(row.get(k)) for k in empty}

@@ -678,7 +678,7 @@ def floor_area_surface(buildings: gpd.GeoDataFrame, *, like: gpd.GeoDataFrame | 
 
 def counts_residents(raster: PopulationRaster) -> bool:
     """Whether a surface counts residents (False for a floor-area surface)."""
-    return "resident" in raster.units
+    return raster.units.startswith("residents")
 
 
 # --------------------------------------------------------------------------- in the project store

@@ -178,6 +178,20 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "exact": ("精确合并", "exact union"),
         "grid": ("栅格描边", "grid outline"),
     },
+    # what a layer is for (spatial.layerspec.ROLES)
+    "role": {
+        "reference": ("参考", "reference"),
+        "districts": ("区县", "districts"),
+        "units": ("统计单元", "units"),
+        "facilities": ("设施", "facilities"),
+        "items": ("报告条目", "report items"),
+        "places": ("地名", "places"),
+        "residential": ("居住", "residential"),
+        "network": ("街道网络", "street network"),
+        "population": ("人口", "population"),
+        "analysis": ("分析结果", "analysis result"),
+        "upload": ("上传", "upload"),
+    },
     # where imported POIs come from (spatial.io.poi)
     "vendor": {
         "amap": ("高德地图", "AMap/Gaode"),

@@ -1,4 +1,5 @@
-"""Command line: ``planatlas build | layers | geocode | export | presets | coverage | evaluate``.
+"""Command line: ``planatlas build | layers | geocode | export | presets | coverage | evaluate |
+import-* | fetch-osm | demo``.
 
 The CLI sits on top of the library, like the app: it is the one part of
 ``spatial`` that may build the default store with ``layers.build``. Each
@@ -14,11 +15,11 @@ from __future__ import annotations
 import sys
 
 from .._errors import PlanatlasError
-from . import build, coverage, evaluate, export, places
+from . import build, coverage, evaluate, export, intake, places
 from ._parser import Parser
 
 #: Modules that add subcommands, in the order ``--help`` lists them.
-COMMANDS = (build, places, export, coverage, evaluate)
+COMMANDS = (build, places, export, coverage, evaluate, intake)
 
 
 def build_parser() -> Parser:

@@ -51,13 +51,31 @@ def cmd_layers(args: argparse.Namespace) -> int:
     from ._common import store_path
 
     meta = store.list_layers(store_path(args))
-    table = meta[[c for c in ("name", "title_zh", "n_features", "stored_geometry_type", "source_datum",
+    table = meta[[c for c in ("name", "title_zh", "role", "n_features", "stored_geometry_type", "source_datum",
                               "precision") if c in meta.columns]].copy()
+    if "role" in table.columns:
+        table["role"] = [vocab.label("role", v) for v in table["role"]]
     if "source_datum" in table.columns:
         table["source_datum"] = [vocab.label("datum", v) for v in table["source_datum"]]
     if "precision" in table.columns:
         table["precision"] = [vocab.label("precision", v) for v in table["precision"]]
-    print_table(table.rename(columns={"name": "图层", "title_zh": "名称", "n_features": "要素",
+    print_table(table.rename(columns={"name": "图层", "title_zh": "名称", "role": "用途", "n_features": "要素",
                                       "stored_geometry_type": "几何类型", "source_datum": "来源坐标系",
                                       "precision": "精度"}), labels=False)
+    _print_facility_counts(store_path(args))
     return 0
+
+
+def _print_facility_counts(path: Path) -> None:
+    """Facilities per type of every facility layer with a ``facility_type`` column."""
+    from .. import facilities
+    from ..intake import facility_counts, project_info
+
+    counts = facility_counts(path)
+    if counts:
+        print("\n按设施类型：")
+    for name, per_type in counts.items():
+        print(f"  {name}：{facilities.describe_counts(per_type)}")
+    info = project_info(path)
+    if info["label"]:
+        print(f"\n{info['label']}：{info['note']}")

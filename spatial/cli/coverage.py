@@ -17,12 +17,20 @@ from ._common import add_store_argument, print_table, rounded, store_path, warn
 from ._parser import positive_float
 
 
+#: Headings of the coverage table when the surface is residential floor area, not residents.
+FLOOR_AREA_HEADINGS = {"population": "住宅建筑面积 (m²)", "population_covered": "覆盖建筑面积 (m²)",
+                       "population_covered_pct": "建筑面积覆盖率 (%)", "residents_outside": "未覆盖建筑面积 (m²)"}
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("presets", help="列出服务半径标准 (list the standards presets)")
     p.set_defaults(func=cmd_presets)
 
     p = sub.add_parser("coverage", help="设施服务范围与分区县覆盖人口 (who is within reach of a facility layer)")
-    p.add_argument("--layer", required=True, help="数据库中的设施图层，如 parks")
+    p.add_argument("--layer", required=True, help="数据库中的设施图层，如 parks、osm_facilities、poi_amap")
+    p.add_argument("--facility-type", choices=vocab.codes("facility_type"), metavar="类型",
+                   help="只用此类设施 (facility_type 列)，如 primary_school、supermarket")
+    p.add_argument("--units", help="按此统计单元图层报告 (默认：区县 districts)，如 import-units 导入的 units")
     p.add_argument("--preset", help="服务标准，如 gb50180-15min (见 `planatlas presets`)")
     reach = p.add_mutually_exclusive_group()
     reach.add_argument("--distance", type=positive_float, help="距离，米 (代替标准)")
@@ -30,9 +38,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--speed", type=positive_float, help="速度，米/分钟 (默认：标准的速度或 80)")
     p.add_argument("--method", choices=["buffer", "network"],
                    help="buffer：直线缓冲 (默认)；network：沿街道网络 (给出 --network 时默认)")
-    p.add_argument("--network", help="--method network 的街道网络文件 (.osm、.osm.pbf、.graphml 或 .gpkg)")
+    p.add_argument("--network", help="--method network 的街道网络文件 (.osm、.osm.pbf、.graphml 或 .gpkg)；"
+                   "不给出时用项目数据库中导入的网络 (network_walk …)")
     p.add_argument("--mode", choices=["walk", "bike", "drive"], default="walk", help="出行方式")
-    p.add_argument("--population", help="人口栅格 GeoTIFF (默认：2020 年普查按区县均布)")
+    p.add_argument("--population", help="人口栅格 GeoTIFF (默认：项目数据库中的人口数据，否则 2020 年普查按区县均布)")
     p.add_argument("--out", help="写出结果 (.gpkg 含服务范围、缺口与网格；或 .geojson)，并写同名 .csv 表")
     p.add_argument("--distance-tif", help="另写出到最近设施的距离 GeoTIFF (米，.tif)")
     add_store_argument(p)
@@ -52,9 +61,6 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def _method(args: argparse.Namespace) -> str:
     """``--method``, defaulting to the network when a network file is given."""
     method = args.method or ("network" if args.network else "buffer")
-    if method == "network" and not args.network:
-        msg = "--method network 需要 --network 文件 (.osm、.osm.pbf、.graphml 或 .gpkg)"
-        raise ParameterError(msg)
     if method == "buffer" and args.network:
         msg = (
             "--network 只用于 --method network，不能与 --method buffer 同时给出 "
@@ -62,6 +68,33 @@ def _method(args: argparse.Namespace) -> str:
         )
         raise ParameterError(msg)
     return method
+
+
+def _facilities(layer: gpd.GeoDataFrame, args: argparse.Namespace) -> gpd.GeoDataFrame:
+    """The layer's facilities of ``--facility-type`` (all of them without it)."""
+    if not args.facility_type:
+        return layer
+    if "facility_type" not in layer.columns:
+        msg = (f"图层 {args.layer} 没有 facility_type 列，不能按设施类型筛选 "
+               f"(layer {args.layer!r} has no facility_type column)")
+        raise ParameterError(msg)
+    chosen = layer[layer["facility_type"] == args.facility_type]
+    if chosen.empty:
+        have = "、".join(sorted({vocab.label("facility_type", v) for v in layer["facility_type"].dropna() if v}))
+        msg = (f"图层 {args.layer} 中没有 {vocab.label('facility_type', args.facility_type)}；现有：{have} "
+               f"(no {args.facility_type} in layer {args.layer!r})")
+        raise ParameterError(msg)
+    chosen = chosen.copy()
+    chosen.attrs["planatlas_source"] = f"{args.layer}：{vocab.label('facility_type', args.facility_type)}"
+    return chosen
+
+
+def _default_units(path: Path) -> str:
+    """``districts`` when the store has them, else its first units layer (the demo's grid)."""
+    specs = store.read_specs(path)
+    if "districts" in specs:
+        return "districts"
+    return next((n for n, s in specs.items() if s.role in ("districts", "units")), "districts")
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -78,18 +111,32 @@ def _print_result(args: argparse.Namespace, result: CoverageResult) -> None:
     p = result.parameters
     standard = f"，{p['preset_title']} ({p['preset_source']})" if p.get("preset") else ""
     network = f"，网络：{p['network_source']}" if p.get("network_source") else ""
-    print(f"{args.layer} 的服务覆盖：设施 {p['n_facilities_used']} 个，方法：{vocab.label('method', p['method'])}，"
+    kind = f"（{vocab.label('facility_type', args.facility_type)}）" if args.facility_type else ""
+    print(f"{args.layer}{kind} 的服务覆盖：设施 {p['n_facilities_used']} 个，方法：{vocab.label('method', p['method'])}，"
           f"{p['distance_m']:,.0f} m{standard}{network}")
-    print(f"人口：{p['population_source']}（{p['population_method']}）")
+    print(f"统计单元：{args.units}（{p['units']} 个）")
+    from ..intake import project_info
+
+    info = project_info(store_path(args))
+    if info["label"]:
+        print(f"{info['label']}：{info['note']}")
+    residents = str(p.get("population_units", "residents")).startswith("residents")
+    what, unit = ("人口", "人") if residents else ("住宅建筑面积", " m²")
+    print(f"{what}：{p['population_source']}（{p['population_method']}）")
+    if not residents:
+        print("注意：没有人口数据，以下“人口”各列是住宅建筑面积 (m²)，不是人数")
     line = f"覆盖面积 {p['covered_km2']:,.2f} km²，总面积 {p['area_km2']:,.0f} km²"
     if p.get("population", 0) > 0:
-        line += (f"；覆盖人口 {p['population_covered']:,.0f} 人，共 {p['population']:,.0f} 人"
+        line += (f"；覆盖{what} {p['population_covered']:,.0f}{unit}，共 {p['population']:,.0f}{unit}"
                  f"（{p['population_covered_pct']:.2f}%）")
     else:
-        line += "；人口数据在这些区县中没有人，无法计算人口覆盖率"
+        line += f"；这些单元中没有{what}数据，无法计算覆盖率"
     print(line)
     print()
-    print_table(rounded(result.table))
+    table = rounded(result.table)
+    if not residents:  # the columns hold m² of floor area: say so in their headings
+        table = table.rename(columns=FLOOR_AREA_HEADINGS)
+    print_table(table)
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
@@ -101,18 +148,19 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     path = store_path(args)
     reach = resolve_threshold(preset=args.preset, distance_m=args.distance, minutes=args.minutes,
                               speed_m_per_min=args.speed)
-    facilities = store.read_layer(args.layer, path=path)
-    districts = store.read_layer("districts", path=path)
+    facilities = _facilities(store.read_layer(args.layer, path=path), args)
+    args.units = args.units or _default_units(path)
+    districts = store.read_layer(args.units, path=path)
     network = None
     if method == "network":
-        from ..network import load_network
+        from ..network import from_store, load_network
 
-        network = load_network(args.network, mode=args.mode)
-    population = None
-    if args.population:
-        from ..population import load_population
+        network = load_network(args.network, mode=args.mode) if args.network else from_store(path, mode=args.mode)
+    from ..population import from_store as population_from_store
+    from ..population import load_population
 
-        population = load_population(args.population)
+    population = load_population(args.population) if args.population else population_from_store(
+        path, units=args.units)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = run_coverage(facilities, districts=districts, threshold=reach, method=method,
