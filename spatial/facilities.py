@@ -128,7 +128,9 @@ def osm_type(tags: Mapping[str, str]) -> tuple[str, str] | None:
 
     ``facility_type`` is ``""`` when the row leaves the type to the name rules
     or to ``isced:level`` (``amenity=school``, ``office=government``). The
-    first row (in table order of the object's keys) that applies wins.
+    first row (in table order of the object's keys) that gives a type wins;
+    a row without one applies only when no row gives a type
+    (``amenity=social_facility`` + ``social_facility=nursing_home`` is a care home).
 
     Parameters
     ----------
@@ -136,6 +138,7 @@ def osm_type(tags: Mapping[str, str]) -> tuple[str, str] | None:
         The object's tags (a dict or pyosmium's TagList).
     """
     index = _osm_index()
+    untyped: tuple[str, str] | None = None
     for key in osm_keys():
         value = tags.get(key)
         if value is None:
@@ -143,8 +146,10 @@ def osm_type(tags: Mapping[str, str]) -> tuple[str, str] | None:
         for if_key, cond, ftype, group in index.get((key, value), ()):
             if cond is not None and (tags.get(if_key) or "") not in cond:
                 continue
-            return ftype, group
-    return None
+            if ftype:
+                return ftype, group
+            untyped = untyped or (ftype, group)
+    return untyped
 
 
 @cache

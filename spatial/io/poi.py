@@ -347,7 +347,7 @@ def read_poi(
                    "give --source)")
             raise InputFileError(msg)
         notes.append(f"按{vocab.label('vendor', vendor)}导出格式读取（依据：{evidence}） "
-                     f"(read as an {vocab.LABELS["vendor"][vendor][1]} export)")
+                     f"(read as an {vocab.LABELS['vendor'][vendor][1]} export)")
     else:
         if vendor is not None and vendor != source:
             notes.append(f"注意：{name} 的列像{vocab.label('vendor', vendor)}导出（{evidence}），但按指定的"

@@ -231,7 +231,7 @@ def road_network(
     cross, counts["crossings"], counts["crossings_apart"] = _crossings(geoms, level)
     splits += cross
     pieces, owner = _cut(geoms, splits)
-    notes = [f"道路中心线 {counts['lines']:,} 条：端点吸附 {counts['ends_snapped']:,} 处、T 形接点 "
+    notes = [f"道路中心线 {counts['lines']:,} 条：端点吸附 {counts['ends_snapped']:,} 处、T 形接点吸附 "
              f"{counts['t_junctions']:,} 处、同层交叉打断 {counts['crossings']:,} 处、不同层交叉保持分离 "
              f"{counts['crossings_apart']:,} 处（容差 {tol:g} m；字段：{fields.describe()}） "
              f"({counts['lines']} lines: {counts['ends_snapped']} ends snapped, {counts['t_junctions']} T-junctions, "
@@ -315,7 +315,12 @@ def _snap_ends(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
 
 
 def _t_junctions(geoms: np.ndarray, tol: float) -> tuple[list[tuple[int, float, float, float]], np.ndarray, int]:
-    """Ends within ``tol`` of another line's middle: the line is cut there and the end moved onto it."""
+    """Ends on or up to ``tol`` short of another line's middle: the line is cut there and the end moved onto it.
+
+    An end that already meets another line's end is left where it is (moving
+    it would break the junction it makes). Returns the splits, the lines and
+    the number of ends that did not touch the line they were snapped onto.
+    """
     splits: list[tuple[int, float, float, float]] = []
     if tol <= 0 or len(geoms) < 2:
         return splits, geoms, 0
@@ -331,9 +336,10 @@ def _t_junctions(geoms: np.ndarray, tol: float) -> tuple[list[tuple[int, float, 
     along = shapely.line_locate_point(geoms[li], pts[pi])
     length = shapely.length(geoms[li])
     dist = shapely.distance(pts[pi], geoms[li])
+    # exact touches too: a reprojected end that "touches" may lie a nanometre off the line
     interior = (along > tol) & (along < length - tol)
     order = np.lexsort((dist, pi))  # nearest line first for each end
-    pi, li, along, interior = pi[order], li[order], along[order], interior[order]
+    pi, li, along, interior, dist = pi[order], li[order], along[order], interior[order], dist[order]
     first = np.r_[True, pi[1:] != pi[:-1]]
     # an end that already meets some line's end (after snapping) is a junction, not a T
     meets_end = np.zeros(len(ends), dtype=bool)
@@ -346,7 +352,8 @@ def _t_junctions(geoms: np.ndarray, tol: float) -> tuple[list[tuple[int, float, 
     ends[pi[take]] = xy
     for line, d, (x, y) in zip(li[take], along[take], xy, strict=True):
         splits.append((int(line), float(d), float(x), float(y)))
-    return splits, _with_ends(geoms, ends), int(take.sum())
+    near_miss = int((take & (dist > 1e-6)).sum())  # ends that did not touch: snapped onto the line
+    return splits, _with_ends(geoms, ends), near_miss
 
 
 def _crossings(geoms: np.ndarray, level: np.ndarray) -> tuple[list[tuple[int, float, float, float]], int, int]:
@@ -415,6 +422,7 @@ def _cut(geoms: np.ndarray, splits: list[tuple[int, float, float, float]]) -> tu
     rows = [pd.DataFrame({"line": np.arange(n), "d": 0.0, "x": ends[:n, 0], "y": ends[:n, 1]}), sp,
             pd.DataFrame({"line": np.arange(n), "d": length, "x": ends[n:, 0], "y": ends[n:, 1]})]
     cuts = pd.concat(rows, ignore_index=True).sort_values(["line", "d"], kind="stable").reset_index(drop=True)
+    _merge_close(cuts)
     line = cuts["line"].to_numpy()
     same = line[1:] == line[:-1]
     owner = line[:-1][same]
@@ -427,6 +435,26 @@ def _cut(geoms: np.ndarray, splits: list[tuple[int, float, float, float]]) -> tu
     piece_ends = np.vstack([np.column_stack([x[start_idx], y[start_idx]]),
                             np.column_stack([x[start_idx + 1], y[start_idx + 1]])])
     return _with_ends(pieces, piece_ends), owner
+
+
+#: Cut points closer than this are one node, metres (three streets crossing at one point give
+#: intersection coordinates that differ in their last digits).
+_SAME_POINT_M = 1e-3
+
+
+def _merge_close(cuts: pd.DataFrame) -> None:
+    """Give cut points and ends closer than :data:`_SAME_POINT_M` one coordinate (in place)."""
+    xy = cuts[["x", "y"]].to_numpy()
+    pairs = cKDTree(xy).query_pairs(r=_SAME_POINT_M, output_type="ndarray")
+    if len(pairs) == 0:
+        return
+    m = len(xy)
+    graph = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
+    _, label = csgraph.connected_components(graph, directed=False)
+    first = np.full(label.max() + 1, -1)
+    first[label[::-1]] = np.arange(m)[::-1]  # the first point of each cluster
+    cuts["x"] = xy[first[label], 0]
+    cuts["y"] = xy[first[label], 1]
 
 
 def _node_ids(pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
