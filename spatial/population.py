@@ -480,11 +480,11 @@ def load_population(
                 raise InputFileError(msg)
             data = src.read(band, masked=True, window=window).astype("float64").filled(np.nan)
             src_crs = CRS.from_user_input(src.crs)
-            if window is None:
-                src_transform, src_bounds = src.transform, src.bounds
-            else:
-                src_transform = src.window_transform(window)
-                src_bounds = rasterio.windows.bounds(window, src.transform)
+            src_transform, src_bounds = src.transform, src.bounds
+            if window is not None:  # the window's own transform (north-up grids only are windowed)
+                t = src.transform
+                src_transform = Affine(t.a, t.b, t.c + window.col_off * t.a, t.d, t.e, t.f + window.row_off * t.e)
+                src_bounds = _bounds((window.height, window.width), src_transform)
     except rasterio.errors.RasterioIOError as exc:
         msg = f"无法将 {path.name} 作为栅格读取：{exc} (cannot read {path.name} as a raster)"
         raise InputFileError(msg) from exc
@@ -526,11 +526,13 @@ def _window_within(src: Any, within: tuple[float, float, float, float] | None, n
         msg = (f"{name} 的范围与项目范围不重叠：栅格不在城市内 "
                f"({name} does not overlap the project area: the raster is outside the city)")
         raise InputFileError(msg)
-    exact = rasterio.windows.from_bounds(max(w, left), max(s, bottom), min(e, right), min(n, top),
-                                         transform=src.transform)
-    col0, row0 = int(np.floor(exact.col_off)), int(np.floor(exact.row_off))
-    col1 = int(np.ceil(exact.col_off + exact.width))
-    row1 = int(np.ceil(exact.row_off + exact.height))
+    t = src.transform
+    if t.b != 0 or t.d != 0:  # a rotated grid is read whole
+        return None
+    cols = sorted(((max(w, left) - t.c) / t.a, (min(e, right) - t.c) / t.a))
+    rows = sorted(((min(n, top) - t.f) / t.e, (max(s, bottom) - t.f) / t.e))
+    col0, row0 = int(np.floor(cols[0])), int(np.floor(rows[0]))
+    col1, row1 = int(np.ceil(cols[1])), int(np.ceil(rows[1]))
     col0, row0 = max(col0, 0), max(row0, 0)
     col1, row1 = min(col1, src.width), min(row1, src.height)
     return rasterio.windows.Window(col0, row0, max(col1 - col0, 1), max(row1 - row0, 1))

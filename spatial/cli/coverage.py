@@ -121,7 +121,7 @@ def _print_result(args: argparse.Namespace, result: CoverageResult) -> None:
     if info["label"]:
         print(f"{info['label']}：{info['note']}")
     residents = str(p.get("population_units", "residents")).startswith("residents")
-    what, unit = ("人口", "人") if residents else ("住宅建筑面积", " m²")
+    what, unit = ("人口", " 人") if residents else ("住宅建筑面积", " m²")
     print(f"{what}：{p['population_source']}（{p['population_method']}）")
     if not residents:
         print("注意：没有人口数据，以下“人口”各列是住宅建筑面积 (m²)，不是人数")
