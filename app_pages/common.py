@@ -100,6 +100,9 @@ def project_selector() -> None:
         for key in (state.MAP_CENTER, state.MAP_ZOOM, state.MAP_LAYERS, state.MAP_FOCUS, state.COVERAGE_RESULT,
                     state.COVERAGE_LABEL, state.COVERAGE_FACILITIES, state.REPORT_SELECTED):
             state.put(key, state.DEFAULTS[key])
+        # widgets holding the other project's layer names start afresh
+        for key in [k for k in st.session_state if str(k).startswith("w_") and k != "w_project"]:
+            del st.session_state[key]
 
 
 def project_banner() -> None:
@@ -198,6 +201,11 @@ def get_layer(name: str) -> gpd.GeoDataFrame | None:
 def layer_label(name: str) -> str:
     """Display label of a layer: its Chinese title."""
     return spec(name).title_zh or name
+
+
+def layer_labels(names: list[str]) -> dict[str, str]:
+    """``name -> title`` of these layers, fixed when a widget is drawn (so it labels them as drawn)."""
+    return {n: layer_label(n) for n in names}
 
 
 def store_table(key: str) -> pd.DataFrame | None:

@@ -99,7 +99,7 @@ def _preset_choice(standards) -> dict:
 def _facilities(names: list[str]) -> tuple[str, gpd.GeoDataFrame | None]:
     facility_layers = common.layers_with_role("facilities")
     default = "parks" if "parks" in names else (facility_layers[0] if facility_layers else names[0])
-    name = st.selectbox("设施图层", names, index=names.index(default), format_func=common.layer_label,
+    name = st.selectbox("设施图层", names, index=names.index(default), format_func=common.layer_labels(names).get,
                         key="w_cov_layer")
     gdf = common.get_layer(name)
     if gdf is None:
@@ -165,7 +165,7 @@ def _units_choice() -> str | None:
     if not names:
         st.error("数据库中没有区县或统计单元图层，无法分单元统计 (no districts or units layer in the store)。")
         return None
-    return st.selectbox("统计单元", names, format_func=common.layer_label, key="w_cov_units")
+    return st.selectbox("统计单元", names, format_func=common.layer_labels(names).get, key="w_cov_units")
 
 
 def _run(coverage, facilities, preset_kw: dict, method: str, net: dict | None, pop: dict,

@@ -102,7 +102,7 @@ def _controls(names: list[str]) -> None:
         chosen = default_layers(names)
     chosen = [n for n in chosen if n in names]
     picked = st.multiselect(
-        "图层", names, default=chosen, format_func=common.layer_label, key=state.W_LAYERS
+        "图层", names, default=chosen, format_func=common.layer_labels(names).get, key=state.W_LAYERS
     )
     state.put(state.MAP_LAYERS, picked)
 

@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages import state
 from app_pages.page_report import filter_items, highlighted_source
-from app_pages.page_upload import upload_name
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 180  # seconds a single script run may take (first run builds the store)
@@ -164,7 +163,7 @@ def test_coverage_page_runs_and_offers_downloads():
     preset = by_label(at.selectbox, "服务标准")
     assert preset.value == "gb50180-15min"
     assert by_label(at.radio, "方法").value == "buffer"
-    assert by_label(at.radio, "人口数据").value == "census"
+    assert by_label(at.radio, "人口数据").value == "store"
     by_label(at.button, "运行分析").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     labels = [m.label for m in at.metric]
@@ -172,7 +171,7 @@ def test_coverage_page_runs_and_offers_downloads():
     assert at.metric[0].value.endswith(" m")
     pct = float(at.metric[3].value.split()[0])
     assert 0 < pct < 100
-    assert at.dataframe, "district table missing"
+    assert at.dataframe, "unit table missing"
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "bar chart missing"
     downloads = [d.label for d in at.download_button]
     assert any("GEOJSON" in d for d in downloads) and any("GPKG" in d for d in downloads)
@@ -204,6 +203,22 @@ def test_coverage_network_needs_a_file_and_reports_a_bad_one():
     assert at.session_state[state.COVERAGE_RESULT] is None
 
 
+def uploaded(filename: str) -> str:
+    """Store name of the layer last uploaded from ``filename`` (uploads are layers of the store)."""
+    from layers.build import ensure_default_store
+    from spatial.intake import imported_layers
+
+    table = imported_layers(ensure_default_store())
+    return str(table[table["file"] == filename]["name"].iloc[-1])
+
+
+def store_names() -> set[str]:
+    from layers.build import ensure_default_store
+    from spatial.store import list_layers
+
+    return set(list_layers(ensure_default_store())["name"])
+
+
 def test_coverage_on_a_street_network_from_a_local_osm_file():
     """Network service areas through the page: an uploaded facility on the test streets."""
     at = open_page("upload")
@@ -214,7 +229,7 @@ def test_coverage_on_a_street_network_from_a_local_osm_file():
     at.button[0].click().run()
     assert not at.error, [e.value for e in at.error]
     at.switch_page("app_pages/page_coverage.py").run()
-    by_label(at.selectbox, "设施图层").set_value("上传·site")
+    by_label(at.selectbox, "设施图层").set_value(uploaded("site.geojson"))
     by_label(at.selectbox, "服务标准").set_value("gb50180-5min")
     by_label(at.radio, "方法").set_value("network")
     at.run()
@@ -369,18 +384,59 @@ def test_upload_joins_map_analysis_and_export():
     by_label(at.selectbox, "坐标系 (数据来源的坐标)").set_value("GCJ02")
     at.button[0].click().run()  # the form's submit button
     assert not at.exception and not at.error, [e.value for e in at.error]
-    ups = at.session_state[state.UPLOADS]
-    assert list(ups) == ["上传·community"]
+    name = uploaded("community.geojson")
+    from layers.build import ensure_default_store
+    from spatial.store import read_layer, read_specs
+
+    layer = read_layer(name, path=ensure_default_store())  # written into the project store
+    assert read_specs(ensure_default_store())[name].title_zh == "上传·community"
     # GCJ-02 coordinates were converted to WGS-84 (moved west, about 500 m)
-    assert ups["上传·community"].geometry.iloc[0].x < 117.02
+    assert layer.geometry.iloc[0].x < 117.02 and (layer["source_datum"] == "GCJ02").all()
     at.switch_page("app_pages/page_map.py").run()
     assert "上传·community" in by_label(at.multiselect, "图层").options
     at.switch_page("app_pages/page_coverage.py").run()
     assert "上传·community" in by_label(at.selectbox, "设施图层").options
-    by_label(at.selectbox, "设施图层").set_value("上传·community").run()
+    by_label(at.selectbox, "设施图层").set_value(name).run()
     by_label(at.button, "运行分析").click().run()
     assert not at.exception and not at.error
     assert at.session_state[state.COVERAGE_RESULT].parameters["n_facilities"] == 2
+
+
+def test_uploads_survive_a_reload_and_can_be_renamed_and_removed():
+    at = open_page("upload")
+    at.file_uploader[0].upload("keep.geojson", _geojson_bytes(), "application/geo+json")
+    at.button[0].click().run()
+    name = uploaded("keep.geojson")
+    fresh = open_page("upload")  # a new session: a reload, or the app restarted
+    assert any(name in m.value for m in fresh.markdown)
+    by_label_key = [t for t in fresh.text_input if t.key == f"w_up_title_{name}"][0]
+    by_label_key.set_value("社区中心").run()
+    [b for b in fresh.button if b.key == f"w_up_mv_{name}"][0].click().run()
+    assert not fresh.exception and not fresh.error, [e.value for e in fresh.error]
+    from layers.build import ensure_default_store
+    from spatial.store import read_specs
+
+    assert read_specs(ensure_default_store())[name].title_zh == "社区中心"
+    [b for b in fresh.button if b.key == f"w_up_rm_{name}"][0].click().run()
+    assert not fresh.exception and name not in store_names()
+    # the default layers have no remove button: only imports can be removed
+    assert not [b for b in fresh.button if b.key in ("w_up_rm_parks", "w_up_rm_districts")]
+
+
+def test_a_poi_export_uploads_into_a_classified_facility_layer(tmp_path):
+    from _intake_samples import write_amap_csv
+
+    at = open_page("upload")
+    by_label(at.radio, "文件类型").set_value("poi")
+    at.file_uploader[0].upload("amap.csv", write_amap_csv(tmp_path / "amap.csv").read_bytes(), "text/csv")
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("GCJ-02" in w.value for w in at.warning)  # the datum guess is said
+    from layers.build import ensure_default_store
+    from spatial.store import read_layer
+
+    layer = read_layer(uploaded("amap.csv"), path=ensure_default_store())
+    assert (layer["facility_type"] == "primary_school").sum() == 1
 
 
 @pytest.mark.parametrize("name, data", [
@@ -388,26 +444,19 @@ def test_upload_joins_map_analysis_and_export():
     ("empty.zip", b"PK\x05\x06" + b"\x00" * 18),
     ("nocoords.csv", "名称,地址\n公园,历下区\n".encode()),
 ])
-def test_failed_upload_shows_an_error_and_leaves_the_session(name, data):
+def test_failed_upload_shows_an_error_and_leaves_the_store(name, data):
     at = open_page("upload")
     at.file_uploader[0].upload("ok.geojson", _geojson_bytes(), "application/geo+json")
     at.button[0].click().run()
-    before = dict(at.session_state[state.UPLOADS])
-    assert len(before) == 1
+    before = store_names()
     layers_before = list(at.session_state[state.MAP_LAYERS] or [])
 
     at.file_uploader[0].set_value((name, data, "application/octet-stream"))
     at.button[0].click().run()
     assert not at.exception
     assert at.error and name in at.error[0].value
-    assert dict(at.session_state[state.UPLOADS]).keys() == before.keys()
+    assert store_names() == before
     assert list(at.session_state[state.MAP_LAYERS] or []) == layers_before
-
-
-def test_upload_names_are_unique_and_clean():
-    assert upload_name("parks.geojson", set()) == "上传·parks"
-    assert upload_name("parks.GeoJSON", {"上传·parks"}) == "上传·parks (2)"
-    assert upload_name("a\x00b.csv", set()) == "上传·ab"
 
 
 def test_zipped_shapefile_upload():
@@ -427,7 +476,7 @@ def test_zipped_shapefile_upload():
     at.file_uploader[0].upload("sites.zip", buf.getvalue(), "application/zip")
     at.button[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert "上传·sites" in at.session_state[state.UPLOADS]
+    assert uploaded("sites.zip") in store_names()
 
 
 # --------------------------------------------------------------------------- 规划师修正
@@ -457,3 +506,46 @@ def test_a_correction_made_in_the_app_survives_a_rebuild(tmp_path, monkeypatch):
         row = items[items["item_id"] == item].iloc[0]
         assert row["geocode_status"] == "corrected" and abs(row.geometry.x - 117.0) < 1e-9
         build_store(None, path)
+
+
+# --------------------------------------------------------------------------- imported data and the demo
+
+
+def test_coverage_page_runs_on_imported_layers_after_a_reload():
+    """Imported OSM layers (facilities by type, the store's street network) in a fresh session."""
+    from layers.build import ensure_default_store
+    from spatial import intake
+
+    osm = Path(__file__).resolve().parent / "data" / "intake_jinan.osm"
+    intake.import_osm(osm, store_path=ensure_default_store(), replace="osm_facilities" in store_names())
+    at = open_page("coverage")  # a new session after the import: nothing kept in memory
+    by_label(at.selectbox, "设施图层").set_value("osm_facilities").run()
+    by_label(at.multiselect, "设施类型").set_value(["primary_school", "kindergarten"]).run()
+    assert "3 个设施要素" in texts(at)
+    by_label(at.selectbox, "服务标准").set_value("gb50180-5min")
+    by_label(at.radio, "方法").set_value("network").run()
+    assert by_label(at.radio, "街道网络").value == "store"
+    by_label(at.button, "运行分析").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    p = at.session_state[state.COVERAGE_RESULT].parameters
+    assert p["method"] == "network" and p["n_facilities"] == 3 and "network_walk" in p["network_source"]
+    assert 0 < p["covered_km2"] < 3 * 0.3**2 * 3.15  # along streets: less than three 300 m discs
+    assert any("network_walk" in c.value for c in at.caption)
+
+
+def test_the_demo_project_is_labelled_and_runs():
+    at = open_page("map")
+    by_label(at.sidebar.radio, "项目").set_value("demo").run()
+    assert not at.exception
+    assert any("演示项目" in i.value for i in at.info)  # the banner at the top of every page
+    assert any("演示项目" in c.value for c in at.caption)  # the map's title
+    assert "osm_green" in by_label(at.multiselect, "图层").value
+    at.switch_page("app_pages/page_coverage.py").run()
+    assert any("演示项目" in i.value for i in at.info)
+    by_label(at.selectbox, "设施图层").set_value("osm_green")
+    by_label(at.selectbox, "服务标准").set_value("park-500m")
+    at.run()
+    by_label(at.button, "运行分析").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [m.label for m in at.metric][2:] == ["覆盖住宅建筑面积", "住宅建筑面积覆盖率"]  # m², not residents
+    assert any("演示项目" in c.value and "不是人数" in c.value for c in at.caption)

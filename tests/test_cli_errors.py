@@ -18,8 +18,24 @@ from spatial.cli import build_parser, main
 from spatial.cli._parser import bbox, positive_float, positive_int
 
 
+def _intake_files(tmp: Path) -> dict[str, Path]:
+    """Small files the import commands' working command lines read."""
+    import geopandas as gpd
+    import shapely
+    from _intake_samples import write_amap_csv
+
+    files = {"poi": write_amap_csv(tmp / "amap.csv"), "roads": tmp / "roads.geojson", "units": tmp / "units.geojson"}
+    gpd.GeoDataFrame(geometry=[shapely.LineString([(117.0, 36.65), (117.01, 36.65)])], crs=4326).to_file(
+        files["roads"], driver="GeoJSON")
+    gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.box(117.0, 36.64, 117.02, 36.66)], crs=4326).to_file(
+        files["units"], driver="GeoJSON")
+    return files
+
+
 #: A working command line per subcommand; each case breaks one thing in it.
 def _good(store: Path, tmp: Path) -> dict[str, list[str]]:
+    files = _intake_files(tmp)
+    osm = Path(__file__).resolve().parent / "data" / "intake_jinan.osm"
     return {
         "build": ["build", "--out", str(tmp / "built.gpkg")],
         "layers": ["layers", "--store", str(store)],
@@ -30,6 +46,13 @@ def _good(store: Path, tmp: Path) -> dict[str, list[str]]:
         "unresolved": ["unresolved", "--out", str(tmp / "todo.csv"), "--store", str(store)],
         "import-places": ["import-places", str(_answers(tmp)), "--datum", "WGS84", "--store", str(store)],
         "evaluate": ["evaluate", "--standard", "gb50180", "--store", str(store), "--out", str(tmp / "evaluation")],
+        "import-osm": ["import-osm", str(osm), "--store", str(tmp / "osm.gpkg")],
+        "fetch-osm": ["fetch-osm", "--place", "历下区", "--store", str(tmp / "fetched.gpkg")],
+        "import-poi": ["import-poi", str(files["poi"]), "--store", str(tmp / "poi.gpkg")],
+        "import-roads": ["import-roads", str(files["roads"]), "--store", str(tmp / "roads.gpkg")],
+        "import-units": ["import-units", str(files["units"]), "--store", str(tmp / "units.gpkg")],
+        "import-population": ["import-population", "--dasymetric", "land", "--store", str(tmp / "osm.gpkg")],
+        "demo": ["demo"],
     }
 
 
@@ -107,6 +130,17 @@ def _cases(store: Path, tmp: Path) -> list[list[str]]:
          "--store", str(store)],
         ["geocode", "火星基地"],
         ["export", "--layer", "planatlas_layers", "--out", str(tmp / "m.geojson"), "--store", str(store)],
+        ["import-osm", str(tmp / "missing.osm.pbf"), "--store", str(tmp / "x.gpkg")],
+        ["import-osm", str(tmp / "garbage.bin"), "--store", str(tmp / "x.gpkg")],
+        ["import-osm", str(Path(__file__).resolve().parent / "data" / "intake_jinan.osm"), "--bbox",
+         "24.9,60.1,25.0,60.2", "--store", str(tmp / "x.gpkg")],
+        ["import-osm", str(Path(__file__).resolve().parent / "data" / "intake_jinan.osm"), "--clip", "火星区",
+         "--store", str(store)],
+        ["import-poi", str(tmp / "garbage.bin"), "--store", str(tmp / "x.gpkg")],
+        ["import-population", "--store", str(tmp / "x.gpkg")],
+        ["import-population", str(tmp / "garbage.bin"), "--dasymetric", "land", "--store", str(tmp / "x.gpkg")],
+        ["import-units", str(tmp / "garbage.bin"), "--store", str(tmp / "x.gpkg")],
+        ["import-roads", str(tmp / "garbage.bin"), "--store", str(tmp / "x.gpkg")],
         [],
         ["no-such-command"],
     ]

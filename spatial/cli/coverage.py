@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("coverage", help="设施服务范围与分区县覆盖人口 (who is within reach of a facility layer)")
     p.add_argument("--layer", required=True, help="数据库中的设施图层，如 parks、osm_facilities、poi_amap")
-    p.add_argument("--facility-type", choices=vocab.codes("facility_type"), metavar="类型",
+    p.add_argument("--facility-type", type=_facility_type, metavar="类型",
                    help="只用此类设施 (facility_type 列)，如 primary_school、supermarket")
     p.add_argument("--units", help="按此统计单元图层报告 (默认：区县 districts)，如 import-units 导入的 units")
     p.add_argument("--preset", help="服务标准，如 gb50180-15min (见 `planatlas presets`)")
@@ -46,6 +46,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--distance-tif", help="另写出到最近设施的距离 GeoTIFF (米，.tif)")
     add_store_argument(p)
     p.set_defaults(func=cmd_coverage)
+
+
+def _facility_type(text: str) -> str:
+    """A facility-type code of the vocabulary (``primary_school``) or its Chinese label (小学)."""
+    codes = vocab.codes("facility_type")
+    by_label = {vocab.label("facility_type", c): c for c in codes}
+    if text in codes:
+        return text
+    if text in by_label:
+        return by_label[text]
+    examples = "、".join(f"{c} ({vocab.label('facility_type', c)})" for c in codes[:4])
+    msg = f"未知的设施类型 {text!r}；例如 {examples} 等 (unknown facility type)"
+    raise argparse.ArgumentTypeError(msg)
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
