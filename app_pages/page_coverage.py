@@ -216,7 +216,8 @@ def _results(result) -> None:
     what = "人口" if residents else "住宅建筑面积 (不是人数)"
     st.caption((f"{label} · " if label else "")
                + f"方法：{_METHODS.get(p.get('method'), p.get('method'))} · {what}：{p.get('population_source', '')}"
-               f"（{p.get('population_method', '')}） · 设施 {p.get('n_facilities_used', '')}/{p.get('n_facilities', '')}"
+               f"（{p.get('population_method', '')}） · "
+               f"设施 {p.get('n_facilities_used', '')}/{p.get('n_facilities', '')}"
                + (f" · 网络：{p['network_source']}" if p.get("network_source") else "")
                + (f" · 规模筛选：{p['area_filter']}" if p.get("area_filter") not in (None, "", "none") else ""))
 

@@ -93,7 +93,8 @@ def build_demo(path: str | os.PathLike[str]) -> Path:
         intake.build_population(store_path=tmp, units="grid_units", weight="floor_area_only", label=DEMO_LABEL)
         stamp = result.counts.get("timestamp", "")
         intake.set_project_info(tmp, title="赫尔辛基市中心 (演示)", label=DEMO_LABEL, kind="demo",
-                                note=(f"OpenStreetMap {pbf.name}{stamp}，ODbL；没有人口数据：覆盖统计的是住宅建筑面积 (m²)，"
+                                note=(f"OpenStreetMap {pbf.name}{stamp}，ODbL；没有人口数据："
+                                      "覆盖统计的是住宅建筑面积 (m²)，"
                                       "不是人数；统计单元是 500 m 网格。"))
     return target
 

@@ -71,6 +71,11 @@ def _read(name: str) -> pd.DataFrame:
     return table
 
 
+def _rows(table: pd.DataFrame) -> list[dict[str, str]]:
+    """The rows of a table of text, as dicts of str."""
+    return [{str(k): str(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
 @cache
 def osm_table() -> pd.DataFrame:
     """The OSM tag -> facility type table (``key, value, if_key, if_values, facility_type, group, note, source``)."""
@@ -111,9 +116,10 @@ def name_rules() -> pd.DataFrame:
 @cache
 def _osm_index() -> dict[tuple[str, str], list[tuple[str, frozenset[str] | None, str, str]]]:
     index: dict[tuple[str, str], list[tuple[str, frozenset[str] | None, str, str]]] = {}
-    for row in osm_table().itertuples(index=False):
-        cond = frozenset(row.if_values.split("|")) if row.if_key else None
-        index.setdefault((row.key, row.value), []).append((row.if_key, cond, row.facility_type, row.group))
+    for row in _rows(osm_table()):
+        cond = frozenset(row["if_values"].split("|")) if row["if_key"] else None
+        index.setdefault((row["key"], row["value"]), []).append((row["if_key"], cond, row["facility_type"],
+                                                                 row["group"]))
     return index
 
 
@@ -154,7 +160,7 @@ def osm_type(tags: Mapping[str, str]) -> tuple[str, str] | None:
 
 @cache
 def _green_index() -> dict[tuple[str, str], str]:
-    return {(r.key, r.value): r.value for r in green_table().itertuples(index=False)}
+    return {(r["key"], r["value"]): r["value"] for r in _rows(green_table())}
 
 
 @cache
@@ -195,8 +201,8 @@ def isced_type(level: object) -> str:
 
 @cache
 def _compiled_rules() -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
-    return [(re.compile(r.pattern), r.facility_type, frozenset(r.groups.split("|")))
-            for r in name_rules().itertuples(index=False)]
+    return [(re.compile(r["pattern"]), r["facility_type"], frozenset(r["groups"].split("|")))
+            for r in _rows(name_rules())]
 
 
 def classify_names(names: Iterable[object], *, groups: Iterable[object],
@@ -245,22 +251,21 @@ def classify_names(names: Iterable[object], *, groups: Iterable[object],
 
 @cache
 def _amap_maps() -> tuple[dict[str, tuple[str, str]], dict[tuple[str, str, str], tuple[str, str]]]:
-    table = vendor_table("amap")
-    by_code = {r.typecode: (r.facility_type, r.group) for r in table.itertuples(index=False)}
-    by_name = {(r.big_category, r.mid_category, r.sub_category): (r.facility_type, r.group)
-               for r in table.itertuples(index=False)}
+    rows = _rows(vendor_table("amap"))
+    by_code = {r["typecode"]: (r["facility_type"], r["group"]) for r in rows}
+    by_name = {(r["big_category"], r["mid_category"], r["sub_category"]): (r["facility_type"], r["group"])
+               for r in rows}
     return by_code, by_name
 
 
 @cache
 def _baidu_map() -> dict[tuple[str, str], tuple[str, str]]:
-    return {(r.first_tag, r.second_tag): (r.facility_type, r.group)
-            for r in vendor_table("baidu").itertuples(index=False)}
+    return {(r["first_tag"], r["second_tag"]): (r["facility_type"], r["group"]) for r in _rows(vendor_table("baidu"))}
 
 
 @cache
 def _tencent_map() -> dict[str, tuple[str, str]]:
-    return {r.category: (r.facility_type, r.group) for r in vendor_table("tencent").itertuples(index=False)}
+    return {r["category"]: (r["facility_type"], r["group"]) for r in _rows(vendor_table("tencent"))}
 
 
 def _first(value: object, sep: str = "|") -> str:

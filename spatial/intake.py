@@ -67,6 +67,7 @@ from .projection import metric_crs_for
 __all__ = [
     "ClipArea",
     "ImportResult",
+    "add_units",
     "build_population",
     "clip_area",
     "facility_counts",
@@ -76,7 +77,6 @@ __all__ = [
     "import_roads",
     "import_units",
     "import_upload",
-    "add_units",
     "imported_layers",
     "remove_layer",
     "rename_layer",
@@ -377,12 +377,12 @@ def _check_cover(bounds: tuple[float, float, float, float] | None, clip: ClipAre
     if bounds is None or clip is None:
         return
     extent = box(*bounds)
-    area = clip.geometry.area
+    area = float(shapely.area(clip.geometry))
     if not extent.intersects(clip.geometry):
         msg = (f"{name} 的范围 ({bounds[0]:.3f},{bounds[1]:.3f},{bounds[2]:.3f},{bounds[3]:.3f}) 不覆盖裁剪范围 "
                f"{clip.label}：请换一个覆盖该地区的提取文件 ({name} does not cover the clip area {clip.label})")
         raise InputFileError(msg)
-    share = extent.intersection(clip.geometry).area / area if area > 0 else 1.0
+    share = float(shapely.area(shapely.intersection(extent, clip.geometry))) / area if area > 0 else 1.0
     if share < 0.99:
         notes.append(f"注意：{name} 只覆盖裁剪范围 {clip.label} 的 {share:.0%} "
                      f"({name} covers only {share:.0%} of the clip area)")
@@ -576,7 +576,8 @@ def import_poi(
     spec = _spec(layer, f"{vendor} POI ({shown})", f"{vocab.label('vendor', result.vendor, en=True)} POIs",
                  role="facilities", geometry_type="Point", source=f"{vendor} POI 导出 {shown}",
                  source_datum=result.datum, order=330, visible=True,
-                 description=(f"{shown}：读取 {result.counts['rows']:,} 条，导入 {result.counts['kept']:,} 条（{counts}）；"
+                 description=(f"{shown}：读取 {result.counts['rows']:,} 条，"
+                              f"导入 {result.counts['kept']:,} 条（{counts}）；"
                               f"坐标由 {vocab.label('datum', result.datum)} 转换为 WGS-84；分类依据 "
                               f"spatial/data 中的{vendor}分类表与名称规则。"),
                  style=LayerStyle(color="#8c564b", radius=4, weight=1, fill_opacity=0.85, color_by="facility_type",
@@ -840,7 +841,7 @@ def import_population(
     _check_free(target, [population.STORE_LAYER], replace=replace)
     src = Path(path)
     extent = project_extent(target)
-    within = tuple(float(v) for v in extent.buffer(0.01).bounds) if extent is not None else None
+    within = tuple(float(v) for v in shapely.bounds(shapely.buffer(extent, 0.01))) if extent is not None else None
     metric = _metric_for(extent)
     raster = population.load_population(src, target_crs=metric, cell_m=cell_m,
                                         within=within)  # type: ignore[arg-type]
@@ -990,7 +991,8 @@ def build_population(
         raster = population.floor_area_surface(b, like=unit_frame, cell_m=cell_m,
                                                source=f"{specs[buildings].title_zh}：{specs[buildings].source}")
         return _write_surface(target, raster, kind="population", file=buildings, digest="", replace=replace,
-                              label=label, notes=[f"没有人口数据：以住宅建筑面积 {raster.total():,.0f} m² 作为统计依据，"
+                              label=label, notes=[f"没有人口数据：以住宅建筑面积 {raster.total():,.0f} m² "
+                                                  "作为统计依据，"
                                                   "每个覆盖数字都注明是建筑面积 (no population: residential floor "
                                                   "area is counted instead, and every figure says so)"])
     column = "population" if "population" in unit_frame.columns else "population_2020"

@@ -409,15 +409,15 @@ def test_uploads_survive_a_reload_and_can_be_renamed_and_removed():
     name = uploaded("keep.geojson")
     fresh = open_page("upload")  # a new session: a reload, or the app restarted
     assert any(name in m.value for m in fresh.markdown)
-    by_label_key = [t for t in fresh.text_input if t.key == f"w_up_title_{name}"][0]
+    by_label_key = next(t for t in fresh.text_input if t.key == f"w_up_title_{name}")
     by_label_key.set_value("社区中心").run()
-    [b for b in fresh.button if b.key == f"w_up_mv_{name}"][0].click().run()
+    next(b for b in fresh.button if b.key == f"w_up_mv_{name}").click().run()
     assert not fresh.exception and not fresh.error, [e.value for e in fresh.error]
     from layers.build import ensure_default_store
     from spatial.store import read_specs
 
     assert read_specs(ensure_default_store())[name].title_zh == "社区中心"
-    [b for b in fresh.button if b.key == f"w_up_rm_{name}"][0].click().run()
+    next(b for b in fresh.button if b.key == f"w_up_rm_{name}").click().run()
     assert not fresh.exception and name not in store_names()
     # the default layers have no remove button: only imports can be removed
     assert not [b for b in fresh.button if b.key in ("w_up_rm_parks", "w_up_rm_districts")]

@@ -53,6 +53,6 @@ def test_network_coverage_on_the_demo(demo: Path, capsys: pytest.CaptureFixture[
                  "--preset", "gb50180-10min", "--store", str(demo)]) == 0
     out = capsys.readouterr().out
     assert "超市" in out and "network_walk" in out and "设施 6 个" in out
-    assert main(["coverage", "--layer", "osm_facilities", "--facility-type", "kindergarten", "--distance", "300", "--store",
-                 str(demo)]) == 1
+    assert main(["coverage", "--layer", "osm_facilities", "--facility-type", "kindergarten", "--distance", "300",
+                 "--store", str(demo)]) == 1
     assert "没有 幼儿园" in capsys.readouterr().err

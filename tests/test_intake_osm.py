@@ -147,7 +147,7 @@ def test_empty_clip_and_bad_files(tmp_path: Path) -> None:
         read_osm(SMALL, clip=shapely.box(117.0530, 36.6680, 117.0535, 36.6685))
     bad = tmp_path / "broken.osm"
     bad.write_text("<osm><node id='x'", encoding="utf-8")
-    with pytest.raises(InputFileError, match="无法读取 OSM 文件 broken.osm"):
+    with pytest.raises(InputFileError, match=r"无法读取 OSM 文件 broken\.osm"):
         read_osm(bad)
     with pytest.raises(InputFileError, match="不是 OSM 文件"):
         read_osm(Path(__file__))

@@ -16,7 +16,6 @@ from ..thresholds import resolve_threshold
 from ._common import add_store_argument, print_table, rounded, store_path, warn
 from ._parser import positive_float
 
-
 #: Headings of the coverage table when the surface is residential floor area, not residents.
 FLOOR_AREA_HEADINGS = {"population": "住宅建筑面积 (m²)", "population_covered": "覆盖建筑面积 (m²)",
                        "population_covered_pct": "建筑面积覆盖率 (%)", "residents_outside": "未覆盖建筑面积 (m²)"}
@@ -125,7 +124,8 @@ def _print_result(args: argparse.Namespace, result: CoverageResult) -> None:
     standard = f"，{p['preset_title']} ({p['preset_source']})" if p.get("preset") else ""
     network = f"，网络：{p['network_source']}" if p.get("network_source") else ""
     kind = f"（{vocab.label('facility_type', args.facility_type)}）" if args.facility_type else ""
-    print(f"{args.layer}{kind} 的服务覆盖：设施 {p['n_facilities_used']} 个，方法：{vocab.label('method', p['method'])}，"
+    print(f"{args.layer}{kind} 的服务覆盖：设施 {p['n_facilities_used']} 个，"
+          f"方法：{vocab.label('method', p['method'])}，"
           f"{p['distance_m']:,.0f} m{standard}{network}")
     print(f"统计单元：{args.units}（{p['units']} 个）")
     from ..intake import project_info

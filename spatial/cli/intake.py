@@ -21,7 +21,8 @@ from ._parser import bbox, positive_float
 
 
 def _store_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", help="项目数据库 GeoPackage (.gpkg；不存在时新建；默认：用户数据目录中的 planatlas.gpkg)")
+    parser.add_argument("--store", help="项目数据库 GeoPackage (.gpkg；不存在时新建；"
+                        "默认：用户数据目录中的 planatlas.gpkg)")
 
 
 def import_store(args: argparse.Namespace) -> Path:
@@ -51,7 +52,8 @@ def _modes(text: str) -> tuple[str, ...]:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("import-osm", help="导入 OSM 提取文件：街道网络、设施、公园绿地、居住用地与建筑 (import an OSM extract)")
+    p = sub.add_parser("import-osm", help="导入 OSM 提取文件：街道网络、设施、公园绿地、居住用地与建筑 "
+                       "(import an OSM extract)")
     p.add_argument("file", help="OSM 文件 (.osm.pbf 或 .osm)，如 Geofabrik 的 shandong-latest.osm.pbf")
     clip = p.add_mutually_exclusive_group()
     clip.add_argument("--clip", help="只导入项目中此区县或单元的范围，如 历下区")
@@ -64,7 +66,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _store_argument(p)
     p.set_defaults(func=cmd_import_osm)
 
-    p = sub.add_parser("fetch-osm", help="在线下载 OSM 数据并导入 (需 PLANATLAS_ALLOW_ONLINE=1) (download and import OSM)")
+    p = sub.add_parser("fetch-osm", help="在线下载 OSM 数据并导入 (需 PLANATLAS_ALLOW_ONLINE=1) "
+                       "(download and import OSM)")
     p.add_argument("--place", required=True, help="地名，如 \"历下区, 济南市\"")
     p.add_argument("--modes", type=_modes, default=MODES, help="街道网络的出行方式 (默认 walk,bike,drive)")
     p.add_argument("--replace", action="store_true", help="替换此前导入的同名图层")
@@ -77,7 +80,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="数据来源：amap 高德、baidu 百度、tencent 腾讯；auto 按列名判断 (默认)")
     p.add_argument("--datum", choices=["WGS84", "GCJ02", "BD09"],
                    help="坐标系 (默认：按来源，高德/腾讯 GCJ02、百度 BD09)")
-    p.add_argument("--merge-m", type=positive_float, default=10.0, help="同名且相距不到此距离 (米) 的 POI 合并 (默认 10)")
+    p.add_argument("--merge-m", type=positive_float, default=10.0,
+                   help="同名且相距不到此距离 (米) 的 POI 合并 (默认 10)")
     p.add_argument("--keep-duplicates", action="store_true", help="不合并重复的 POI")
     p.add_argument("--name", help="图层名 (默认 poi_<来源>)")
     p.add_argument("--replace", action="store_true", help="替换此前导入的同名图层")
@@ -120,7 +124,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--population-field", help="人口表中人口的列")
     p.add_argument("--population-source", help="人口数据的来源")
     p.add_argument("--dasymetric", choices=["buildings", "land", "floor-area"],
-                   help="把单元人口按住宅建筑面积 (buildings) 或居住用地 (land) 分配；floor-area：无人口数据时以住宅建筑面积统计")
+                   help="把单元人口按住宅建筑面积 (buildings) 或居住用地 (land) 分配；"
+                   "floor-area：无人口数据时以住宅建筑面积统计")
     p.add_argument("--cell", type=positive_float, default=100.0, help="网格大小，米 (默认 100)")
     p.add_argument("--replace", action="store_true", help="替换此前导入的人口网格")
     _store_argument(p)
@@ -177,7 +182,8 @@ def cmd_import_poi(args: argparse.Namespace) -> int:
                                replace=args.replace)
     _report(result)
     c = result.counts
-    print(f"读取 {c['rows']:,} 条：无坐标 {c['no_coordinates']:,}、境外 {c['outside_china']:,}、合并重复 {c['merged']:,}、"
+    print(f"读取 {c['rows']:,} 条：无坐标 {c['no_coordinates']:,}、境外 {c['outside_china']:,}、"
+          f"合并重复 {c['merged']:,}、"
           f"未归类 {c['unclassified']:,}、导入 {c['kept']:,}")
     return 0
 
@@ -215,7 +221,8 @@ def cmd_import_population(args: argparse.Namespace) -> int:
                                          cell_m=args.cell, replace=args.replace)
     elif table:
         if not (args.units and args.key and args.population_field):
-            msg = "人口表需要 --units、--key 与 --population-field (a population table needs --units, --key, --population-field)"
+            msg = ("人口表需要 --units、--key 与 --population-field "
+                   "(a population table needs --units, --key, --population-field)")
             raise ParameterError(msg)
         result = intake.join_population(args.file, store_path=path, units=args.units, key=args.key,
                                         population_field=args.population_field,

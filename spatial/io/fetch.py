@@ -54,7 +54,7 @@ def overpass_query(area: shapely.Geometry) -> str:
 def _place_area(place: str) -> shapely.Geometry:
     cached = read_cache("osm-place", place)
     if isinstance(cached, dict) and isinstance(cached.get("wkt"), str):
-        return shapely.from_wkt(cached["wkt"])
+        return shapely.from_wkt(str(cached["wkt"]))
     import osmnx as ox
     from osmnx._errors import InsufficientResponseError
 

@@ -469,7 +469,8 @@ def read_osm(
     if nothing == 0:
         where = "裁剪范围内" if clip is not None else ""
         msg = (f"{p.name} {where}没有街道、设施、绿地或建筑 "
-               f"({p.name} holds no streets, facilities, green space or buildings{' in the clip area' if clip else ''})")
+               f"({p.name} holds no streets, facilities, green space or buildings"
+               f"{' in the clip area' if clip is not None else ''})")
         raise EmptyLayerError(msg)
     counts.update({"facilities": len(fac), "green": len(green), "residential": len(residential),
                    "buildings": len(buildings), "facility_types": facilities.type_counts(fac["facility_type"])})
@@ -631,7 +632,7 @@ def _network(streets: Mapping[str, np.ndarray], *, bit: int, mode: str,
     counts = stop - start + 1
     idx = np.repeat(start, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
     coords = np.column_stack([lon[idx], lat[idx]])
-    geoms = shapely.linestrings(coords, indices=np.repeat(np.arange(len(start)), counts))
+    geoms = np.asarray(shapely.linestrings(coords, indices=np.repeat(np.arange(len(start)), counts)), dtype=object)
     u, v = refs[start].copy(), refs[stop].copy()
     back = direction < 0  # drawn against the allowed direction: turn it round
     if back.any():
@@ -648,7 +649,7 @@ def _network(streets: Mapping[str, np.ndarray], *, bit: int, mode: str,
         "layer": streets["layer"][way_rows][keep].astype(np.int16),
         "source": "OpenStreetMap", "source_datum": "WGS84", "precision": "exact",
     }, geometry=gpd.GeoSeries(geoms[keep], crs=settings.STORAGE_CRS), crs=settings.STORAGE_CRS)
-    info = {"edges": int(keep.sum()), "nodes": int(len(np.unique(np.r_[u[keep], v[keep]]))),
+    info = {"edges": int(keep.sum()), "nodes": len(np.unique(np.r_[u[keep], v[keep]])),
             "components": int(n_comp), "edges_all": len(u)}
     return frame, info
 
@@ -707,7 +708,8 @@ def _facilities(frame: gpd.GeoDataFrame, metric: Any) -> tuple[gpd.GeoDataFrame,
     typed = types != ""
     notes = []
     if (~typed).any():
-        notes.append(f"{int((~typed).sum()):,} 个设施候选（政府机构、社会福利设施等）按名称未能归入生活圈设施类型，未导入 "
+        notes.append(f"{int((~typed).sum()):,} 个设施候选（政府机构、社会福利设施等）"
+                     "按名称未能归入生活圈设施类型，未导入 "
                      f"({int((~typed).sum())} candidates could not be given a facility type by name and were left out)")
     out = frame.loc[typed, ["facility_type", "name", "classified_by", "osm_type", "osm_id", "area_m2", "geometry"]]
     return _provenance(gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry",

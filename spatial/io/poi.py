@@ -236,8 +236,10 @@ def _first_column(cols: list[str], wanted: tuple[str, ...]) -> str | None:
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values.astype(str).str.strip().replace({"": None, "[]": None}), errors="coerce").to_numpy(
-        dtype=np.float64)
+    text = values.astype(str).str.strip()
+    numbers = pd.to_numeric(text.where(~text.isin(["", "[]"])), errors="coerce")
+    out: np.ndarray = np.asarray(numbers, dtype=np.float64)
+    return out
 
 
 def coordinates(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray, list[str], str]:
@@ -365,7 +367,8 @@ def read_poi(
     inside = located & in_china(np.where(located, lon, 0.0), np.where(located, lat, 0.0))
     counts["outside_china"] = int((located & ~inside).sum())
     if located.any() and counts["outside_china"] > 0.5 * located.sum():
-        msg = (f"{name} 中大多数坐标不在中国境内（{counts['outside_china']:,} / {int(located.sum()):,}）：经纬度是否颠倒？"
+        msg = (f"{name} 中大多数坐标不在中国境内（{counts['outside_china']:,} / {int(located.sum()):,}）："
+               "经纬度是否颠倒？"
                f"({name}: most coordinates are outside China; are longitude and latitude swapped?)")
         raise InputFileError(msg)
     if counts["outside_china"]:
@@ -405,7 +408,8 @@ def _choose_datum(vendor: str, given: Datum | None, hint: str, used: list[str]) 
         return hint_datum, (f"坐标列 {'、'.join(used)} 表明坐标系为 {vocab.label('datum', hint_datum)}（而不是{label}"
                             f"默认的 {vocab.label('datum', default)}），据此转换为 WGS-84 "
                             f"(the column names say {hint_datum}, not {vendor}'s default {default})")
-    return default, (f"坐标按{label}默认的 {vocab.label('datum', default)} 转换为 WGS-84（猜测；如不符请用 --datum 指明） "
+    return default, (f"坐标按{label}默认的 {vocab.label('datum', default)} 转换为 WGS-84"
+                     "（猜测；如不符请用 --datum 指明） "
                      f"(guessed {default}, {vendor}'s default; give --datum if not)")
 
 

@@ -129,10 +129,10 @@ def _direction(values: pd.Series) -> np.ndarray:
 
 
 def _levels(frame: pd.DataFrame, fields: RoadFields) -> np.ndarray:
-    level = np.zeros(len(frame), dtype=np.int64)
+    level: np.ndarray = np.zeros(len(frame), dtype=np.int64)
     if fields.level:
         nums = pd.to_numeric(frame[fields.level].astype(str).str.extract(r"(-?\d+)")[0], errors="coerce")
-        level = nums.fillna(0).astype(np.int64).to_numpy()
+        level = np.asarray(nums.fillna(0), dtype=np.int64)
     if fields.bridge:
         level = np.where((level == 0) & _flag(frame[fields.bridge], default=False), 1, level)
     if fields.tunnel:
@@ -326,16 +326,16 @@ def _t_junctions(geoms: np.ndarray, tol: float) -> tuple[list[tuple[int, float, 
         return splits, geoms, 0
     n = len(geoms)
     ends = _ends(geoms)
-    pts = shapely.points(ends)
+    pts = np.asarray(shapely.points(ends), dtype=object)
     tree = shapely.STRtree(geoms)
     pi, li = tree.query(pts, predicate="dwithin", distance=tol)
     own = pi % n == li
     pi, li = pi[~own], li[~own]
     if len(pi) == 0:
         return splits, geoms, 0
-    along = shapely.line_locate_point(geoms[li], pts[pi])
-    length = shapely.length(geoms[li])
-    dist = shapely.distance(pts[pi], geoms[li])
+    along = np.asarray(shapely.line_locate_point(geoms[li], pts[pi]))
+    length = np.asarray(shapely.length(geoms[li]))
+    dist = np.asarray(shapely.distance(pts[pi], geoms[li]))
     # exact touches too: a reprojected end that "touches" may lie a nanometre off the line
     interior = (along > tol) & (along < length - tol)
     order = np.lexsort((dist, pi))  # nearest line first for each end
@@ -508,7 +508,8 @@ def _mode_edges(pieces: np.ndarray, owner: np.ndarray, node_u: np.ndarray, node_
         shown = "、".join(f"{s:,}" for s in sorted(sizes, reverse=True)[:5])
         if components == "largest":
             keep = edge_label == biggest
-            note = (f"{vocab.label('mode', mode)}网络由 {n_comp:,} 个互不连通的部分组成（边数：{shown}…），保留最大的部分"
+            note = (f"{vocab.label('mode', mode)}网络由 {n_comp:,} 个互不连通的部分组成（边数：{shown}…），"
+                    "保留最大的部分"
                     f"（{int(keep.sum()):,} 条边）；要全部保留请用 --components all "
                     f"({mode}: {n_comp} components; the largest kept)")
         else:
@@ -521,7 +522,7 @@ def _mode_edges(pieces: np.ndarray, owner: np.ndarray, node_u: np.ndarray, node_
         "level": attrs["level"][own][keep], "component": edge_label[keep].astype(np.int32),
         "source": source or "道路中心线", "source_datum": source_datum, "precision": "exact",
     }, geometry=gpd.GeoSeries(geoms[keep], crs=metric), crs=metric).to_crs(settings.STORAGE_CRS)
-    info = {"edges": int(keep.sum()), "nodes": int(len(np.unique(np.r_[u[keep], v[keep]]))),
+    info = {"edges": int(keep.sum()), "nodes": len(np.unique(np.r_[u[keep], v[keep]])),
             "components": int(n_comp)}
     return frame, info, note
 
