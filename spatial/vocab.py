@@ -197,7 +197,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "amap": ("高德地图", "AMap/Gaode"),
         "baidu": ("百度地图", "Baidu"),
         "tencent": ("腾讯地图", "Tencent"),
-        "osm": ("OpenStreetMap", "OpenStreetMap"),
+        "osm": ("开放街道地图 OpenStreetMap", "OpenStreetMap"),
     },
     # how a facility got its type (spatial.facilities)
     "classified_by": {

@@ -168,6 +168,11 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if method == "network":
         from ..network import from_store, load_network
 
+        if not args.network and f"network_{args.mode}" not in store.read_specs(path):
+            msg = (f"--method network 需要 --network 文件 (.osm、.osm.pbf、.graphml 或 .gpkg)，或项目数据库中导入的"
+                   f"{vocab.label('mode', args.mode)}网络 (planatlas import-osm / import-roads) "
+                   "(--method network needs --network or a network imported into the store)")
+            raise ParameterError(msg)
         network = load_network(args.network, mode=args.mode) if args.network else from_store(path, mode=args.mode)
     from ..population import from_store as population_from_store
     from ..population import load_population
