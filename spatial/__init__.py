@@ -18,6 +18,8 @@ Modules, one per concept (``docs/architecture.md`` shows how data flows between 
 ``isochrones``  multi-source network distances and service areas
 ``population``  population rasters
 ``coverage``    coverage by district, gaps, grids
+``facilities``  life-circle facility types from OSM tags, vendor categories and names (tables in ``data/``)
+``intake``      a city's own data into the store in one step each: OSM, POIs, roads, units, population
 ``io``          reading user files safely, and exports (a package)
 ``webmap``      Folium maps that draw offline (a package)
 ``online``      opt-in online sources with a disk cache

@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,7 +177,8 @@ def _check_free(target: Path, names: Iterable[str], *, replace: bool) -> set[str
     return set(taken)
 
 
-def _commit(target: Path, layers: Mapping[str, gpd.GeoDataFrame], specs: Mapping[str, LayerSpec], *, kind: str,
+def _commit(target: Path, layers: Mapping[str, gpd.GeoDataFrame | store.LayerSource],
+            specs: Mapping[str, LayerSpec], *, kind: str,
             file: str, digest: str, details: Mapping[str, Any], replace: bool,
             tables: Mapping[str, pd.DataFrame] | None = None) -> tuple[Path, bool]:
     """Write the layers and their record in one atomic step; a new project store when there is none."""
@@ -454,19 +456,23 @@ def import_osm(
     if src.is_file():
         bounds, _ = header_info(src)
         _check_cover(bounds, clip, src.name, notes)
-    extract = read_osm(src, clip=None if clip is None else clip.geometry, modes=modes, components=components,
-                       index=index or DEFAULT_INDEX, progress=progress)
-    notes += extract.notes
-    layers, specs = _osm_layers(extract, src.name, clip, label=label)
-    for empty in [n for n, f in layers.items() if len(f) == 0]:
-        notes.append(f"{src.name} 中没有 {specs[empty].title_zh}，未写入该图层 (no {empty} in the file)")
-        layers.pop(empty)
-        specs.pop(empty)
-    details = {"timestamp": extract.timestamp, "timestamp_basis": extract.timestamp_basis,
-               "clip": clip.label if clip else "", **_jsonable(extract.counts)}
-    written, created = _commit(target, layers, specs, kind="osm", file=src.name, digest=_file_digest(src),
-                               details=details, replace=replace)
-    return ImportResult(written, {n: len(f) for n, f in layers.items()}, notes, extract.counts, created)
+    # buildings go to a temporary GeoPackage as they are read and into the store in chunks
+    with tempfile.TemporaryDirectory(prefix="planatlas-osm-", dir=target.parent if target.parent.is_dir()
+                                     else None) as spill:
+        extract = read_osm(src, clip=None if clip is None else clip.geometry, modes=modes, components=components,
+                           index=index or DEFAULT_INDEX, progress=progress, spill_dir=spill)
+        notes += extract.notes
+        layers, specs = _osm_layers(extract, src.name, clip, label=label)
+        for empty in [n for n, f in layers.items() if len(f) == 0]:
+            notes.append(f"{src.name} 中没有 {specs[empty].title_zh}，未写入该图层 (no {empty} in the file)")
+            layers.pop(empty)
+            specs.pop(empty)
+        details = {"timestamp": extract.timestamp, "timestamp_basis": extract.timestamp_basis,
+                   "clip": clip.label if clip else "", **_jsonable(extract.counts)}
+        sizes = {n: len(f) for n, f in layers.items()}
+        written, created = _commit(target, layers, specs, kind="osm", file=src.name, digest=_file_digest(src),
+                                   details=details, replace=replace)
+    return ImportResult(written, sizes, notes, extract.counts, created)
 
 
 def _jsonable(value: Any) -> Any:
@@ -478,13 +484,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def _osm_layers(extract: OsmExtract, file: str, clip: ClipArea | None, *,
-                label: str) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, LayerSpec]]:
+                label: str) -> tuple[dict[str, gpd.GeoDataFrame | store.LayerSource], dict[str, LayerSpec]]:
     when = extract.timestamp or "未知"
     basis = {"header": "文件头", "newest object": "最新编辑"}.get(extract.timestamp_basis, "")
     source = f"OpenStreetMap ({file}，数据时间 {when}{f'，{basis}' if basis else ''})"
     where = f"，裁剪：{clip.label}" if clip else ""
     pre = f"{label}：" if label else ""
-    layers: dict[str, gpd.GeoDataFrame] = {}
+    layers: dict[str, gpd.GeoDataFrame | store.LayerSource] = {}
     specs: dict[str, LayerSpec] = {}
     for mode, edges in extract.networks.items():
         name = f"network_{mode}"

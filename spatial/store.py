@@ -24,8 +24,9 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +94,59 @@ def _resolve(path: str | os.PathLike[str] | None) -> Path:
     return Path(path).expanduser() if path is not None else settings.default_store_path()
 
 
-def _write_layer(frame: gpd.GeoDataFrame, tmp: Path, name: str, spec: LayerSpec) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LayerSource:
+    """A layer too large to hold in memory: a GeoPackage layer copied into the store chunk by chunk.
+
+    An importer spills a big layer (a province's buildings) to a temporary
+    GeoPackage as it reads; :func:`write_store` and :func:`update_store`
+    then copy it ``chunk_rows`` features at a time, through ``transform``
+    (a step that needs all of the import, e.g. which buildings stand on
+    residential land), so memory holds one chunk, whatever the layer's size.
+    """
+
+    path: Path
+    layer: str
+    geometry_type: str
+    transform: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame] | None = None
+    chunk_rows: int = 100_000
+
+    def __len__(self) -> int:
+        return int(pyogrio.read_info(self.path, layer=self.layer)["features"])
+
+    def chunks(self) -> Iterator[gpd.GeoDataFrame]:
+        """The layer, ``chunk_rows`` features at a time (by feature id ranges, which SQLite indexes), transformed."""
+        n = len(self)
+        for start in range(0, n, self.chunk_rows):
+            chunk = pyogrio.read_dataframe(self.path, layer=self.layer,
+                                           where=f"fid > {start} AND fid <= {start + self.chunk_rows}")
+            yield self.transform(chunk) if self.transform is not None else chunk
+
+    def frame(self) -> gpd.GeoDataFrame:
+        """The whole layer in memory (for small layers and tests)."""
+        parts = list(self.chunks())
+        if not parts:
+            return pyogrio.read_dataframe(self.path, layer=self.layer)
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+
+
+def _write_layer(frame: gpd.GeoDataFrame | LayerSource, tmp: Path, name: str, spec: LayerSpec) -> dict[str, Any]:
     """Write one layer into the GeoPackage at ``tmp``; return its metadata row."""
-    gtype = gpkg_geometry_type(frame)
     options = {"IDENTIFIER": f"{spec.title_zh} {spec.title_en}".strip(), "DESCRIPTION": spec.description}
-    pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", geometry_type=gtype,
-                            layer_options=options)
+    if isinstance(frame, LayerSource):
+        gtype, n = frame.geometry_type, 0
+        for chunk in frame.chunks():
+            pyogrio.write_dataframe(writable_frame(chunk), tmp, layer=name, driver="GPKG", geometry_type=gtype,
+                                    promote_to_multi=gtype.startswith("Multi"), append=n > 0,
+                                    layer_options=None if n else options)
+            n += len(chunk)
+    else:
+        gtype, n = gpkg_geometry_type(frame), len(frame)
+        pyogrio.write_dataframe(writable_frame(frame), tmp, layer=name, driver="GPKG", geometry_type=gtype,
+                                layer_options=options)
     row = spec.as_record()
     row["name"] = name
-    row["n_features"] = len(frame)
+    row["n_features"] = n
     row["stored_geometry_type"] = gtype
     return row
 
@@ -158,7 +203,7 @@ def _prepare_target(path: str | os.PathLike[str] | None) -> Path:
 
 
 def write_store(
-    layers: Mapping[str, gpd.GeoDataFrame],
+    layers: Mapping[str, gpd.GeoDataFrame | LayerSource],
     path: str | os.PathLike[str] | None = None,
     *,
     specs: Mapping[str, LayerSpec] | None = None,
@@ -168,8 +213,9 @@ def write_store(
 
     Parameters
     ----------
-    layers : mapping of str to GeoDataFrame
-        Layer name -> frame (any CRS; stored in EPSG:4326).
+    layers : mapping of str to GeoDataFrame or LayerSource
+        Layer name -> frame (any CRS; stored in EPSG:4326), or a
+        :class:`LayerSource` copied in chunks.
     path : path-like, optional
         Target file; default :func:`spatial.settings.default_store_path`.
     specs : mapping of str to LayerSpec, optional, keyword-only
@@ -195,7 +241,7 @@ def write_store(
     target = _prepare_target(path)
     with _store_errors(target, "写入数据库"), atomic_path(target, suffix=".tmp.gpkg") as tmp:
         rows = [
-            _write_layer(writable_frame(gdf), tmp, name, specs.get(name) or _spec_for(name, gdf))
+            _write_layer(gdf, tmp, name, specs.get(name) or _spec_for(name, gdf))
             for name, gdf in layers.items()
         ]
         _write_meta(tmp, rows)
@@ -204,8 +250,9 @@ def write_store(
     return target
 
 
-def _spec_for(name: str, gdf: gpd.GeoDataFrame) -> LayerSpec:
-    return default_spec(name, role="upload", geometry_type=gpkg_geometry_type(gdf))
+def _spec_for(name: str, gdf: gpd.GeoDataFrame | LayerSource) -> LayerSpec:
+    gtype = gdf.geometry_type if isinstance(gdf, LayerSource) else gpkg_geometry_type(gdf)
+    return default_spec(name, role="upload", geometry_type=gtype)
 
 
 def _drop_layer(db: Path, name: str) -> None:
@@ -229,7 +276,7 @@ def _drop_layer(db: Path, name: str) -> None:
 def update_store(
     path: str | os.PathLike[str] | None = None,
     *,
-    add: Mapping[str, gpd.GeoDataFrame] | None = None,
+    add: Mapping[str, gpd.GeoDataFrame | LayerSource] | None = None,
     specs: Mapping[str, LayerSpec] | None = None,
     remove: Iterable[str] = (),
     retitle: Mapping[str, str] | None = None,
@@ -245,7 +292,7 @@ def update_store(
     ----------
     path : path-like, optional
         The store (default :func:`spatial.settings.default_store_path`).
-    add : mapping of str to GeoDataFrame, optional, keyword-only
+    add : mapping of str to GeoDataFrame or LayerSource, optional, keyword-only
         Layers to write.
     specs : mapping of str to LayerSpec, optional, keyword-only
         Specs of the added layers.
@@ -293,7 +340,7 @@ def update_store(
             spec = specs.get(name) or (spec_from_record(rows[name]) if name in rows else _spec_for(name, gdf))
             if name in present and name not in removed:
                 _drop_layer(tmp, name)
-            rows[name] = _write_layer(writable_frame(gdf), tmp, name, spec)
+            rows[name] = _write_layer(gdf, tmp, name, spec)
         for name, title in retitle.items():
             rows[name]["title_zh"] = str(title)
         _drop_layer(tmp, META_TABLE)

@@ -209,3 +209,22 @@ def test_the_store_file_is_a_valid_geopackage(tmp_path: Path) -> None:
     finally:
         con.close()
     assert {"network_walk", "osm_facilities", "planatlas_layers", "planatlas_imports"} <= tables
+
+
+def test_spilled_buildings_equal_the_in_memory_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buildings written to disk chunk by chunk (a province's millions) come out as read in memory."""
+    import spatial.io.osm as osm_module
+
+    whole = read_osm(SMALL).buildings
+    monkeypatch.setattr(osm_module, "CHUNK_ROWS", 1)  # one building per chunk
+    spilled = read_osm(SMALL, spill_dir=tmp_path).buildings
+    assert isinstance(spilled, store.LayerSource) and len(spilled) == len(whole)
+    store.write_store({"osm_buildings": spilled}, tmp_path / "s.gpkg")
+    back = store.read_layer("osm_buildings", path=tmp_path / "s.gpkg")
+    cols = ["building", "floor_area_m2", "residential", "levels_assumed"]
+    got = back.sort_values("osm_id")[cols].reset_index(drop=True)
+    want = whole.sort_values("osm_id")[cols].reset_index(drop=True)
+    assert got["building"].tolist() == want["building"].tolist()
+    assert got["floor_area_m2"].to_numpy() == pytest.approx(want["floor_area_m2"].to_numpy())
+    assert got["residential"].astype(bool).tolist() == want["residential"].tolist()
+    assert store.list_layers(tmp_path / "s.gpkg").set_index("name").loc["osm_buildings", "n_features"] == len(whole)

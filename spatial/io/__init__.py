@@ -9,6 +9,13 @@ strangers, so it is one module per concern, each small enough to audit:
 ``_checks``   CRS, coordinate sanity (swapped, not degrees, outside China), repairs, column names, datum
 ``uploads``   :func:`read_upload` and :func:`list_layers`: the pipeline of those steps
 ``export``    :func:`export_layer` and :func:`export_bytes`: GeoJSON, GeoPackage, Shapefile, KML, CSV
+
+The importers of a city's own data (used by :mod:`spatial.intake`):
+
+``osm``       OSM extracts (``.osm.pbf``, ``.osm``) in one streaming pyosmium pass
+``poi``       AMap / Baidu / Tencent POI exports (CSV, Excel, place-API JSON)
+``roads``     road centrelines noded into a routable network
+``fetch``     opt-in download of a place's OSM data as an ``.osm`` file
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import Geod
 from scipy import sparse
@@ -271,6 +272,10 @@ class _Features:
 
     def frame(self) -> gpd.GeoDataFrame:
         self.flush()
+        return self._take()
+
+    def _take(self) -> gpd.GeoDataFrame:
+        """The rows kept so far as one frame (and forget them)."""
         if not self.kept:
             empty = pd.DataFrame({c: pd.Series(dtype=object) for c in ("osm_type", "osm_id", *self.columns)})
             return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=settings.STORAGE_CRS),
@@ -303,8 +308,8 @@ class OsmExtract:
         ``area_m2``, ``facility_type`` = ``"park"``.
     residential : GeoDataFrame
         ``landuse=residential`` polygons with ``area_m2``.
-    buildings : GeoDataFrame
-        Building polygons: ``building``, ``levels`` (NaN when untagged),
+    buildings : GeoDataFrame or spatial.store.LayerSource
+        Building polygons (a LayerSource with ``spill_dir``): ``building``, ``levels`` (NaN when untagged),
         ``footprint_m2``, ``floor_area_m2`` (footprint x levels, one storey
         assumed where untagged: ``levels_assumed``), ``residential`` (a home
         by its tag, or an untyped building on residential land).
@@ -326,7 +331,7 @@ class OsmExtract:
     facilities: gpd.GeoDataFrame
     green: gpd.GeoDataFrame
     residential: gpd.GeoDataFrame
-    buildings: gpd.GeoDataFrame
+    buildings: Any
     timestamp: str = ""
     timestamp_basis: str = ""
     bounds: tuple[float, float, float, float] | None = None
@@ -386,6 +391,7 @@ def read_osm(
     components: str = "largest",
     index: str = DEFAULT_INDEX,
     progress: Callable[[str], None] | None = None,
+    spill_dir: str | Path | None = None,
 ) -> OsmExtract:
     """Read an OSM extract into a project's layers, in one pass.
 
@@ -407,6 +413,12 @@ def read_osm(
         keeps it in a file when memory is tight).
     progress : callable, optional, keyword-only
         Called with a short Chinese line after each stage.
+    spill_dir : path-like, optional, keyword-only
+        A folder for a temporary GeoPackage: buildings are written there chunk
+        by chunk as they are read, and :attr:`OsmExtract.buildings` is a
+        :class:`spatial.store.LayerSource` the store copies in chunks (memory
+        then does not grow with the number of buildings). The folder must
+        outlive the store write.
 
     Returns
     -------
@@ -433,7 +445,8 @@ def read_osm(
     bounds, stamp = header_info(p)
     if clip is not None:
         shapely.prepare(clip)
-    streets, collected, newest = _scan(p, _Clip(clip), index=index)
+    spill = Path(spill_dir) / "buildings.gpkg" if spill_dir is not None else None
+    streets, collected, newest = _scan(p, _Clip(clip), index=index, spill=spill)
     say(f"已读取 {p.name}：街道 {len(streets['lens']):,} 条")
     notes: list[str] = []
     if not stamp and newest is not None:
@@ -443,7 +456,7 @@ def read_osm(
                      f"(no timestamp in the header: the newest edit among the objects read)")
     else:
         stamp_basis = "header" if stamp else ""
-    frames = {name: feats.frame() for name, feats in collected.items()}
+    frames = {name: feats.frame() for name, feats in collected.items() if not isinstance(feats, _SpilledBuildings)}
     metric = _metric_crs(streets["lon"], streets["lat"], frames)
     networks: dict[str, gpd.GeoDataFrame] = {}
     counts: dict[str, Any] = {}
@@ -464,7 +477,10 @@ def read_osm(
     green = _with_area(frames["green"], metric)
     green["facility_type"] = "park"
     residential = _with_area(frames["residential"], metric)
-    buildings = _buildings(frames["buildings"], residential, metric)
+    if isinstance(collected["buildings"], _SpilledBuildings):
+        buildings: Any = collected["buildings"].source(residential)
+    else:
+        buildings = _buildings(frames["buildings"], residential, metric)
     nothing = len(fac) + len(green) + len(residential) + len(buildings) + sum(len(e) for e in networks.values())
     if nothing == 0:
         where = "裁剪范围内" if clip is not None else ""
@@ -479,8 +495,8 @@ def read_osm(
                       notes=notes, counts=counts)
 
 
-def _scan(path: Path, clip: _Clip, *,
-          index: str) -> tuple[dict[str, np.ndarray], dict[str, _Features], _dt.datetime | None]:
+def _scan(path: Path, clip: _Clip, *, index: str,
+          spill: Path | None) -> tuple[dict[str, np.ndarray], dict[str, _Features], _dt.datetime | None]:
     """The one pass over the file: street ways into flat arrays, the rest into feature rows."""
     osmium = _osmium()
     from osmium import filter as ofilter
@@ -495,7 +511,8 @@ def _scan(path: Path, clip: _Clip, *,
         "facilities": _Features(clip, _FAC_COLUMNS, points=True),
         "green": _Features(clip, ("kind", "name"), points=False),
         "residential": _Features(clip, ("name",), points=False),
-        "buildings": _Features(clip, ("building", "name", "levels"), points=False),
+        "buildings": (_Features(clip, ("building", "name", "levels"), points=False) if spill is None
+                      else _SpilledBuildings(clip, spill)),
     }
     newest: _dt.datetime | None = None
     try:
@@ -716,8 +733,8 @@ def _facilities(frame: gpd.GeoDataFrame, metric: Any) -> tuple[gpd.GeoDataFrame,
                                         crs=settings.STORAGE_CRS)), notes
 
 
-def _buildings(frame: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, metric: Any) -> gpd.GeoDataFrame:
-    """Levels, footprint and floor area; ``residential`` from the tag or from the land it stands on."""
+def _building_columns(frame: gpd.GeoDataFrame, metric: Any) -> gpd.GeoDataFrame:
+    """Levels, footprint, floor area, and ``residential`` by the building's own tag."""
     levels = np.array([_levels(v) for v in frame["levels"]], dtype=np.float64)
     footprint = _areas_m2(frame.geometry.to_numpy(), metric)
     assumed = ~np.isfinite(levels)
@@ -725,16 +742,64 @@ def _buildings(frame: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, metric: A
     frame["footprint_m2"] = footprint
     frame["floor_area_m2"] = footprint * np.where(assumed, 1.0, levels)
     frame["levels_assumed"] = assumed
-    btype = frame["building"].fillna("").astype(str)
-    home = btype.isin(RESIDENTIAL_BUILDINGS).to_numpy().copy()
-    untyped = btype.isin(["yes", ""]).to_numpy()
-    if untyped.any() and len(residential):
-        land = residential.geometry.to_numpy()
-        tree = shapely.STRtree(land)
-        pts = shapely.point_on_surface(frame.geometry.to_numpy()[untyped])
-        hits = tree.query(pts, predicate="within")
-        on_land = np.zeros(int(untyped.sum()), dtype=bool)
-        on_land[np.unique(hits[0])] = True
-        home[np.flatnonzero(untyped)] |= on_land
-    frame["residential"] = home
+    frame["residential"] = frame["building"].fillna("").astype(str).isin(RESIDENTIAL_BUILDINGS).to_numpy()
     return _provenance(frame)
+
+
+def _on_residential_land(frame: gpd.GeoDataFrame, land: np.ndarray) -> gpd.GeoDataFrame:
+    """Untyped buildings (``building=yes``) standing on residential land are homes too."""
+    untyped = frame["building"].fillna("").astype(str).isin(["yes", ""]).to_numpy()
+    if not untyped.any() or len(land) == 0:
+        return frame
+    tree = shapely.STRtree(land)
+    pts = shapely.point_on_surface(frame.geometry.to_numpy()[untyped])
+    hits = tree.query(pts, predicate="within")
+    on_land = np.zeros(int(untyped.sum()), dtype=bool)
+    on_land[np.unique(hits[0])] = True
+    home = frame["residential"].to_numpy(dtype=bool).copy()
+    home[np.flatnonzero(untyped)] |= on_land
+    frame["residential"] = home
+    return frame
+
+
+def _buildings(frame: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, metric: Any) -> gpd.GeoDataFrame:
+    """Levels, footprint and floor area; ``residential`` from the tag or from the land it stands on."""
+    return _on_residential_land(_building_columns(frame, metric), residential.geometry.to_numpy())
+
+
+class _SpilledBuildings(_Features):
+    """Buildings written to a temporary GeoPackage chunk by chunk: a province's millions never sit in memory."""
+
+    def __init__(self, clip: _Clip, path: Path) -> None:
+        super().__init__(clip, ("building", "name", "levels"), points=False)
+        self.path = path
+        self.metric: Any = None
+        self.written = 0
+
+    def flush(self) -> None:
+        super().flush()
+        if not self.kept:
+            return
+        chunk = self._take()  # the clipped rows kept so far: one chunk
+        if len(chunk) == 0:
+            return
+        if self.metric is None:
+            self.metric = metric_crs_for(chunk)
+        chunk = _building_columns(chunk, self.metric)
+        # a scratch file read once, in order: no spatial index to maintain
+        pyogrio.write_dataframe(chunk, self.path, layer="buildings", driver="GPKG", geometry_type="MultiPolygon",
+                                promote_to_multi=True, append=self.written > 0,
+                                layer_options=None if self.written else {"SPATIAL_INDEX": "NO"})
+        self.written += len(chunk)
+
+    def source(self, residential: gpd.GeoDataFrame) -> Any:
+        """The spilled layer for the store (a :class:`spatial.store.LayerSource`), or an empty frame."""
+        self.flush()
+        if self.written == 0:
+            return _building_columns(self._take(), metric_crs_for(residential) if len(residential)
+                                     else settings.METRIC_CRS)
+        from ..store import LayerSource
+
+        land = residential.geometry.to_numpy()
+        return LayerSource(self.path, "buildings", "MultiPolygon",
+                           transform=lambda chunk: _on_residential_land(chunk, land))
