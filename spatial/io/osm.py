@@ -46,7 +46,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import Geod
 from scipy import sparse
@@ -414,8 +413,8 @@ def read_osm(
     progress : callable, optional, keyword-only
         Called with a short Chinese line after each stage.
     spill_dir : path-like, optional, keyword-only
-        A folder for a temporary GeoPackage: buildings are written there chunk
-        by chunk as they are read, and :attr:`OsmExtract.buildings` is a
+        A scratch folder: buildings are written there as GeoParquet chunk
+        files as they are read, and :attr:`OsmExtract.buildings` is a
         :class:`spatial.store.LayerSource` the store copies in chunks (memory
         then does not grow with the number of buildings). The folder must
         outlive the store write.
@@ -445,8 +444,8 @@ def read_osm(
     bounds, stamp = header_info(p)
     if clip is not None:
         shapely.prepare(clip)
-    spill = Path(spill_dir) / "buildings.gpkg" if spill_dir is not None else None
-    streets, collected, newest = _scan(p, _Clip(clip), index=index, spill=spill)
+    spill = Path(spill_dir) if spill_dir is not None else None
+    streets, collected, newest = _scan(p, _Clip(clip), index=index, spill=spill, track_time=not stamp)
     say(f"已读取 {p.name}：街道 {len(streets['lens']):,} 条")
     notes: list[str] = []
     if not stamp and newest is not None:
@@ -495,8 +494,8 @@ def read_osm(
                       notes=notes, counts=counts)
 
 
-def _scan(path: Path, clip: _Clip, *, index: str,
-          spill: Path | None) -> tuple[dict[str, np.ndarray], dict[str, _Features], _dt.datetime | None]:
+def _scan(path: Path, clip: _Clip, *, index: str, spill: Path | None,
+          track_time: bool) -> tuple[dict[str, np.ndarray], dict[str, _Features], _dt.datetime | None]:
     """The one pass over the file: street ways into flat arrays, the rest into feature rows."""
     osmium = _osmium()
     from osmium import filter as ofilter
@@ -522,9 +521,10 @@ def _scan(path: Path, clip: _Clip, *, index: str,
               .with_filter(ofilter.EntityFilter(osmium.osm.NODE | osmium.osm.WAY | osmium.osm.AREA))
               .with_filter(ofilter.KeyFilter(*all_keys)))
         for obj in fp:
-            stamp = obj.timestamp
-            if newest is None or (stamp is not None and stamp > newest):
-                newest = stamp
+            if track_time:  # the header has no timestamp: the newest edit read stands in
+                stamp = obj.timestamp
+                if newest is None or (stamp is not None and stamp > newest):
+                    newest = stamp
             if obj.is_way():
                 if "highway" in obj.tags:
                     streets.add(obj, osmium)
@@ -768,13 +768,14 @@ def _buildings(frame: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, metric: A
 
 
 class _SpilledBuildings(_Features):
-    """Buildings written to a temporary GeoPackage chunk by chunk: a province's millions never sit in memory."""
+    """Buildings written to GeoParquet chunk files as they are read: a province's millions never sit in memory."""
 
-    def __init__(self, clip: _Clip, path: Path) -> None:
+    def __init__(self, clip: _Clip, folder: Path) -> None:
         super().__init__(clip, ("building", "name", "levels"), points=False)
-        self.path = path
+        self.folder = folder
         self.metric: Any = None
-        self.written = 0
+        self.files: list[Path] = []
+        self.sizes: list[int] = []
 
     def flush(self) -> None:
         super().flush()
@@ -786,20 +787,19 @@ class _SpilledBuildings(_Features):
         if self.metric is None:
             self.metric = metric_crs_for(chunk)
         chunk = _building_columns(chunk, self.metric)
-        # a scratch file read once, in order: no spatial index to maintain
-        pyogrio.write_dataframe(chunk, self.path, layer="buildings", driver="GPKG", geometry_type="MultiPolygon",
-                                promote_to_multi=True, append=self.written > 0,
-                                layer_options=None if self.written else {"SPATIAL_INDEX": "NO"})
-        self.written += len(chunk)
+        file = self.folder / f"buildings-{len(self.files):05d}.parquet"
+        chunk.to_parquet(file)
+        self.files.append(file)
+        self.sizes.append(len(chunk))
 
     def source(self, residential: gpd.GeoDataFrame) -> Any:
         """The spilled layer for the store (a :class:`spatial.store.LayerSource`), or an empty frame."""
         self.flush()
-        if self.written == 0:
+        if not self.files:
             return _building_columns(self._take(), metric_crs_for(residential) if len(residential)
                                      else settings.METRIC_CRS)
         from ..store import LayerSource
 
         land = residential.geometry.to_numpy()
-        return LayerSource(self.path, "buildings", "MultiPolygon",
+        return LayerSource(tuple(self.files), tuple(self.sizes), "MultiPolygon",
                            transform=lambda chunk: _on_residential_land(chunk, land))
