@@ -263,12 +263,31 @@ def build_store(report_path: str | os.PathLike[str] | None = None,
                 path: str | os.PathLike[str] | None = None) -> tuple[BuildResult, Path, int]:
     """``planatlas build``: build a report into a store, keeping the planner corrections it holds.
 
+    Layers the planner imported (recorded in the store's ``planatlas_imports``
+    table: OSM data, POIs, networks, units, uploads) are kept too: the build
+    replaces only what it makes, in one atomic update.
+
     Returns the build, the store written and how many corrections were kept.
     """
     target = Path(path).expanduser() if path is not None else settings.default_store_path()
     kept = read_user_places(target)
     result = build_all(report_path, user_places=kept)
+    if target.is_file() and _has_imports(target):
+        written = store.update_store(target, add=result.layers, specs=result.specs, tables=result.tables,
+                                     replace=True)
+        return result, written, 0 if kept is None else len(kept)
     return result, write_build(result, target), 0 if kept is None else len(kept)
+
+
+def _has_imports(path: Path) -> bool:
+    """Whether a store holds layers the planner imported (which a rebuild must not drop)."""
+    from spatial.intake import imported_layers
+
+    try:
+        present = set(store.list_layers(path)["name"])
+        return bool(set(imported_layers(path)["name"]) & present)
+    except StoreError:
+        return False
 
 
 def ensure_default_store(path: str | os.PathLike[str] | None = None) -> Path:

@@ -228,3 +228,14 @@ def test_spilled_buildings_equal_the_in_memory_ones(tmp_path: Path, monkeypatch:
     assert got["floor_area_m2"].to_numpy() == pytest.approx(want["floor_area_m2"].to_numpy())
     assert got["residential"].astype(bool).tolist() == want["residential"].tolist()
     assert store.list_layers(tmp_path / "s.gpkg").set_index("name").loc["osm_buildings", "n_features"] == len(whole)
+
+
+def test_a_rebuild_keeps_what_was_imported(seed_store_copy: Path) -> None:
+    """``planatlas build`` replaces the layers it makes and never drops an import."""
+    from layers.build import build_store
+
+    intake.import_osm(SMALL, store_path=seed_store_copy, modes=("walk",))
+    build_store(None, seed_store_copy)
+    names = set(store.list_layers(seed_store_copy)["name"])
+    assert {"network_walk", "osm_facilities", "osm_buildings", "districts", "report_items"} <= names
+    assert "network_walk" in set(intake.imported_layers(seed_store_copy)["name"])
