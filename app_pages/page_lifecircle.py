@@ -70,8 +70,7 @@ def _choices() -> dict[str, object] | None:
     method = st.radio("距离", methods, format_func=_METHODS.get, key="w_lc_method", horizontal=True)
     if not network:
         st.caption("数据库中没有步行街道网络 (network_walk)：只能按直线距离评估。导入街道网络后可沿街道评估。")
-    unit_layers = common.layers_with_role("units") + common.layers_with_role("districts")
-    unit_layers = [n for n in unit_layers if not n.startswith(common.UPLOAD_PREFIX)]
+    unit_layers = common.layers_with_role("units") + common.layers_with_role("districts")  # uploads are role upload
     if not unit_layers:
         st.error("数据库中没有单元或区县图层，无法按单元统计。")
         return None

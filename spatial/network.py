@@ -805,7 +805,8 @@ def from_store(path: str | os.PathLike[str], *, mode: str = "walk", layer: str |
     -------
     StreetNetwork
         In the metric CRS of the lines (EPSG:4548 around Jinan, else UTM);
-        ``source`` names the layer and its provenance.
+        ``source`` names the layer, the store and the layer's provenance
+        (``network_walk（city.gpkg：OpenStreetMap (…)）``).
 
     Raises
     ------
@@ -862,8 +863,20 @@ def from_store(path: str | os.PathLike[str], *, mode: str = "walk", layer: str |
         net = _from_edges(shapely.from_wkb(wkb), u, v, length, oneway, crs=meta.get("crs"), mode=mode, name=name)
         if cache is not None:
             _write_cache(net, cache)
-    net.source = f"{store.name} 图层 {name}"
+    net.source = f"{name}（{store.name}{_layer_provenance(store, name)}）"
     return net
+
+
+def _layer_provenance(store: Path, name: str) -> str:
+    """``：<source>`` of a store layer's spec (empty when the store keeps no specs)."""
+    from . import store as store_module
+    from ._errors import StoreError
+
+    try:
+        spec = store_module.read_specs(store).get(name)
+    except StoreError:
+        return ""
+    return f"：{spec.source}" if spec is not None and spec.source else ""
 
 
 def _from_edges(geoms: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarray, oneway: np.ndarray, *,

@@ -42,7 +42,8 @@ def test_second_read_comes_from_the_cache(small_store: Path, monkeypatch: pytest
 
     monkeypatch.setattr(network, "_from_edges", no_rebuild)
     again = network.from_store(small_store, mode="bike")
-    assert np.array_equal(again.node_ids, first.node_ids) and again.source.endswith("network_bike")
+    assert np.array_equal(again.node_ids, first.node_ids)
+    assert again.source.startswith("network_bike（s.gpkg：OpenStreetMap")  # the layer, the store, the provenance
 
 
 def test_missing_layer_or_columns_are_clear(tmp_path: Path, small_store: Path) -> None:
