@@ -1,5 +1,5 @@
 """Command line: ``planatlas build | layers | geocode | export | presets | coverage | evaluate |
-import-* | fetch-osm | demo``.
+import-* | fetch-osm | demo | site``.
 
 The CLI sits on top of the library, like the app: it is the one part of
 ``spatial`` that may build the default store with ``layers.build``. Each
@@ -15,11 +15,11 @@ from __future__ import annotations
 import sys
 
 from .._errors import PlanatlasError
-from . import build, coverage, evaluate, export, intake, places
+from . import build, coverage, evaluate, export, intake, places, site
 from ._parser import Parser
 
 #: Modules that add subcommands, in the order ``--help`` lists them.
-COMMANDS = (build, places, export, coverage, evaluate, intake)
+COMMANDS = (build, places, export, coverage, evaluate, intake, site)
 
 
 def build_parser() -> Parser:

@@ -1,0 +1,286 @@
+"""``planatlas site``: where the report's new facilities should go (选址).
+
+``planatlas site --type park --from-target`` takes the count from the report's
+target table ("新建各类公园 100 处", shown with its sentence); ``--count N``
+overrides it. The existing facilities of the type stay where they are; the
+model chooses the new sites among candidates (a grid over the area or a
+layer of the store), with distances along the store's or a file's streets
+(``--method network``) or in a straight line (``--method buffer``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import store, vocab
+from .._errors import EmptyLayerError, ParameterError, UnknownLayerError
+from ..layerspec import LayerSpec
+from ..thresholds import Threshold, resolve_threshold
+from ._common import add_store_argument, print_table, store_path, warn
+from ._parser import positive_float, positive_int
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ..siting.models import MODELS
+
+    p = sub.add_parser("site", help="为新增设施选址：在候选点中选出覆盖居民最多的位置 (siting new facilities)")
+    p.add_argument("--type", required=True, choices=vocab.codes("facility_type"), metavar="类型",
+                   help="设施类型，如 park、kindergarten、elderly_canteen")
+    how_many = p.add_mutually_exclusive_group()
+    how_many.add_argument("--from-target", action="store_true",
+                          help="数量取自报告的年度目标 (如“新建各类公园 100 处”)")
+    how_many.add_argument("--count", type=positive_int, help="新增设施数量 (代替报告目标)")
+    p.add_argument("--model", choices=MODELS, default="mclp",
+                   help="mclp：最大覆盖 (默认)；lscp：达到覆盖率的最少设施；pmedian：总步行距离最短")
+    p.add_argument("--share", type=positive_float, help="lscp 要达到的人口覆盖率，0-1 (默认 0.8)")
+    p.add_argument("--preset", help="服务标准，如 park-500m (默认：列出该类型的第一个标准)")
+    reach = p.add_mutually_exclusive_group()
+    reach.add_argument("--distance", type=positive_float, help="服务距离，米 (代替标准)")
+    reach.add_argument("--minutes", type=positive_float, help="出行时间，分钟 (代替标准)")
+    p.add_argument("--method", choices=["network", "buffer"],
+                   help="network：沿街道网络 (给出 --network 时默认)；buffer：直线距离")
+    p.add_argument("--network", help="街道网络文件 (.osm、.osm.pbf、.graphml 或 .gpkg)")
+    p.add_argument("--mode", choices=["walk", "bike", "drive"], default="walk", help="出行方式")
+    p.add_argument("--population", help="人口栅格 GeoTIFF (默认：单元人口均布到 100 m 网格)")
+    p.add_argument("--facilities", help="现有设施图层 (默认：数据库中该类型的全部设施)")
+    p.add_argument("--candidates", help="候选点图层，如地块 (默认：研究范围上的规则网格)")
+    p.add_argument("--candidate-cell", type=positive_float, default=200.0, help="候选网格大小，米 (默认 200)")
+    p.add_argument("--within", help="候选网格只取此图层内的格子 (如居住用地)")
+    p.add_argument("--exclude", action="append", default=[], metavar="图层",
+                   help="不可选址的图层 (水域、保护区、自绘范围)，可重复")
+    p.add_argument("--units", help="统计单元图层 (默认：units 或 districts 角色的第一个图层)")
+    p.add_argument("--time-limit", type=positive_float, default=60.0, help="求解时限，秒 (默认 60)")
+    p.add_argument("--out", help="输出文件夹：sites.gpkg、sites.geojson、siting.xlsx")
+    p.add_argument("--json", action="store_true", help="在标准输出打印 JSON (参数、选址、曲线、分单元)")
+    add_store_argument(p)
+    p.set_defaults(func=cmd_site)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Refuse impossible combinations before any work is done."""
+    if args.model == "lscp" and (args.count or args.from_target):
+        msg = "--model lscp 由 --share 求出数量，不能再给 --count 或 --from-target (lscp finds the count itself)"
+        raise ParameterError(msg)
+    if args.model != "lscp" and not (args.count or args.from_target):
+        msg = "请给出 --count N 或 --from-target (give the number of new sites, or take it from the report)"
+        raise ParameterError(msg)
+    if args.share is not None and args.model != "lscp":
+        msg = "--share 只用于 --model lscp (--share applies to the lscp model)"
+        raise ParameterError(msg)
+    if args.share is not None and args.share > 1:
+        msg = f"--share 须在 0 与 1 之间，收到 {args.share:g} (share must be at most 1, e.g. 0.8)"
+        raise ParameterError(msg)
+    if args.method == "network" and not args.network:
+        msg = "--method network 需要 --network 文件 (.osm、.osm.pbf、.graphml 或 .gpkg)"
+        raise ParameterError(msg)
+    if args.method == "buffer" and args.network:
+        msg = "--network 只用于 --method network (--network needs --method network)"
+        raise ParameterError(msg)
+    if args.out:
+        out = Path(args.out).expanduser()
+        if out.suffix:
+            msg = f"--out 是输出文件夹，不能是文件名 {args.out} (--out is a folder, not a file name)"
+            raise ParameterError(msg)
+        for parent in (out, *out.parents):
+            if parent.exists() and not parent.is_dir():
+                msg = f"--out 路径中的 {parent} 是文件，不是文件夹 (a file stands where a folder should be)"
+                raise ParameterError(msg)
+
+
+def _read(path: Path, name: str, what: str) -> gpd.GeoDataFrame:
+    try:
+        return store.read_layer(name, path=path)
+    except UnknownLayerError as exc:
+        msg = f"{what}：{exc}"
+        raise UnknownLayerError(msg) from None
+
+
+def _specs(path: Path) -> dict[str, LayerSpec]:
+    return store.read_specs(path)
+
+
+def _units(args: argparse.Namespace, path: Path, specs: dict[str, LayerSpec]) -> tuple[str, gpd.GeoDataFrame]:
+    if args.units:
+        return args.units, _read(path, args.units, "--units")
+    for role in ("units", "districts"):
+        names = [n for n, s in specs.items() if s.role == role]
+        if names:
+            return names[0], _read(path, names[0], "统计单元")
+    msg = "数据库中没有统计单元图层 (units/districts)：请用 --units 指定 (no units layer in the store)"
+    raise EmptyLayerError(msg)
+
+
+def _existing(args: argparse.Namespace, path: Path, specs: dict[str, LayerSpec]) -> tuple[gpd.GeoDataFrame, str]:
+    """The existing facilities of the type: a named layer, or every facility layer's rows of the type."""
+    if args.facilities:
+        layer = _read(path, args.facilities, "--facilities")
+        if "facility_type" in layer.columns:
+            layer = layer[layer["facility_type"].astype(str) == args.type]
+        spec = specs.get(args.facilities)
+        layer.attrs["planatlas_source"] = f"{spec.title_zh if spec else args.facilities} ({args.facilities})"
+        return layer, args.facilities
+    frames, names = [], []
+    for name, spec in specs.items():
+        if spec.role != "facilities":
+            continue
+        layer = _read(path, name, "设施图层")
+        if "facility_type" not in layer.columns:
+            continue
+        rows = layer[layer["facility_type"].astype(str) == args.type]
+        if len(rows):
+            frames.append(rows)
+            names.append(f"{spec.title_zh} ({name})")
+    if not frames:
+        return gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326"), ""
+    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    out.attrs["planatlas_source"] = "、".join(names)
+    return out, "、".join(names)
+
+
+def _threshold(args: argparse.Namespace) -> Threshold | None:
+    if args.preset or args.distance or args.minutes:
+        return resolve_threshold(preset=args.preset, distance_m=args.distance, minutes=args.minutes)
+    return None
+
+
+def _population_demand(args: argparse.Namespace, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    from ..projection import metric_crs_for
+    from ..siting.demand import demand_from_raster
+
+    if args.population:
+        from ..population import load_population
+
+        raster = load_population(args.population, target_crs=metric_crs_for(units).to_string())
+    else:
+        from ..coverage import census_surface_for
+
+        column = next((c for c in ("population_2020", "population") if c in units.columns), None)
+        if column is None:
+            msg = ("统计单元没有人口字段 (population_2020 或 population)：请用 --population 给出人口栅格 "
+                   "(the units have no population: give --population)")
+            raise EmptyLayerError(msg)
+        raster = census_surface_for(units, population_column=column)
+    demand = demand_from_raster(raster)
+    if not args.population:
+        demand.attrs["population_note"] = (
+            "人口按统计单元均匀分布：选址只反映单元之间的密度差别，不反映单元内部的居住分布；"
+            "请用 --population 给出人口栅格 (residents spread evenly within each unit)")
+    return demand
+
+
+def _candidates(args: argparse.Namespace, path: Path, units: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
+    from ..siting.candidates import grid_candidates, layer_candidates
+
+    if args.candidates:
+        layer = _read(path, args.candidates, "--candidates")
+        return layer_candidates(layer, source=f"候选图层 {args.candidates}"), f"图层 {args.candidates}"
+    within = _read(path, args.within, "--within") if args.within else None
+    where = f"图层 {args.within} 内" if args.within else "统计单元内"
+    grid = grid_candidates(units, cell_m=args.candidate_cell, within=within,
+                           source=f"{args.candidate_cell:g} m 网格 ({where})")
+    return grid, f"{args.candidate_cell:g} m 网格（{where}）"
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    plain = pd.DataFrame(frame.drop(columns=[c for c in ("geometry",) if c in frame.columns]))
+    out = []
+    for row in plain.to_dict("records"):
+        out.append({str(k): (None if isinstance(v, float) and not math.isfinite(v) else
+                             v.item() if isinstance(v, np.generic) else v) for k, v in row.items()})
+    return out
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _print(result: Any) -> None:
+    for line in result.summary_lines():
+        print(line)
+    print()
+    shown = result.sites[[c for c in ("rank", "candidate_id", "residents_new", "residents_only", "residents_reach",
+                                      "residents_nearest", "unit_name", "lon", "lat") if c in result.sites.columns]]
+    print_table(_rounded(shown))
+    print()
+    print_table(_rounded(result.by_unit.drop(columns="geometry")))
+    n = len(result.sites)
+    print()
+    print("边际曲线 (贪心建设次序)：")
+    curve = result.curve[result.curve["n_sites"].isin(sorted({1, max(n // 2, 1), n, 2 * n}))]
+    print_table(_rounded(curve))
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype.kind == "f":
+            out[col] = out[col].round(5 if col in ("lon", "lat") else 1)
+    return out
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    from ..siting import apply_exclusions, site_facilities, target_for, write_outputs
+
+    _check_args(args)
+    path = store_path(args)
+    specs = _specs(path)
+    reach = _threshold(args)
+    network = None
+    method = args.method or ("network" if args.network else "buffer")
+    if method == "network":
+        from ..network import load_network
+
+        network = load_network(args.network, mode=args.mode)
+    target = target_for(args.type, store.read_table("targets", path=path)) if args.from_target else None
+    _units_name, units = _units(args, path, specs)
+    existing, _ = _existing(args, path, specs)
+    masks = [(name, _read(path, name, "--exclude")) for name in args.exclude]
+    demand = _population_demand(args, units)
+    candidates, described = _candidates(args, path, units)
+    candidates, excluded = apply_exclusions(candidates, masks=masks, existing=existing)
+    if not len(existing):
+        warn(f"数据库中没有{vocab.label('facility_type', args.type)}的现有设施：全部居民按未覆盖计 "
+             "(no existing facility of this type: every resident counts as uncovered)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = site_facilities(
+            demand, candidates, facility_type=args.type, existing=existing, model=args.model,
+            count=args.count, share=args.share, threshold=reach, method=method, network=network, units=units,
+            target=target, time_limit_s=args.time_limit,
+            candidates_description=f"{described}，{excluded.describe()}",
+        )
+    for w in caught:
+        warn(str(w.message))
+    written = write_outputs(result, args.out) if args.out else []
+    if args.json:
+        print(json.dumps({"parameters": _clean(result.parameters), "sites": _records(result.sites),
+                          "curve": _records(result.curve), "by_unit": _records(result.by_unit),
+                          "files": [str(p) for p in written]}, ensure_ascii=False, indent=2))
+        return 0
+    _print(result)
+    if written:
+        print("\n已写入 " + "、".join(str(p) for p in written))
+    return 0
