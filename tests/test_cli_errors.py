@@ -53,6 +53,8 @@ def _good(store: Path, tmp: Path) -> dict[str, list[str]]:
         "import-units": ["import-units", str(files["units"]), "--store", str(tmp / "units.gpkg")],
         "import-population": ["import-population", "--dasymetric", "land", "--store", str(tmp / "osm.gpkg")],
         "demo": ["demo"],
+        "site": ["site", "--type", "park", "--count", "2", "--facilities", "parks", "--candidate-cell", "3000",
+                 "--store", str(store)],
     }
 
 
@@ -128,6 +130,15 @@ def _cases(store: Path, tmp: Path) -> list[list[str]]:
         ["coverage", "--layer", "parks", "--distance", "500", "--method", "network", "--store", str(store)],
         ["coverage", "--layer", "parks", "--distance", "500", "--method", "buffer", "--network", "x.osm",
          "--store", str(store)],
+        ["site", "--type", "park", "--store", str(store)],
+        ["site", "--type", "park", "--count", "2", "--model", "lscp", "--store", str(store)],
+        ["site", "--type", "park", "--count", "2", "--share", "0.8", "--store", str(store)],
+        ["site", "--type", "park", "--model", "lscp", "--share", "1.5", "--store", str(store)],
+        ["site", "--type", "park", "--count", "2", "--method", "network", "--store", str(store)],
+        ["site", "--type", "bus_stop", "--from-target", "--store", str(store)],
+        ["site", "--type", "park", "--count", "2", "--candidates", "no_such_layer", "--store", str(store)],
+        ["site", "--type", "park", "--count", "2", "--exclude", "no_such_layer", "--store", str(store)],
+        ["site", "--type", "elderly_canteen", "--count", "2", "--store", str(store)],
         ["geocode", "火星基地"],
         ["export", "--layer", "planatlas_layers", "--out", str(tmp / "m.geojson"), "--store", str(store)],
         ["import-osm", str(tmp / "missing.osm.pbf"), "--store", str(tmp / "x.gpkg")],

@@ -47,7 +47,11 @@ from ..network import StreetNetwork, csr_min
 from ..projection import metric_crs_for, require_crs
 from ..thresholds import check_positive
 
-__all__ = ["Relation", "network_relation", "straight_line_relation"]
+__all__ = ["TOLERANCE_M", "Relation", "network_relation", "straight_line_relation"]
+
+#: Distances within this many metres of a reach count as within it: the snapped offsets of
+#: points on streets carry floating-point error, and a resident exactly 300 m away is within 300 m.
+TOLERANCE_M = 1e-3
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,13 +95,13 @@ class Relation:
         self._check_within(distance_m)
         D = self.distance
         rows = np.repeat(np.arange(D.shape[0]), np.diff(D.indptr))
-        ok = D.data <= distance_m
+        ok = D.data <= distance_m + TOLERANCE_M
         return sparse.csr_matrix((np.ones(int(ok.sum())), (rows[ok], D.indices[ok])), shape=D.shape)
 
     def covered_before(self, distance_m: float) -> np.ndarray:
         """Demand cells an existing facility already reaches within ``distance_m``."""
         self._check_within(distance_m)
-        covered: np.ndarray = np.asarray(self.existing_m <= distance_m)
+        covered: np.ndarray = np.asarray(self.existing_m <= distance_m + TOLERANCE_M)
         return covered
 
     def current_m(self) -> np.ndarray:
@@ -106,7 +110,7 @@ class Relation:
         return capped
 
     def _check_within(self, distance_m: float) -> None:
-        if distance_m > self.limit_m * (1 + 1e-9):
+        if distance_m > self.limit_m + TOLERANCE_M:
             msg = (f"距离 {distance_m:g} m 超过了计算时的搜索范围 {self.limit_m:g} m "
                    f"(distance beyond the search limit the relation was built with)")
             raise ParameterError(msg)
@@ -162,11 +166,11 @@ def straight_line_relation(
     cgeoms = np.asarray(candidates.to_crs(crs).geometry.values, dtype=object)
     dxy = shapely.get_coordinates(dpts)
     if np.all(shapely.get_type_id(cgeoms) == 0):
-        pairs = cKDTree(dxy).sparse_distance_matrix(cKDTree(shapely.get_coordinates(cgeoms)), limit,
+        pairs = cKDTree(dxy).sparse_distance_matrix(cKDTree(shapely.get_coordinates(cgeoms)), limit + TOLERANCE_M,
                                                     output_type="ndarray")
-        rows, cols, dist = pairs["i"], pairs["j"], pairs["v"]
+        rows, cols, dist = pairs["i"], pairs["j"], pairs["v"]  # the KD-tree is exact to the metre's rounding
     else:
-        rows, cols = shapely.STRtree(cgeoms).query(dpts, predicate="dwithin", distance=limit)
+        rows, cols = shapely.STRtree(cgeoms).query(dpts, predicate="dwithin", distance=limit + TOLERANCE_M)
         dist = shapely.distance(dpts[rows], cgeoms[cols])
     matrix = sparse.csr_matrix((np.asarray(dist, dtype=np.float64), (rows, cols)), shape=(len(dpts), len(cgeoms)))
     existing_m = np.full(len(dpts), np.inf)
@@ -175,7 +179,8 @@ def straight_line_relation(
         egeoms = np.asarray(existing.to_crs(crs).geometry.values, dtype=object)
         egeoms = egeoms[~(shapely.is_empty(egeoms) | shapely.is_missing(egeoms))]
         if len(egeoms):
-            (di, _ei), d = shapely.STRtree(egeoms).query_nearest(dpts, max_distance=limit, return_distance=True,
+            (di, _ei), d = shapely.STRtree(egeoms).query_nearest(dpts, max_distance=limit + TOLERANCE_M,
+                                                                  return_distance=True,
                                                                   all_matches=False)
             existing_m[di] = d
     return Relation(matrix, existing_m, limit, "buffer", vocab.label("method", "buffer"))
@@ -245,7 +250,7 @@ def _same_segment(net: StreetNetwork, dem: _Snap, cand: _Snap, limit: float) -> 
     two_way = net.two_way()[pairs["edge"].to_numpy()]
     length = np.where(two_way, np.abs(along), np.where(along >= 0, along, np.inf))
     dist = dem.snap[i] + cand.snap[j] + length
-    ok = dist <= limit
+    ok = dist <= limit + TOLERANCE_M
     return i[ok], j[ok], dist[ok]
 
 
@@ -321,9 +326,9 @@ def network_relation(
     parts_r, parts_c, parts_d = [], [], []
     for start in range(0, len(js), chunk):
         block = js[start:start + chunk]
-        dist = dijkstra(graph, directed=True, indices=block + n, limit=limit)[:, :n]
+        dist = dijkstra(graph, directed=True, indices=block + n, limit=limit + TOLERANCE_M)[:, :n]
         reach = np.minimum(dist[:, u] + cost_u, dist[:, v] + cost_v)
-        bi, di = np.nonzero(reach <= limit)
+        bi, di = np.nonzero(reach <= limit + TOLERANCE_M)
         parts_r.append(di)
         parts_c.append(block[bi])
         parts_d.append(reach[bi, di])
@@ -344,7 +349,7 @@ def _existing_distances(net: StreetNetwork, existing: gpd.GeoDataFrame | None, d
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # facilities off the network: they reach nobody
-            reach = nearest_facility_distances(net, existing, cutoff_m=limit, max_snap_m=max_snap_m,
+            reach = nearest_facility_distances(net, existing, cutoff_m=limit + TOLERANCE_M, max_snap_m=max_snap_m,
                                                direction="to_facility")
     except NetworkDataError:
         return out  # no existing facility is on the network: none reaches anybody
@@ -355,6 +360,6 @@ def _existing_distances(net: StreetNetwork, existing: gpd.GeoDataFrame | None, d
                 np.ones(len(ent), dtype=bool))
     i, _j, d = _same_segment(net, dem, fac, limit)
     np.minimum.at(out, i, d)
-    out[out > limit] = np.inf
+    out[out > limit + TOLERANCE_M] = np.inf
     result: np.ndarray = out
     return result
