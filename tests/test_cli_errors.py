@@ -131,6 +131,7 @@ def _cases(store: Path, tmp: Path) -> list[list[str]]:
         ["coverage", "--layer", "parks", "--distance", "500", "--method", "buffer", "--network", "x.osm",
          "--store", str(store)],
         ["site", "--type", "park", "--store", str(store)],
+        ["site", "--type", "bogus", "--count", "2", "--store", str(store)],
         ["site", "--type", "park", "--count", "2", "--model", "lscp", "--store", str(store)],
         ["site", "--type", "park", "--count", "2", "--share", "0.8", "--store", str(store)],
         ["site", "--type", "park", "--model", "lscp", "--share", "1.5", "--store", str(store)],

@@ -33,8 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ..siting.models import MODELS
 
     p = sub.add_parser("site", help="为新增设施选址：在候选点中选出覆盖居民最多的位置 (siting new facilities)")
-    p.add_argument("--type", required=True, choices=vocab.codes("facility_type"), metavar="类型",
-                   help="设施类型，如 park、kindergarten、elderly_canteen")
+    p.add_argument("--type", required=True, type=facility_type, metavar="类型",
+                   help="设施类型：" + "、".join(f"{c} {vocab.label('facility_type', c)}"
+                                             for c in vocab.codes("facility_type")))
     how_many = p.add_mutually_exclusive_group()
     how_many.add_argument("--from-target", action="store_true",
                           help="数量取自报告的年度目标 (如“新建各类公园 100 处”)")
@@ -63,6 +64,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="在标准输出打印 JSON (参数、选址、曲线、分单元)")
     add_store_argument(p)
     p.set_defaults(func=cmd_site)
+
+
+def facility_type(text: str) -> str:
+    """A facility-type code of the vocabulary (one short line when it is not one)."""
+    if text in vocab.LABELS["facility_type"]:
+        return text
+    msg = (f"未知的设施类型 {text!r}（如 park 公园、kindergarten 幼儿园、elderly_canteen 长者食堂；"
+           "全部类型见 planatlas site --help）")
+    raise argparse.ArgumentTypeError(msg)
 
 
 # --------------------------------------------------------------------------- inputs
