@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .. import store, vocab
-from .._errors import EmptyLayerError, ParameterError, UnknownLayerError
-from ..layerspec import LayerSpec
+from .._errors import ParameterError
+from ..population import PopulationRaster
 from ..thresholds import Threshold, resolve_threshold
 from ._common import add_store_argument, print_table, store_path, warn
 from ._parser import positive_float, positive_int
@@ -109,98 +109,19 @@ def _check_args(args: argparse.Namespace) -> None:
                 raise ParameterError(msg)
 
 
-def _read(path: Path, name: str, what: str) -> gpd.GeoDataFrame:
-    try:
-        return store.read_layer(name, path=path)
-    except UnknownLayerError as exc:
-        msg = f"{what}：{exc}"
-        raise UnknownLayerError(msg) from None
-
-
-def _specs(path: Path) -> dict[str, LayerSpec]:
-    return store.read_specs(path)
-
-
-def _units(args: argparse.Namespace, path: Path, specs: dict[str, LayerSpec]) -> tuple[str, gpd.GeoDataFrame]:
-    if args.units:
-        return args.units, _read(path, args.units, "--units")
-    for role in ("units", "districts"):
-        names = [n for n, s in specs.items() if s.role == role]
-        if names:
-            return names[0], _read(path, names[0], "统计单元")
-    msg = "数据库中没有统计单元图层 (units/districts)：请用 --units 指定 (no units layer in the store)"
-    raise EmptyLayerError(msg)
-
-
-def _existing(args: argparse.Namespace, path: Path, specs: dict[str, LayerSpec]) -> tuple[gpd.GeoDataFrame, str]:
-    """The existing facilities of the type: a named layer, or every facility layer's rows of the type."""
-    if args.facilities:
-        layer = _read(path, args.facilities, "--facilities")
-        if "facility_type" in layer.columns:
-            layer = layer[layer["facility_type"].astype(str) == args.type]
-        spec = specs.get(args.facilities)
-        layer.attrs["planatlas_source"] = f"{spec.title_zh if spec else args.facilities} ({args.facilities})"
-        return layer, args.facilities
-    frames, names = [], []
-    for name, spec in specs.items():
-        if spec.role != "facilities":
-            continue
-        layer = _read(path, name, "设施图层")
-        if "facility_type" not in layer.columns:
-            continue
-        rows = layer[layer["facility_type"].astype(str) == args.type]
-        if len(rows):
-            frames.append(rows)
-            names.append(f"{spec.title_zh} ({name})")
-    if not frames:
-        return gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326"), ""
-    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-    out.attrs["planatlas_source"] = "、".join(names)
-    return out, "、".join(names)
-
-
 def _threshold(args: argparse.Namespace) -> Threshold | None:
     if args.preset or args.distance or args.minutes:
         return resolve_threshold(preset=args.preset, distance_m=args.distance, minutes=args.minutes)
     return None
 
 
-def _population_demand(args: argparse.Namespace, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    from ..projection import metric_crs_for
-    from ..siting.demand import demand_from_raster
-
-    if args.population:
-        from ..population import load_population
-
-        raster = load_population(args.population, target_crs=metric_crs_for(units).to_string())
-    else:
-        from ..coverage import census_surface_for
-
-        column = next((c for c in ("population_2020", "population") if c in units.columns), None)
-        if column is None:
-            msg = ("统计单元没有人口字段 (population_2020 或 population)：请用 --population 给出人口栅格 "
-                   "(the units have no population: give --population)")
-            raise EmptyLayerError(msg)
-        raster = census_surface_for(units, population_column=column)
-    demand = demand_from_raster(raster)
+def _population(args: argparse.Namespace, units: gpd.GeoDataFrame) -> PopulationRaster | None:
     if not args.population:
-        demand.attrs["population_note"] = (
-            "人口按统计单元均匀分布：选址只反映单元之间的密度差别，不反映单元内部的居住分布；"
-            "请用 --population 给出人口栅格 (residents spread evenly within each unit)")
-    return demand
+        return None
+    from ..population import load_population
+    from ..projection import metric_crs_for
 
-
-def _candidates(args: argparse.Namespace, path: Path, units: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
-    from ..siting.candidates import grid_candidates, layer_candidates
-
-    if args.candidates:
-        layer = _read(path, args.candidates, "--candidates")
-        return layer_candidates(layer, source=f"候选图层 {args.candidates}"), f"图层 {args.candidates}"
-    within = _read(path, args.within, "--within") if args.within else None
-    where = f"图层 {args.within} 内" if args.within else "统计单元内"
-    grid = grid_candidates(units, cell_m=args.candidate_cell, within=within,
-                           source=f"{args.candidate_cell:g} m 网格 ({where})")
-    return grid, f"{args.candidate_cell:g} m 网格（{where}）"
+    return load_population(args.population, target_crs=metric_crs_for(units).to_string())
 
 
 # --------------------------------------------------------------------------- output
@@ -253,10 +174,16 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 
 def cmd_site(args: argparse.Namespace) -> int:
     from ..siting import apply_exclusions, site_facilities, target_for, write_outputs
+    from ..siting.inputs import (
+        candidates_from_store,
+        demand_for_units,
+        existing_from_store,
+        read_named,
+        units_from_store,
+    )
 
     _check_args(args)
     path = store_path(args)
-    specs = _specs(path)
     reach = _threshold(args)
     network = None
     method = args.method or ("network" if args.network else "buffer")
@@ -265,12 +192,13 @@ def cmd_site(args: argparse.Namespace) -> int:
 
         network = load_network(args.network, mode=args.mode)
     target = target_for(args.type, store.read_table("targets", path=path)) if args.from_target else None
-    _units_name, units = _units(args, path, specs)
-    existing, _ = _existing(args, path, specs)
-    masks = [(name, _read(path, name, "--exclude")) for name in args.exclude]
-    demand = _population_demand(args, units)
-    candidates, described = _candidates(args, path, units)
+    _units_name, units = units_from_store(path, args.units)
+    existing = existing_from_store(path, args.type, args.facilities)
+    masks = [(name, read_named(path, name, "--exclude")) for name in args.exclude]
+    candidates, described = candidates_from_store(path, units, layer=args.candidates, cell_m=args.candidate_cell,
+                                                  within=args.within)
     candidates, excluded = apply_exclusions(candidates, masks=masks, existing=existing)
+    demand = demand_for_units(units, _population(args, units))
     if not len(existing):
         warn(f"数据库中没有{vocab.label('facility_type', args.type)}的现有设施：全部居民按未覆盖计 "
              "(no existing facility of this type: every resident counts as uncovered)")
