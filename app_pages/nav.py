@@ -21,6 +21,7 @@ PAGE_SPECS: dict[str, tuple[str, str]] = {
     "map": ("地图", "page_map.py"),
     "coverage": ("服务圈分析", "page_coverage.py"),
     "lifecircle": ("生活圈体检", "page_lifecircle.py"),
+    "siting": ("选址", "page_siting.py"),
     "report": ("报告", "page_report.py"),
     "targets": ("目标", "page_targets.py"),
     "export": ("导出", "page_export.py"),

@@ -47,6 +47,10 @@ COVERAGE_FACILITIES = "coverage_facilities"  # the facilities the result was run
 # --- 生活圈体检 page: the last evaluation and its output files (bytes by kind)
 LIFECIRCLE_RESULT = "lifecircle_result"
 LIFECIRCLE_FILES = "lifecircle_files"
+# --- siting page: the last result, its map and its files (built once per run)
+SITING_RESULT = "siting_result"
+SITING_MAP = "siting_map"
+SITING_FILES = "siting_files"  # file name -> bytes
 
 # --- widget keys (so values survive page switches)
 W_LAYERS = "w_map_layers"
@@ -80,6 +84,9 @@ DEFAULTS: dict[str, Any] = {
     COVERAGE_FACILITIES: None,
     LIFECIRCLE_RESULT: None,
     LIFECIRCLE_FILES: None,
+    SITING_RESULT: None,
+    SITING_MAP: None,
+    SITING_FILES: None,
 }
 
 

@@ -38,7 +38,7 @@ from ..layerspec import LayerSpec, LayerStyle
 from .models import Solution
 from .targets import Target
 
-__all__ = ["RESULT_SPECS", "SitingResult", "write_outputs"]
+__all__ = ["RESULT_SPECS", "SitingResult", "labelled_table", "write_outputs"]
 
 #: How the layers of a siting result are drawn and described.
 RESULT_SPECS: dict[str, LayerSpec] = {
@@ -130,7 +130,7 @@ def _fmt(value: float) -> str:
 # --------------------------------------------------------------------------- outputs
 
 
-def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+def labelled_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Codes as labels, Chinese headings: a table as a planner reads it."""
     out = pd.DataFrame(frame.drop(columns=[c for c in ("geometry",) if c in frame.columns]))
     for col, domain in vocab.labelled_frame_columns(out.columns).items():
@@ -187,8 +187,8 @@ def write_outputs(result: SitingResult, out_dir: str | os.PathLike[str]) -> list
     geojson = folder / "sites.geojson"
     export_layer(result.sites, geojson, layer="sites")
     xlsx = folder / "siting.xlsx"
-    _write_xlsx({"选址结果": _labelled(result.sites), "边际曲线": _labelled(result.curve),
-                 "分单元覆盖": _labelled(result.by_unit), "说明": result.summary_table().rename(
+    _write_xlsx({"选址结果": labelled_table(result.sites), "边际曲线": labelled_table(result.curve),
+                 "分单元覆盖": labelled_table(result.by_unit), "说明": result.summary_table().rename(
                      columns={"item": "项目", "value": "内容"})}, xlsx)
     return [gpkg, geojson, xlsx]
 
