@@ -70,10 +70,12 @@ def grid_candidates(
     require_features(area, name="研究范围 area")
     cell = check_positive(cell_m, "候选网格大小 cell_m")
     crs = metric_crs_for(area, name="研究范围 area")
-    region = shapely.union_all(area.to_crs(crs).geometry.to_numpy())
+    # make_valid: a planner's polygons are often self-touching; a union must not fail on them
+    region = shapely.union_all(shapely.make_valid(area.to_crs(crs).geometry.to_numpy()))
     if within is not None:
         require_crs(within, name="用地 within")
-        region = shapely.intersection(region, shapely.union_all(within.to_crs(crs).geometry.to_numpy()))
+        land = shapely.union_all(shapely.make_valid(within.to_crs(crs).geometry.to_numpy()))
+        region = shapely.intersection(region, land)
     minx, miny, maxx, maxy = shapely.bounds(region)
     if not np.isfinite([minx, miny, maxx, maxy]).all():
         msg = "研究范围内没有可作候选点的用地 (no land in the area to place candidates on)"

@@ -18,7 +18,7 @@ from .._errors import EmptyLayerError
 from ..population import PopulationRaster
 from ..projection import require_crs
 
-__all__ = ["demand_from_raster"]
+__all__ = ["demand_from_raster", "weight_unit"]
 
 
 def demand_from_raster(
@@ -54,7 +54,7 @@ def demand_from_raster(
     y = t.f + (cols + 0.5) * t.d + (rows + 0.5) * t.e
     if within is not None:
         require_crs(within, name="居住用地 within")
-        land = shapely.union_all(within.to_crs(population.crs).geometry.to_numpy())
+        land = shapely.union_all(shapely.make_valid(within.to_crs(population.crs).geometry.to_numpy()))
         shapely.prepare(land)
         inside = shapely.contains_xy(land, x, y)
         rows, cols, x, y = rows[inside], cols[inside], x[inside], y[inside]
@@ -65,5 +65,19 @@ def demand_from_raster(
     frame = gpd.GeoDataFrame({"population": values[rows, cols], "row": rows, "col": cols},
                              geometry=shapely.points(x, y), crs=population.crs)
     frame.attrs.update({"population_source": population.source, "population_method": population.method,
-                        "cell_m": float(population.cell_size[0])})
+                        "cell_m": float(population.cell_size[0]), "weight_unit": weight_unit(population.units)})
     return frame
+
+
+def weight_unit(units: str) -> str:
+    """The word every figure is counted in: residents, or the m² a surface without residents holds.
+
+    >>> weight_unit("residents per cell"), weight_unit("m² residential floor area per cell")
+    ('人', 'm² 住宅建筑面积 (不是人数)')
+    """
+    text = units.lower()
+    if "floor" in text:
+        return "m² 住宅建筑面积 (不是人数)"
+    if "land" in text or "m²" in text or "m2" in text:
+        return "m² 居住用地面积 (不是人数)"
+    return "人"

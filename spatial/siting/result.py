@@ -99,14 +99,15 @@ class SitingResult:
         lines.append(f"{p['facility_label']}：{vocab.label('siting_model', s.model)}，新增 {len(self.sites)} 处"
                      f"（{p['count_basis']}）")
         lines.append(f"服务距离：{p['reach']}；{p['distance_source']}")
-        lines.append(f"人口：{p['population_source']}（{p['population_method']}），共 {p['population']:,.0f} 人")
+        u = p.get("weight_unit", "人")
+        lines.append(f"人口：{p['population_source']}（{p['population_method']}），共 {p['population']:,.0f} {u}")
         if p.get("population_note"):
             lines.append(f"注意：{p['population_note']}")
         lines.append(f"现有设施：{p['existing_count']} 处（{p['existing_source']}），保持不变；"
-                     f"现状覆盖 {p['covered_before']:,.0f} 人（{p['pct_before']:.1f}%）")
+                     f"现状覆盖 {p['covered_before']:,.0f} {u}（{p['pct_before']:.1f}%）")
         lines.append(f"候选点：{p['candidates_description']}")
-        lines.append(f"选址后覆盖 {p['covered_after']:,.0f} 人（{p['pct_after']:.1f}%），"
-                     f"新增覆盖 {p['residents_new']:,.0f} 人")
+        lines.append(f"选址后覆盖 {p['covered_after']:,.0f} {u}（{p['pct_after']:.1f}%），"
+                     f"新增覆盖 {p['residents_new']:,.0f} {u}")
         if s.model == "pmedian":
             lines.append(f"平均步行距离：{p['mean_distance_before_m']:,.0f} m → {p['mean_distance_after_m']:,.0f} m"
                          f"（距离超过 {p['limit_m']:,.0f} m 的按 {p['limit_m']:,.0f} m 计）")

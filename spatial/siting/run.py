@@ -498,6 +498,7 @@ def site_facilities(
         "population_source": demand.attrs.get("population_source", "") or "需求单元 (demand cells)",
         "population_method": demand.attrs.get("population_method", "") or "—",
         "demand_cells": len(demand),
+        "weight_unit": demand.attrs.get("weight_unit", "人"),
         "existing_count": 0 if existing is None else len(existing),
         "existing_source": _describe_facilities(existing),
         "candidates": len(candidates),
