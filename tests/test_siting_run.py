@@ -99,7 +99,7 @@ def test_the_town_gives_the_enumerated_optimum_along_the_streets(town, p):
     best, best_sets, before, w = enumerate_best(p)
     result = site_facilities(demand, candidates, facility_type="kindergarten", existing=existing, count=p,
                              threshold=resolve_threshold(distance_m=REACH), method="network",
-                             network=street_network(), units=units)
+                             network=street_network(), units=units, rel_gap=0.0)
     chosen = {int(c[1:]) for c in result.sites["candidate_id"]}
     assert chosen in best_sets
     assert result.solution.objective == pytest.approx(best) and result.solution.proven_optimal
@@ -112,7 +112,8 @@ def test_straight_lines_are_a_different_answer_said_as_such(town):
     demand, candidates, existing, units = town
     best, best_sets, *_ = enumerate_best(3, dist=lambda a, b: math.dist(a, b))
     result = site_facilities(demand, candidates, facility_type="kindergarten", existing=existing, count=3,
-                             threshold=resolve_threshold(distance_m=REACH), method="buffer", units=units)
+                             threshold=resolve_threshold(distance_m=REACH), method="buffer", units=units,
+                             rel_gap=0.0)
     assert {int(c[1:]) for c in result.sites["candidate_id"]} in best_sets
     assert result.solution.objective == pytest.approx(best)
     assert result.parameters["distance_source"].startswith("圆形缓冲")
@@ -156,12 +157,13 @@ def test_lscp_and_pmedian_run_on_the_town(town):
     net = street_network()
     total = sum(p for *_, p in RESIDENTS)
     lscp = site_facilities(demand, candidates, facility_type="kindergarten", existing=existing, model="lscp",
-                           share=0.7, threshold=resolve_threshold(distance_m=REACH), method="network", network=net)
+                           share=0.7, threshold=resolve_threshold(distance_m=REACH), method="network", network=net,
+                           rel_gap=0.0)
     fewest = next(k for k in range(1, 9) if 740 + enumerate_best(k)[0] >= 0.7 * total)
     assert len(lscp.sites) == fewest and lscp.parameters["pct_after"] >= 70
     med = site_facilities(demand, candidates, facility_type="kindergarten", existing=existing, model="pmedian",
                           count=2, threshold=resolve_threshold(distance_m=REACH), method="network", network=net,
-                          search_m=1200)
+                          search_m=1200, rel_gap=0.0)
     res = [(x, y) for x, y, _ in RESIDENTS]
     w = np.array([r[2] for r in RESIDENTS], dtype=float)
     cur = np.minimum([min(walk(r, e) for e in EXISTING) for r in res], 1200)

@@ -60,6 +60,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="不可选址的图层 (水域、保护区、自绘范围)，可重复")
     p.add_argument("--units", help="统计单元图层 (默认：units 或 districts 角色的第一个图层)")
     p.add_argument("--time-limit", type=positive_float, default=60.0, help="求解时限，秒 (默认 60)")
+    p.add_argument("--gap", type=positive_float, default=0.5,
+                   help="容许差距，%%：与最优的差距证明在此以内即停 (默认 0.5)")
     p.add_argument("--out", help="输出文件夹：sites.gpkg、sites.geojson、siting.xlsx")
     p.add_argument("--json", action="store_true", help="在标准输出打印 JSON (参数、选址、曲线、分单元)")
     add_store_argument(p)
@@ -207,7 +209,7 @@ def cmd_site(args: argparse.Namespace) -> int:
         result = site_facilities(
             demand, candidates, facility_type=args.type, existing=existing, model=args.model,
             count=args.count, share=args.share, threshold=reach, method=method, network=network, units=units,
-            target=target, time_limit_s=args.time_limit,
+            target=target, time_limit_s=args.time_limit, rel_gap=args.gap / 100,
             candidates_description=f"{described}，{excluded.describe()}",
         )
     for w in caught:

@@ -111,8 +111,9 @@ class SitingResult:
         if s.model == "pmedian":
             lines.append(f"平均步行距离：{p['mean_distance_before_m']:,.0f} m → {p['mean_distance_after_m']:,.0f} m"
                          f"（距离超过 {p['limit_m']:,.0f} m 的按 {p['limit_m']:,.0f} m 计）")
-        lines.append(f"求解：{s.solver}；{vocab.label('solve_status', s.status)}；目标值 {_fmt(s.objective)}，"
-                     f"界 {_fmt(s.bound)}，差距 {100 * s.gap:.2f}%，用时 {s.time_s:.1f} s")
+        tolerance = f"（容许差距 {100 * p.get('rel_gap', 0):g}%）" if s.status == "optimal" else ""
+        lines.append(f"求解：{s.solver}；{vocab.label('solve_status', s.status)}{tolerance}；"
+                     f"目标值 {_fmt(s.objective)}，界 {_fmt(s.bound)}，差距 {100 * s.gap:.2f}%，用时 {s.time_s:.1f} s")
         if not s.proven_optimal:
             lines.append("注意：此方案未被证明最优 (not proven optimal)：保留的是目前找到的最好方案，"
                          f"与最优的差距至多 {100 * s.gap:.2f}%")
