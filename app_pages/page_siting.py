@@ -140,11 +140,12 @@ def _curve_chart(result) -> None:
     curve = result.curve.assign(covered_10k=result.curve["residents_new"] / 1e4)
     n = len(result.sites)
     line = alt.Chart(curve).mark_line(point=True).encode(
-        x=alt.X("n_sites:Q", title="新增设施数"), y=alt.Y("covered_10k:Q", title="新增覆盖人口 (万人)"),
-        tooltip=[alt.Tooltip("n_sites:Q", title="新增设施数"), alt.Tooltip("residents_new:Q", title="新增覆盖人口",
+        x=alt.X("sites_added:Q", title="新增设施数"), y=alt.Y("covered_10k:Q", title="新增覆盖人口 (万人)"),
+        tooltip=[alt.Tooltip("sites_added:Q", title="新增设施数"), alt.Tooltip("residents_new:Q", title="新增覆盖人口",
                                                                         format=",.0f"),
                  alt.Tooltip("marginal:Q", title="边际新增", format=",.0f")])
-    rule = alt.Chart(curve[curve["n_sites"] == n]).mark_rule(color="#d7301f", strokeDash=[4, 3]).encode(x="n_sites:Q")
+    at_n = curve[curve["sites_added"] == n]
+    rule = alt.Chart(at_n).mark_rule(color="#d7301f", strokeDash=[4, 3]).encode(x="sites_added:Q")
     st.altair_chart(line + rule, width="stretch")
     st.caption(f"贪心建设次序：每增一处取新增覆盖最多者；红线为本次选址数量 {n}。")
 

@@ -349,7 +349,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "lon": ("经度", "longitude"),
         "lat": ("纬度", "latitude"),
         "cell_m": ("网格大小 (m)", "cell size m"),
-        "n_sites": ("新增设施数", "new sites"),
+        "sites_added": ("新增设施数", "sites added"),
         "marginal": ("边际新增覆盖人口", "marginal residents"),
         "residents_covered": ("覆盖人口 (含现有设施)", "residents covered incl. existing"),
         "covered_pct": ("覆盖率 (%)", "covered %"),

@@ -104,6 +104,25 @@ def test_pmedian_greedy_bound_is_valid_when_the_model_is_too_large():
     assert float(w @ cur) - path.value[-1] == pytest.approx(sol.objective)
 
 
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_pmedian_core_path_is_proven_against_the_whole_model(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    demand = rng.uniform(0, 3000, (300, 2))
+    cand = rng.uniform(0, 3000, (60, 2))
+    w = rng.integers(1, 50, 300).astype(float)
+    d = np.hypot(demand[:, None, 0] - cand[None, :, 0], demand[:, None, 1] - cand[None, :, 1])
+    cur = np.full(300, 700.0)
+    D = distances(d, 700.0)
+    whole = solve_pmedian(D, w, cur, 6, rel_gap=0.0, time_limit_s=120)
+    assert whole.status == "optimal" and "core" not in whole.details
+    monkeypatch.setattr(models, "WHOLE_MEDIAN_PAIRS", 10)
+    core = solve_pmedian(D, w, cur, 6, rel_gap=1e-3, core_size=15)
+    assert core.details["core"] >= 15 and core.details["lagrange_iterations"] > 0
+    assert core.bound <= whole.objective + 1e-6  # a valid lower bound on the walking
+    assert core.objective <= whole.objective * (1 + core.gap) + 1e-6
+    assert core.status == "optimal" and core.gap <= 1e-3
+
+
 def test_a_zero_distance_pair_counts():
     d = np.array([[0.0, 50.0], [400.0, 0.0]])
     sol = solve_pmedian(distances(d, 500), np.array([10.0, 1.0]), np.array([300.0, 300.0]), 1)

@@ -144,7 +144,7 @@ def test_the_curve_runs_to_twice_the_count_and_its_gains_shrink(town):
                         threshold=resolve_threshold(distance_m=REACH), method="network",
                         network=street_network())
     curve = r.curve
-    assert list(curve["n_sites"]) == [1, 2, 3, 4, 5, 6]
+    assert list(curve["sites_added"]) == [1, 2, 3, 4, 5, 6]
     assert (np.diff(curve["marginal"]) <= 1e-9).all()  # each added site adds no more than the one before
     assert curve["residents_new"].iloc[0] == enumerate_best(1)[0]  # the first greedy site is the best single one
     assert curve["residents_new"].iloc[2] <= r.solution.objective + 1e-9  # greedy never beats the optimum

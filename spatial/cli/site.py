@@ -162,7 +162,7 @@ def _print(result: Any) -> None:
     n = len(result.sites)
     print()
     print("边际曲线 (贪心建设次序)：")
-    curve = result.curve[result.curve["n_sites"].isin(sorted({1, max(n // 2, 1), n, 2 * n}))]
+    curve = result.curve[result.curve["sites_added"].isin(sorted({1, max(n // 2, 1), n, 2 * n}))]
     print_table(_rounded(curve))
 
 

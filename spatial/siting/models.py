@@ -37,7 +37,7 @@ from scipy import sparse
 
 from .._errors import EmptyLayerError, ParameterError
 from ._highs import highs_version, solve_mip
-from ._lagrange import bound_outside, mclp_lagrange
+from ._lagrange import bound_outside, mclp_lagrange, median_lagrange
 from .greedy import GreedyPath, greedy_cover, greedy_median
 
 __all__ = ["MODELS", "Solution", "solve_lscp", "solve_mclp", "solve_pmedian"]
@@ -60,8 +60,11 @@ WHOLE_MODEL_ROWS = 3_000
 #: Coverage pairs beyond which no MIP is built at all (greedy with its Lagrangian bound).
 MAX_COVER_PAIRS = 40_000_000
 
-#: Assignment pairs beyond which the p-median MIP is not built (greedy with its bound).
-MAX_MEDIAN_PAIRS = 400_000
+#: Assignment pairs up to which the p-median MIP is given to HiGHS whole.
+WHOLE_MEDIAN_PAIRS = 20_000
+
+#: Assignment pairs beyond which no p-median MIP is built (greedy with its Lagrangian bound).
+MAX_MEDIAN_PAIRS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -469,8 +472,14 @@ def solve_pmedian(
     time_limit_s: float = 60.0,
     rel_gap: float = DEFAULT_REL_GAP,
     max_pairs: int = MAX_MEDIAN_PAIRS,
+    core_size: int | None = None,
 ) -> Solution:
     """p-median: p new sites that save the most walking, every resident going to the nearest facility.
+
+    Solved like the MCLP: the greedy start; HiGHS on the whole assignment MIP
+    when it is small (up to :data:`WHOLE_MEDIAN_PAIRS` pairs), else the
+    Lagrangian bound of the savings form over all candidates, HiGHS on a
+    core, and the global proof (:mod:`spatial.siting._lagrange`).
 
     Parameters
     ----------
@@ -484,8 +493,10 @@ def solve_pmedian(
         New sites.
     time_limit_s, rel_gap : float, keyword-only
     max_pairs : int, keyword-only
-        Assignment pairs beyond which the exact model is not built (greedy
-        with its bound instead).
+        Assignment pairs beyond which no MIP is built (the greedy with its
+        Lagrangian bound instead, labelled ``greedy_fallback``).
+    core_size : int, optional, keyword-only
+        Candidates in the first HiGHS core (default ``max(3p, 30)``).
 
     Returns
     -------
@@ -507,59 +518,140 @@ def solve_pmedian(
     if not useful.any():
         msg = "任何候选点都不能缩短居民的步行距离 (no candidate brings any resident closer)"
         raise EmptyLayerError(msg)
-    keep_r, keep_c, keep_d = rows_of[useful], D.indices[useful], D.data[useful]
-    P = sparse.csr_matrix((keep_d, (keep_r, keep_c)), shape=D.shape)
+    pairs = _Pairs(rows_of[useful], D.indices[useful], D.data[useful], D.shape)
+    saving = w[pairs.r] * (cur[pairs.r] - pairs.d)
+    P = sparse.csr_matrix((pairs.d, (pairs.r, pairs.c)), shape=D.shape)
     path = greedy_median(P, w, cur, p)
-    saved, saved_set = float(path.value[-1]), path.order
-    details: dict[str, Any] = {"pairs": len(keep_d), "greedy_saving": saved, "base_resident_m": base}
+    best, best_set = float(path.value[-1]), path.order
+    greedy_bound = float(path.bound[-1])
+    details: dict[str, Any] = {"pairs": len(pairs.d), "greedy_saving": best, "base_resident_m": base}
+
+    def result(status: str, solver: str, bound_saving: float, chosen: np.ndarray) -> Solution:
+        order = greedy_median(P, w, cur, len(chosen), allowed=np.isin(np.arange(D.shape[1]), chosen)).order
+        order = np.concatenate([order, np.setdiff1d(chosen, order)]).astype(np.int64)
+        saved = _saving(P, w, cur, order)
+        bound_saving = max(bound_saving, saved)
+        return Solution("pmedian", order, base - saved, base - bound_saving,
+                        _gap(base - saved, base - bound_saving), status, solver, time.perf_counter() - t0, details)
+
     if len(path.order) < p:
         details["useful_sites"] = len(path.order)
-    proved = _gap(base - saved, base - float(path.bound[-1])) <= rel_gap
-    if len(keep_d) > max_pairs or len(path.order) < p or proved:
-        bound_saving = saved if len(path.order) < p else float(path.bound[-1])
-        if len(path.order) < p:
-            status, solver = "optimal", "贪心 greedy (全部有用候选点已选 every useful candidate chosen)"
-        elif proved:
-            status, solver = "optimal", "贪心 greedy (其上界已证明最优 proven by its own bound)"
-        else:
-            status, solver = "greedy_fallback", f"贪心 greedy (模型过大 model too large: {len(keep_d):,} pairs)"
-        return Solution("pmedian", saved_set, base - saved, base - bound_saving,
-                        _gap(base - saved, base - bound_saving), status, solver, time.perf_counter() - t0, details)
-    # variables: x_j (n_c, binary), z_e (one per pair, continuous); rows: sum_e z_e <= 1 per demand,
-    # z_e - x_j <= 0 per pair, sum x = p
-    n_c, n_e = D.shape[1], len(keep_d)
-    n_d = D.shape[0]
+        return result("optimal", "贪心 greedy (全部有用候选点已选 every useful candidate chosen)", best, path.order)
+    if _gap(base - best, base - greedy_bound) <= rel_gap:
+        return result("optimal", "贪心 greedy (其上界已证明最优 proven by its own bound)", greedy_bound, path.order)
+
+    def left() -> float:
+        return time_limit_s - (time.perf_counter() - t0)
+
+    if len(pairs.d) <= min(WHOLE_MEDIAN_PAIRS, max_pairs):
+        chosen, _value, bound, _status, _ = _median_mip(pairs, saving, p, np.arange(D.shape[1]), best_set,
+                                                        time_limit_s=left(), rel_gap=rel_gap)
+        if len(chosen) == p and _saving(P, w, cur, chosen) >= best:
+            best, best_set = _saving(P, w, cur, chosen), chosen
+        bound = max(min(bound, greedy_bound), best)
+        status = "optimal" if _gap(base - best, base - bound) <= rel_gap * (1 + 1e-9) else "time_limit"
+        return result(status, f"{highs_version()} MIP", bound, best_set)
+    if len(pairs.d) <= max_pairs:
+        status, solver, bound, chosen = _median_core(pairs, saving, p, P=P, w=w, cur=cur, path=path, left=left,
+                                                     rel_gap=rel_gap, core_size=core_size, details=details)
+        return result(status, solver, bound, chosen)
+    lag, _mu = median_lagrange(pairs.r, pairs.c, saving, D.shape, p, incumbent=best,
+                               time_limit_s=max(0.8 * left(), 0.05))
+    if lag.best_value > best:
+        best, best_set = lag.best_value, lag.best_set
+    details.update({"lagrange_bound": lag.bound, "lagrange_iterations": lag.iterations})
+    bound = min(lag.bound, greedy_bound)
+    return result("greedy_fallback", f"贪心 greedy + 拉格朗日界 Lagrangian bound (模型过大 model too large: "
+                  f"{len(pairs.d):,} pairs)", bound, best_set)
+
+
+def _median_core(pairs: _Pairs, saving: np.ndarray, p: int, *, P: sparse.csr_matrix, w: np.ndarray,
+                 cur: np.ndarray, path: GreedyPath, left: Any, rel_gap: float, core_size: int | None,
+                 details: dict[str, Any]) -> tuple[str, str, float, np.ndarray]:
+    """Lagrangian bound, HiGHS on a core, the core's result proven globally: (status, solver, bound, chosen)."""
+    base = float(w @ cur)
+    best, best_set = float(path.value[-1]), path.order
+    greedy_bound = float(path.bound[-1])
+    lag, mu = median_lagrange(pairs.r, pairs.c, saving, pairs.shape, p, incumbent=best,
+                              time_limit_s=max(0.25 * left(), 0.05))
+    if lag.best_value > best:
+        best, best_set = lag.best_value, lag.best_set
+    details.update({"lagrange_bound": lag.bound, "lagrange_iterations": lag.iterations})
+    bound = min(lag.bound, greedy_bound)
+    size = core_size or max(3 * p, 30)
+    core = np.union1d(np.argsort(-lag.column_weight, kind="stable")[:size], best_set)
+    rounds = 0
+    while left() > 0.05:
+        rounds += 1
+        chosen, _value, core_bound, _status, _ = _median_mip(pairs, saving, p, core, best_set,
+                                                             time_limit_s=0.8 * left(), rel_gap=rel_gap)
+        if len(chosen) == p and (value := _saving(P, w, cur, chosen)) > best:
+            best, best_set = value, chosen
+        if left() > 0.1 and _gap(base - best, base - bound) > rel_gap:
+            lag2, mu2 = median_lagrange(pairs.r, pairs.c, saving, pairs.shape, p, incumbent=best,
+                                        time_limit_s=min(0.3 * left(), 20.0), multipliers=mu)
+            details["lagrange_iterations"] += lag2.iterations
+            if lag2.bound < lag.bound:
+                lag, mu = lag2, mu2
+        bound = max(min(lag.bound, greedy_bound, max(core_bound, bound_outside(lag, p, core))), best)
+        if _gap(base - best, base - bound) <= rel_gap:
+            break
+        c = lag.column_weight
+        kth = float(np.partition(c, len(c) - p)[len(c) - p])
+        grow = np.setdiff1d(np.flatnonzero(lag.bound - kth + np.minimum(c, kth) > best * (1 + rel_gap)), core)
+        if not len(grow) or len(core) >= 4 * size or rounds >= 4:
+            break
+        core = np.union1d(core, grow[np.argsort(-c[grow])][: len(core)])
+    details.update({"lagrange_bound": lag.bound, "core": len(core), "rounds": rounds})
+    status = "optimal" if _gap(base - best, base - bound) <= rel_gap * (1 + 1e-9) else "time_limit"
+    solver = (f"{highs_version()} MIP (核心 core: {len(core):,} / {pairs.shape[1]:,} 个候选点) "
+              "+ 拉格朗日界 Lagrangian bound")
+    return status, solver, bound, best_set
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """Assignment pairs of the p-median: demand row, candidate, metres."""
+
+    r: np.ndarray
+    c: np.ndarray
+    d: np.ndarray
+    shape: tuple[int, int]
+
+
+def _median_mip(pairs: _Pairs, saving: np.ndarray, p: int, cols: np.ndarray, start: np.ndarray, *,
+                time_limit_s: float, rel_gap: float) -> tuple[np.ndarray, float, float, str, float]:
+    """HiGHS on the p-median (savings form) restricted to candidates ``cols``: (chosen, saving, bound, status, time).
+
+    Variables: x_j (binary) per candidate, z_e (continuous) per pair; rows:
+    ``sum_e z_e <= 1`` per resident, ``z_e <= x_j`` per pair, ``sum x = p``.
+    """
+    n_cand = pairs.shape[1]
+    local = np.full(n_cand, -1, dtype=np.int64)
+    local[cols] = np.arange(len(cols))
+    keep = local[pairs.c] >= 0
+    r_all, c, s = pairs.r[keep], local[pairs.c[keep]], saving[keep]
+    rows_used, r = np.unique(r_all, return_inverse=True)
+    n_c, n_e, n_d = len(cols), len(s), len(rows_used)
+    if p >= n_c:
+        return cols.copy(), float("nan"), float("inf"), "other", 0.0
     e = np.arange(n_e)
     matrix = sparse.csc_matrix(
         (np.r_[np.ones(n_e), np.ones(n_e), -np.ones(n_e), np.ones(n_c)],
-         (np.r_[keep_r, n_d + e, n_d + e, np.full(n_c, n_d + n_e)],
-          np.r_[n_c + e, n_c + e, keep_c, np.arange(n_c)])),
+         (np.r_[r, n_d + e, n_d + e, np.full(n_c, n_d + n_e)], np.r_[n_c + e, n_c + e, c, np.arange(n_c)])),
         shape=(n_d + n_e + 1, n_c + n_e),
     )
-    x0 = np.zeros(n_c)
-    x0[saved_set] = 1.0
-    z0 = _assignment(keep_r, keep_c, keep_d, x0, cur, n_d)
+    x0 = np.isin(cols, start).astype(np.float64)
+    z0 = _assignment(r, c, -s, x0, np.zeros(n_d), n_d)  # each resident to its best open pair
     out = solve_mip(
-        cost=np.r_[np.zeros(n_c), w[keep_r] * (cur[keep_r] - keep_d)], matrix=matrix,
-        row_lower=np.r_[np.full(n_d + n_e, -np.inf), p],
-        row_upper=np.r_[np.ones(n_d), np.zeros(n_e), p],
+        cost=np.r_[np.zeros(n_c), s], matrix=matrix,
+        row_lower=np.r_[np.full(n_d + n_e, -np.inf), p], row_upper=np.r_[np.ones(n_d), np.zeros(n_e), p],
         col_lower=np.zeros(n_c + n_e), col_upper=np.ones(n_c + n_e),
         integer=np.r_[np.ones(n_c, dtype=bool), np.zeros(n_e, dtype=bool)], maximize=True,
-        start=np.r_[x0, z0], time_limit_s=max(time_limit_s - (time.perf_counter() - t0), 0.05), rel_gap=rel_gap,
+        start=np.r_[x0, z0] if x0.sum() == p else None, time_limit_s=max(time_limit_s, 0.05), rel_gap=rel_gap,
     )
-    if out.has_solution:
-        chosen = np.flatnonzero(out.x[:n_c] > 0.5)
-        value = _saving(P, w, cur, chosen)
-        if value >= saved:
-            saved, saved_set = value, chosen
-    bound_saving = max(min(out.bound, float(path.bound[-1])), saved)
-    objective, bound = base - saved, base - bound_saving
-    gap = _gap(objective, bound)
-    status = "optimal" if gap <= rel_gap * (1 + 1e-9) else "time_limit"
-    order = greedy_median(P, w, cur, len(saved_set), allowed=np.isin(np.arange(n_c), saved_set)).order
-    order = np.concatenate([order, np.setdiff1d(saved_set, order)]).astype(np.int64)
-    return Solution("pmedian", order, objective, bound, gap, status, f"{highs_version()} MIP",
-                    time.perf_counter() - t0, details)
+    chosen = cols[np.flatnonzero(out.x[:n_c] > 0.5)] if out.has_solution else np.zeros(0, dtype=np.int64)
+    return chosen, out.objective, out.bound, out.status, out.time_s
 
 
 def _assignment(r: np.ndarray, c: np.ndarray, d: np.ndarray, x: np.ndarray, cur: np.ndarray, n_d: int) -> np.ndarray:

@@ -68,7 +68,7 @@ class SitingResult:
     ----------
     sites : GeoDataFrame
     curve : DataFrame
-        ``n_sites``, ``marginal``, ``residents_new``, ``residents_covered``,
+        ``sites_added``, ``marginal``, ``residents_new``, ``residents_covered``,
         ``covered_pct`` (and for the p-median ``mean_distance_m``).
     by_unit : GeoDataFrame
     solution : Solution

@@ -223,7 +223,7 @@ def marginal_curve(opts: SitingOptions, relation: Relation, weights: np.ndarray,
         new = path.value
         mean = None
     marginal = np.diff(np.r_[0.0, new])
-    frame = pd.DataFrame({"n_sites": n, "marginal": marginal, "residents_new": new,
+    frame = pd.DataFrame({"sites_added": n, "marginal": marginal, "residents_new": new,
                           "residents_covered": now + new,
                           "covered_pct": 100 * (now + new) / total if total > 0 else np.nan})
     if mean is not None:
