@@ -24,7 +24,9 @@ def json_run(seed_store, tmp_path_factory):
     return json.loads(buf.getvalue()), out
 
 
-def test_from_target_takes_the_reports_count_and_sentence(json_run):
+def test_from_target_takes_the_reports_count_and_sentence(json_run, seed_store):
+    from spatial import store
+
     data, _ = json_run
     p = data["parameters"]
     assert p["target_count"] == 100 and p["target_unit"] == "处" and p["count"] == 100
@@ -32,7 +34,7 @@ def test_from_target_takes_the_reports_count_and_sentence(json_run):
     assert len(data["sites"]) == 100
     assert sum(s["residents_new"] for s in data["sites"]) == pytest.approx(p["residents_new"])
     assert p["solver"] and p["status"] in ("optimal", "time_limit") and p["gap"] >= 0
-    assert p["existing_count"] == 7 and "公园" in p["existing_source"]
+    assert p["existing_count"] == len(store.read_layer("parks", path=seed_store)) and "公园" in p["existing_source"]
     assert len(data["curve"]) == 200 and data["curve"][0]["sites_added"] == 1
     assert {u["name"] for u in data["by_unit"]} >= {"历下区", "章丘区"}
     assert "均匀分布" in p["population_note"]  # census by district: said next to the figures
