@@ -32,6 +32,13 @@ def _network(path: str, mode: str):
     return load_network(path, mode=mode)
 
 
+@st.cache_resource(show_spinner="正在读取数据库中的街道网络…", max_entries=4)
+def _store_network(path: str, mtime: float, mode: str):
+    from spatial.siting.inputs import network_from_store
+
+    return network_from_store(path, mode)
+
+
 def _count_choice(ftype: str, model: str) -> dict | None:
     """How many sites: the report's target (with its sentence), a number, or a share for LSCP."""
     from spatial.siting import target_for
@@ -79,6 +86,11 @@ def _method_choice() -> dict | None:
                       format_func=lambda m: vocab.label("method", m))
     if method == "buffer":
         return {"method": "buffer"}
+    if "network_walk" in common.store_layer_names():
+        source = st.radio("街道网络", ["store", "file"], horizontal=True, key="w_site_netsrc",
+                          format_func={"store": "数据库中的步行网络", "file": "本地 OSM 文件"}.get)
+        if source == "store":
+            return {"method": "network", "network_store": True}
     path = st.text_input("本地 OSM 文件路径 (.osm / .osm.pbf)", key="w_site_netpath")
     if not path.strip():
         st.info("街道网络距离需要一个本地 OSM 文件 (本工具不在线下载)。")
@@ -103,16 +115,27 @@ def _inputs_choice() -> dict:
 def run_siting(path: Path, ftype: str, model: str, how: dict, reach: dict, method: dict, inputs: dict):
     """The same steps as ``planatlas site``, on the store at ``path``; returns the SitingResult."""
     from spatial.siting import apply_exclusions, site_facilities
-    from spatial.siting.inputs import candidates_from_store, demand_for_units, existing_from_store, units_from_store
+    from spatial.siting.inputs import (
+        candidates_from_store,
+        demand_for_units,
+        existing_from_store,
+        population_from_store,
+        units_from_store,
+    )
     from spatial.thresholds import resolve_threshold
 
-    _name, units = units_from_store(path)
+    units_name, units = units_from_store(path)
     existing = existing_from_store(path, ftype, inputs["existing"])
     candidates, described = candidates_from_store(path, units, layer=inputs["candidates"], cell_m=inputs["cell_m"])
     candidates, excluded = apply_exclusions(candidates, existing=existing)
-    network = _network(method["network_path"], "walk") if method["method"] == "network" else None
+    network = None
+    if method.get("network_store"):
+        network = _store_network(str(path), Path(path).stat().st_mtime, "walk")
+    elif method["method"] == "network":
+        network = _network(method["network_path"], "walk")
+    demand = demand_for_units(units, population_from_store(path, units_name))
     return site_facilities(
-        demand_for_units(units), candidates, facility_type=ftype, existing=existing, model=model,
+        demand, candidates, facility_type=ftype, existing=existing, model=model,
         count=how.get("count"), share=how.get("share"), target=how.get("target"),
         threshold=resolve_threshold(distance_m=reach["distance_m"]), method=method["method"], network=network,
         units=units, time_limit_s=inputs["time_limit_s"], candidates_description=f"{described}，{excluded.describe()}",

@@ -48,10 +48,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     reach.add_argument("--distance", type=positive_float, help="服务距离，米 (代替标准)")
     reach.add_argument("--minutes", type=positive_float, help="出行时间，分钟 (代替标准)")
     p.add_argument("--method", choices=["network", "buffer"],
-                   help="network：沿街道网络 (给出 --network 时默认)；buffer：直线距离")
-    p.add_argument("--network", help="街道网络文件 (.osm、.osm.pbf、.graphml 或 .gpkg)")
+                   help="network：沿街道网络 (给出 --network 时默认)；buffer：直线距离 (默认)")
+    p.add_argument("--network", help="街道网络文件 (.osm、.osm.pbf、.graphml 或 .gpkg)；"
+                                     "不给时 --method network 用数据库中的 network_<出行方式> 图层")
     p.add_argument("--mode", choices=["walk", "bike", "drive"], default="walk", help="出行方式")
-    p.add_argument("--population", help="人口栅格 GeoTIFF (默认：单元人口均布到 100 m 网格)")
+    p.add_argument("--population", help="人口栅格 GeoTIFF (默认：数据库中的人口数据，否则单元人口均布到 100 m 网格)")
     p.add_argument("--facilities", help="现有设施图层 (默认：数据库中该类型的全部设施)")
     p.add_argument("--candidates", help="候选点图层，如地块 (默认：研究范围上的规则网格)")
     p.add_argument("--candidate-cell", type=positive_float, default=200.0, help="候选网格大小，米 (默认 200)")
@@ -93,9 +94,6 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ParameterError(msg)
     if args.share is not None and args.share > 1:
         msg = f"--share 须在 0 与 1 之间，收到 {args.share:g} (share must be at most 1, e.g. 0.8)"
-        raise ParameterError(msg)
-    if args.method == "network" and not args.network:
-        msg = "--method network 需要 --network 文件 (.osm、.osm.pbf、.graphml 或 .gpkg)"
         raise ParameterError(msg)
     if args.method == "buffer" and args.network:
         msg = "--network 只用于 --method network (--network needs --method network)"
@@ -180,6 +178,8 @@ def cmd_site(args: argparse.Namespace) -> int:
         candidates_from_store,
         demand_for_units,
         existing_from_store,
+        network_from_store,
+        population_from_store,
         read_named,
         units_from_store,
     )
@@ -189,18 +189,20 @@ def cmd_site(args: argparse.Namespace) -> int:
     reach = _threshold(args)
     network = None
     method = args.method or ("network" if args.network else "buffer")
-    if method == "network":
+    if method == "network" and args.network:
         from ..network import load_network
 
         network = load_network(args.network, mode=args.mode)
+    elif method == "network":
+        network = network_from_store(path, args.mode)
     target = target_for(args.type, store.read_table("targets", path=path)) if args.from_target else None
-    _units_name, units = units_from_store(path, args.units)
+    units_name, units = units_from_store(path, args.units)
     existing = existing_from_store(path, args.type, args.facilities)
     masks = [(name, read_named(path, name, "--exclude")) for name in args.exclude]
     candidates, described = candidates_from_store(path, units, layer=args.candidates, cell_m=args.candidate_cell,
                                                   within=args.within)
     candidates, excluded = apply_exclusions(candidates, masks=masks, existing=existing)
-    demand = demand_for_units(units, _population(args, units))
+    demand = demand_for_units(units, _population(args, units) or population_from_store(path, units_name))
     if not len(existing):
         warn(f"数据库中没有{vocab.label('facility_type', args.type)}的现有设施：全部居民按未覆盖计 "
              "(no existing facility of this type: every resident counts as uncovered)")

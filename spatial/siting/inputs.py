@@ -8,8 +8,11 @@ inputs from the same store:
 * units: role ``units`` first, else ``districts`` (or a named layer);
 * existing facilities: every ``facilities`` layer's rows whose
   ``facility_type`` is the type asked (or a named layer, all its features);
-* demand: a population raster when given, else each unit's population
-  spread evenly over its 100 m cells (and said so);
+* demand: a population raster when given, else the project's population
+  surface (``spatial.population.from_store``, where the library has it),
+  else each unit's population spread evenly over its 100 m cells (and said so);
+* network: the store's ``network_<mode>`` layer (``spatial.network.from_store``,
+  where the library has it), when no street file is given;
 * candidates: a named layer, else a grid over the units (or over a named
   land layer).
 """
@@ -22,12 +25,14 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import store
-from .._errors import EmptyLayerError, UnknownLayerError
+from .._errors import EmptyLayerError, NetworkDataError, UnknownLayerError
+from ..network import StreetNetwork
 from ..population import PopulationRaster
 from .candidates import grid_candidates, layer_candidates
 from .demand import demand_from_raster
 
-__all__ = ["candidates_from_store", "demand_for_units", "existing_from_store", "read_named", "units_from_store"]
+__all__ = ["candidates_from_store", "demand_for_units", "existing_from_store", "network_from_store",
+           "population_from_store", "read_named", "units_from_store"]
 
 #: Said next to every figure when residents were spread evenly within units.
 UNIFORM_NOTE = ("人口按统计单元均匀分布：选址只反映单元之间的密度差别，不反映单元内部的居住分布；"
@@ -101,7 +106,10 @@ def demand_for_units(units: gpd.GeoDataFrame, population: PopulationRaster | Non
         When no raster is given and the units carry no population.
     """
     if population is not None:
-        return demand_from_raster(population)
+        demand = demand_from_raster(population)
+        if "uniform" in population.method:
+            demand.attrs["population_note"] = UNIFORM_NOTE
+        return demand
     from ..coverage import census_surface_for
 
     column = next((c for c in ("population_2020", "population") if c in units.columns), None)
@@ -126,3 +134,37 @@ def candidates_from_store(
     where = f"图层 {within} 内" if within else "统计单元内"
     grid = grid_candidates(units, cell_m=cell_m, within=land, source=f"{cell_m:g} m 网格 ({where})")
     return grid, f"{cell_m:g} m 网格（{where}）"
+
+
+def network_from_store(path: StorePath, mode: str = "walk") -> StreetNetwork:
+    """The store's street network of a travel mode (layer ``network_<mode>``).
+
+    Raises
+    ------
+    NetworkDataError
+        When the store holds no such layer, or this library cannot read one.
+    """
+    from .. import network
+
+    name = f"network_{mode}"
+    if name not in {str(n) for n in store.list_layers(path)["name"]}:
+        msg = (f"数据库中没有街道网络图层 {name}：请先导入街道网络，或给出街道网络文件 "
+               f"(the store has no {name} layer: import one or give a network file)")
+        raise NetworkDataError(msg)
+    reader = getattr(network, "from_store", None)
+    if reader is None:
+        msg = f"此版本不能从数据库读取 {name}：请给出街道网络文件 (give a network file)"
+        raise NetworkDataError(msg)
+    net: StreetNetwork = reader(path, mode=mode)
+    return net
+
+
+def population_from_store(path: StorePath, units: str | None = None) -> PopulationRaster | None:
+    """The project's population surface, where the store and the library have one (else None)."""
+    from .. import population
+
+    reader = getattr(population, "from_store", None)
+    if reader is None:
+        return None
+    raster: PopulationRaster | None = reader(path, units=units)
+    return raster
