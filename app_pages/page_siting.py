@@ -160,12 +160,14 @@ def _map(result):
 def _curve_chart(result) -> None:
     import altair as alt
 
-    curve = result.curve.assign(covered_10k=result.curve["residents_new"] / 1e4)
+    people = result.parameters.get("weight_unit", "人") == "人"
+    curve = result.curve.assign(shown=result.curve["residents_new"] / (1e4 if people else 1.0))
+    title = "新增覆盖人口 (万人)" if people else "新增覆盖住宅建筑面积 (m²)"
     n = len(result.sites)
     line = alt.Chart(curve).mark_line(point=True).encode(
-        x=alt.X("sites_added:Q", title="新增设施数"), y=alt.Y("covered_10k:Q", title="新增覆盖人口 (万人)"),
-        tooltip=[alt.Tooltip("sites_added:Q", title="新增设施数"), alt.Tooltip("residents_new:Q", title="新增覆盖人口",
-                                                                        format=",.0f"),
+        x=alt.X("sites_added:Q", title="新增设施数"), y=alt.Y("shown:Q", title=title),
+        tooltip=[alt.Tooltip("sites_added:Q", title="新增设施数"),
+                 alt.Tooltip("residents_new:Q", title="新增覆盖", format=",.0f"),
                  alt.Tooltip("marginal:Q", title="边际新增", format=",.0f")])
     at_n = curve[curve["sites_added"] == n]
     rule = alt.Chart(at_n).mark_rule(color="#d7301f", strokeDash=[4, 3]).encode(x="sites_added:Q")
@@ -181,7 +183,8 @@ def _show(result) -> None:
     p, s = result.parameters, result.solution
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("新增设施", f"{len(result.sites)} 处")
-    c2.metric("新增覆盖人口", f"{p['residents_new']:,.0f} 人")
+    c2.metric("新增覆盖人口" if p.get("weight_unit", "人") == "人" else "新增覆盖 (m²)",
+              f"{p['residents_new']:,.0f} {p.get('weight_unit', '人')}")
     c3.metric("覆盖率", f"{p['pct_after']:.1f} %", delta=f"{p['pct_after'] - p['pct_before']:+.1f} 个百分点")
     c4.metric("与最优的差距", f"{100 * s.gap:.2f} %", help=vocab.label("solve_status", s.status))
     st.text("\n".join(result.summary_lines()))
@@ -193,10 +196,11 @@ def _show(result) -> None:
     st.subheader("边际曲线")
     _curve_chart(result)
     st.subheader("选址结果")
-    st.dataframe(labelled_table(result.sites[[c for c in _SITE_COLUMNS if c in result.sites.columns]]),
+    unit = str(p.get("weight_unit", "人"))
+    st.dataframe(labelled_table(result.sites[[c for c in _SITE_COLUMNS if c in result.sites.columns]], unit),
                  hide_index=True, width="stretch")
     st.subheader("分单元覆盖 (选址前后)")
-    st.dataframe(labelled_table(result.by_unit[[c for c in _UNIT_COLUMNS if c in result.by_unit.columns]]),
+    st.dataframe(labelled_table(result.by_unit[[c for c in _UNIT_COLUMNS if c in result.by_unit.columns]], unit),
                  hide_index=True, width="stretch")
     st.subheader("下载")
     files = state.get(state.SITING_FILES) or {}

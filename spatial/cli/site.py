@@ -149,26 +149,31 @@ def _clean(value: Any) -> Any:
 
 
 def _print(result: Any) -> None:
+    from ..siting.result import labelled_table
+
+    unit = str(result.parameters.get("weight_unit", "人"))
     for line in result.summary_lines():
         print(line)
     print()
     shown = result.sites[[c for c in ("rank", "candidate_id", "residents_new", "residents_only", "residents_reach",
                                       "residents_nearest", "unit_name", "lon", "lat") if c in result.sites.columns]]
-    print_table(_rounded(shown))
+    print_table(labelled_table(_rounded(shown), unit), labels=False)
     print()
-    print_table(_rounded(result.by_unit.drop(columns="geometry")))
+    print_table(labelled_table(_rounded(result.by_unit), unit), labels=False)
     n = len(result.sites)
     print()
     print("边际曲线 (贪心建设次序)：")
     curve = result.curve[result.curve["sites_added"].isin(sorted({1, max(n // 2, 1), n, 2 * n}))]
-    print_table(_rounded(curve))
+    print_table(labelled_table(_rounded(curve), unit), labels=False)
 
 
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rounded for reading; a share of nobody is shown as a dash, not NaN."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype.kind == "f":
-            out[col] = out[col].round(5 if col in ("lon", "lat") else 1)
+            rounded = out[col].round(5 if col in ("lon", "lat") else 1)
+            out[col] = rounded.astype(object).where(rounded.notna(), "—")
     return out
 
 

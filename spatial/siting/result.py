@@ -38,7 +38,7 @@ from ..layerspec import LayerSpec, LayerStyle
 from .models import Solution
 from .targets import Target
 
-__all__ = ["RESULT_SPECS", "SitingResult", "labelled_table", "write_outputs"]
+__all__ = ["RESULT_SPECS", "SitingResult", "headings", "labelled_table", "write_outputs"]
 
 #: How the layers of a siting result are drawn and described.
 RESULT_SPECS: dict[str, LayerSpec] = {
@@ -100,7 +100,8 @@ class SitingResult:
                      f"（{p['count_basis']}）")
         lines.append(f"服务距离：{p['reach']}；{p['distance_source']}")
         u = p.get("weight_unit", "人")
-        lines.append(f"人口：{p['population_source']}（{p['population_method']}），共 {p['population']:,.0f} {u}")
+        what = "人口" if u == "人" else "需求"
+        lines.append(f"{what}：{p['population_source']}（{p['population_method']}），共 {p['population']:,.0f} {u}")
         if p.get("population_note"):
             lines.append(f"注意：{p['population_note']}")
         lines.append(f"现有设施：{p['existing_count']} 处（{p['existing_source']}），保持不变；"
@@ -132,12 +133,25 @@ def _fmt(value: float) -> str:
 # --------------------------------------------------------------------------- outputs
 
 
-def labelled_table(frame: pd.DataFrame) -> pd.DataFrame:
+def headings(columns: list[str] | pd.Index, weight_unit: str = "人") -> dict[str, str]:
+    """Chinese headings of result columns; where the demand is not residents, no heading says 人口.
+
+    >>> headings(["residents_new"], "m² 住宅建筑面积 (不是人数)")["residents_new"]
+    '新增覆盖住宅建筑面积 (m²)'
+    """
+    out = {str(c): vocab.column_label(str(c)) for c in columns}
+    if weight_unit != "人":
+        noun = "住宅建筑面积 (m²)" if "建筑" in weight_unit else "居住用地面积 (m²)"
+        out = {c: h.replace("人口", noun).replace("人·米", "m²·米") for c, h in out.items()}
+    return out
+
+
+def labelled_table(frame: pd.DataFrame, weight_unit: str = "人") -> pd.DataFrame:
     """Codes as labels, Chinese headings: a table as a planner reads it."""
     out = pd.DataFrame(frame.drop(columns=[c for c in ("geometry",) if c in frame.columns]))
     for col, domain in vocab.labelled_frame_columns(out.columns).items():
         out[col] = out[col].map(lambda v, d=domain: vocab.label(d, v))
-    return out.rename(columns={c: vocab.column_label(c) for c in out.columns})
+    return out.rename(columns=headings(out.columns, weight_unit))
 
 
 def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
@@ -189,8 +203,9 @@ def write_outputs(result: SitingResult, out_dir: str | os.PathLike[str]) -> list
     geojson = folder / "sites.geojson"
     export_layer(result.sites, geojson, layer="sites")
     xlsx = folder / "siting.xlsx"
-    _write_xlsx({"选址结果": labelled_table(result.sites), "边际曲线": labelled_table(result.curve),
-                 "分单元覆盖": labelled_table(result.by_unit), "说明": result.summary_table().rename(
+    unit = str(result.parameters.get("weight_unit", "人"))
+    _write_xlsx({"选址结果": labelled_table(result.sites, unit), "边际曲线": labelled_table(result.curve, unit),
+                 "分单元覆盖": labelled_table(result.by_unit, unit), "说明": result.summary_table().rename(
                      columns={"item": "项目", "value": "内容"})}, xlsx)
     return [gpkg, geojson, xlsx]
 
