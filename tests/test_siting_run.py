@@ -174,6 +174,15 @@ def test_lscp_and_pmedian_run_on_the_town(town):
     assert "residents_nearest" in med.sites.columns
 
 
+def test_sites_that_would_add_nobody_are_not_listed_and_that_is_said(town):
+    demand, candidates, existing, _units = town
+    r = site_facilities(demand, candidates, facility_type="kindergarten", existing=existing, count=7,
+                        threshold=resolve_threshold(distance_m=REACH))
+    coverable = len(r.sites)
+    assert coverable < 7 and r.solution.status == "all_covered"
+    assert f"只有 {coverable} 处能新增覆盖" in "\n".join(r.summary_lines())
+
+
 def test_more_sites_than_candidates_is_one_clear_message(town):
     demand, candidates, existing, _units = town
     with pytest.raises(ParameterError, match=f"只有 {len(SITES)} 个候选点"):

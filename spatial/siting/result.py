@@ -98,6 +98,9 @@ class SitingResult:
                 lines.append(f"说明：{t.note}")
         lines.append(f"{p['facility_label']}：{vocab.label('siting_model', s.model)}，新增 {len(self.sites)} 处"
                      f"（{p['count_basis']}）")
+        if s.model != "lscp" and len(self.sites) < int(p.get("count", 0)):
+            lines.append(f"注意：只有 {len(self.sites)} 处能新增覆盖，要求的其余 {int(p['count']) - len(self.sites)} 处"
+                         "不会再增加覆盖，未列出 (the other sites would add nobody)")
         lines.append(f"服务距离：{p['reach']}；{p['distance_source']}")
         u = p.get("weight_unit", "人")
         what = "人口" if u == "人" else "需求"
