@@ -32,13 +32,6 @@ def _network(path: str, mode: str):
     return load_network(path, mode=mode)
 
 
-@st.cache_resource(show_spinner="正在读取数据库中的街道网络…", max_entries=4)
-def _store_network(path: str, mtime: float, mode: str):
-    from spatial.siting.inputs import network_from_store
-
-    return network_from_store(path, mode)
-
-
 def _count_choice(ftype: str, model: str) -> dict | None:
     """How many sites: the report's target (with its sentence), a number, or a share for LSCP."""
     from spatial.siting import target_for
@@ -107,39 +100,36 @@ def _inputs_choice() -> dict:
                          format_func=lambda n: "规则网格 (统计单元内)" if n == _GRID else common.layer_label(n))
     cell = st.number_input("候选网格大小 (m)", min_value=50.0, max_value=5000.0, value=200.0, step=50.0,
                            key="w_site_cell", disabled=cands != _GRID)
+    demand_cell = st.number_input("需求网格大小 (m)", min_value=50.0, max_value=2000.0, value=100.0, step=50.0,
+                                  key="w_site_dcell", help="居民按此大小的网格计 (与生活圈体检相同的网格)。")
     limit = st.number_input("求解时限 (秒)", min_value=1.0, max_value=600.0, value=60.0, step=5.0, key="w_site_tl")
     return {"existing": None if existing == _AUTO else existing, "candidates": None if cands == _GRID else cands,
-            "cell_m": float(cell), "time_limit_s": float(limit)}
+            "cell_m": float(cell), "demand_cell_m": float(demand_cell), "time_limit_s": float(limit)}
 
 
 def run_siting(path: Path, ftype: str, model: str, how: dict, reach: dict, method: dict, inputs: dict):
-    """The same steps as ``planatlas site``, on the store at ``path``; returns the SitingResult."""
+    """The same steps as ``planatlas site``, on the store at ``path``; returns (SitingResult, notes)."""
     from spatial.siting import apply_exclusions, site_facilities
-    from spatial.siting.inputs import (
-        candidates_from_store,
-        demand_for_units,
-        existing_from_store,
-        population_from_store,
-        units_from_store,
-    )
+    from spatial.siting.inputs import candidates_from_store, siting_inputs
     from spatial.thresholds import resolve_threshold
 
-    units_name, units = units_from_store(path)
-    existing = existing_from_store(path, ftype, inputs["existing"])
-    candidates, described = candidates_from_store(path, units, layer=inputs["candidates"], cell_m=inputs["cell_m"])
-    candidates, excluded = apply_exclusions(candidates, existing=existing)
-    network = None
-    if method.get("network_store"):
-        network = _store_network(str(path), Path(path).stat().st_mtime, "walk")
-    elif method["method"] == "network":
+    found = siting_inputs(path, ftype, facilities=inputs["existing"],
+                          method="network" if method.get("network_store") else "buffer",
+                          cell_m=inputs["demand_cell_m"])
+    candidates, described = candidates_from_store(path, found.units, layer=inputs["candidates"],
+                                                  cell_m=inputs["cell_m"])
+    candidates, excluded = apply_exclusions(candidates, existing=found.existing)
+    network = found.network if method.get("network_store") else None
+    if method["method"] == "network" and network is None:
         network = _network(method["network_path"], "walk")
-    demand = demand_for_units(units, population_from_store(path, units_name))
-    return site_facilities(
-        demand, candidates, facility_type=ftype, existing=existing, model=model,
+    result = site_facilities(
+        found.demand, candidates, facility_type=ftype, existing=found.existing, model=model,
         count=how.get("count"), share=how.get("share"), target=how.get("target"),
         threshold=resolve_threshold(distance_m=reach["distance_m"]), method=method["method"], network=network,
-        units=units, time_limit_s=inputs["time_limit_s"], candidates_description=f"{described}，{excluded.describe()}",
+        units=found.units, time_limit_s=inputs["time_limit_s"],
+        candidates_description=f"{described}，{excluded.describe()}",
     )
+    return result, found.notes
 
 
 def _files(result) -> dict[str, bytes]:
@@ -234,8 +224,10 @@ def render() -> None:
         if st.button("运行选址", type="primary", disabled=how is None or method is None, key="w_site_run"):
             try:
                 with st.spinner("正在选址…"):
-                    result = run_siting(path, ftype, model, how or {}, reach, method or {}, inputs)
+                    result, notes = run_siting(path, ftype, model, how or {}, reach, method or {}, inputs)
                     files = _files(result)
+                for note in notes:
+                    st.caption(note)
             except PlanatlasError as exc:
                 st.error(f"选址失败：{exc}")
             else:

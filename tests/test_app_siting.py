@@ -57,6 +57,7 @@ def test_a_run_shows_the_sites_on_the_map_the_curve_and_the_same_numbers_as_the_
     by_label(at.number_input, "新增设施数量").set_value(4)
     by_label(at.selectbox, "现有设施").set_value("parks")
     by_label(at.number_input, "候选网格大小 (m)").set_value(3000.0)
+    by_label(at.number_input, "需求网格大小 (m)").set_value(500.0)
     at.run()
     by_label(at.button, "运行选址").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -79,7 +80,7 @@ def test_a_run_shows_the_sites_on_the_map_the_curve_and_the_same_numbers_as_the_
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         assert main(["site", "--type", "park", "--count", "4", "--facilities", "parks", "--distance", "500",
-                     "--candidate-cell", "3000", "--store", str(data_dir), "--json"]) == 0
+                     "--candidate-cell", "3000", "--cell", "500", "--store", str(data_dir), "--json"]) == 0
     cli = json.loads(buf.getvalue())
     assert metrics["新增覆盖人口"] == f"{cli['parameters']['residents_new']:,.0f} 人"
     assert [s["candidate_id"] for s in cli["sites"]] == list(result.sites["candidate_id"])

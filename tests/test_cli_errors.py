@@ -54,7 +54,7 @@ def _good(store: Path, tmp: Path) -> dict[str, list[str]]:
         "import-population": ["import-population", "--dasymetric", "land", "--store", str(tmp / "osm.gpkg")],
         "demo": ["demo"],
         "site": ["site", "--type", "park", "--count", "2", "--facilities", "parks", "--candidate-cell", "3000",
-                 "--store", str(store)],
+                 "--cell", "1000", "--store", str(store)],
     }
 
 

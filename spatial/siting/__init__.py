@@ -3,7 +3,8 @@
 A work report sets counts without places ("新建各类公园 100 处"); this package
 answers where. The pieces, one concept each:
 
-* :mod:`~spatial.siting.demand` — residents per cell (the demand);
+* demand — the residential cells of :mod:`spatial.lifecircle.cells` (residents
+  per 100 m cell, or floor area where no residents are known), as points;
 * :mod:`~spatial.siting.candidates` — candidate sites (grid cells, a layer's
   polygons or a planner's parcels) and exclusions (water, masks, existing sites);
 * :mod:`~spatial.siting.relation` — who can reach what, along the streets or
@@ -12,6 +13,7 @@ answers where. The pieces, one concept each:
 * :mod:`~spatial.siting.models` — MCLP, LSCP and p-median solved with HiGHS,
   each with objective, bound, gap, solver and status;
 * :mod:`~spatial.siting.targets` — the report's targets a facility type answers;
+* :mod:`~spatial.siting.inputs` — the inputs of a run read from a project store;
 * :mod:`~spatial.siting.result` — the result, its tables and exports;
 * :mod:`~spatial.siting.run` — :func:`site_facilities`, the whole run as named steps.
 
@@ -23,7 +25,6 @@ answers where. The pieces, one concept each:
 from __future__ import annotations
 
 from .candidates import Exclusions, apply_exclusions, grid_candidates, layer_candidates
-from .demand import demand_from_raster
 from .models import MODELS, Solution, solve_lscp, solve_mclp, solve_pmedian
 from .relation import Relation, network_relation, straight_line_relation
 from .result import RESULT_SPECS, SitingResult, write_outputs
@@ -41,7 +42,6 @@ __all__ = [
     "Target",
     "apply_exclusions",
     "default_threshold",
-    "demand_from_raster",
     "grid_candidates",
     "layer_candidates",
     "network_relation",

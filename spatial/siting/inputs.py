@@ -1,42 +1,42 @@
 """The inputs of a siting run as a project store holds them, for the CLI and the app alike.
 
 The analysis (:func:`spatial.siting.site_facilities`) takes its inputs as
-arguments; these functions read them from a store by the layer contracts of
-the project, so ``planatlas site`` and the 选址 page build exactly the same
-inputs from the same store:
+arguments; :func:`siting_inputs` reads them from a store with the life-circle
+evaluation's readers, so ``planatlas site``, ``planatlas evaluate`` and the
+pages see the same units, facilities, network and residents:
 
-* units: role ``units`` first, else ``districts`` (or a named layer);
-* existing facilities: every ``facilities`` layer's rows whose
-  ``facility_type`` is the type asked (or a named layer, all its features);
-* demand: a population raster when given, else the project's population
-  surface (``spatial.population.from_store``, where the library has it),
-  else each unit's population spread evenly over its 100 m cells (and said so);
-* network: the store's ``network_<mode>`` layer (``spatial.network.from_store``,
-  where the library has it), when no street file is given;
-* candidates: a named layer, else a grid over the units (or over a named
-  land layer).
+* units, facilities (with their ``facility_type``), residential land and
+  buildings, the street network and the population choice:
+  :func:`spatial.lifecircle.inputs.read_inputs`;
+* demand: the evaluation's residential cells
+  (:func:`spatial.lifecircle.cells.build_cells`, :meth:`~spatial.lifecircle.cells.Cells.demand`):
+  residents where they are known, else residential floor or land area, said so;
+* the existing facilities of the type: the facilities' rows of that type, or
+  every feature of a named layer;
+* candidates: a named layer, else a grid over the units (or a named land layer).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 import geopandas as gpd
-import pandas as pd
 
-from .. import store
-from .._errors import EmptyLayerError, NetworkDataError, UnknownLayerError
+from .. import store, vocab
+from .._errors import UnknownLayerError
+from ..lifecircle.cells import Cells, build_cells
+from ..lifecircle.inputs import read_inputs
 from ..network import StreetNetwork
 from ..population import PopulationRaster
 from .candidates import grid_candidates, layer_candidates
-from .demand import demand_from_raster
 
-__all__ = ["candidates_from_store", "demand_for_units", "existing_from_store", "network_from_store",
-           "population_from_store", "read_named", "units_from_store"]
+__all__ = ["SitingInputs", "candidates_from_store", "demand_of", "existing_of", "read_named", "siting_inputs",
+           "store_inputs", "with_demand"]
 
-#: Said next to every figure when residents were spread evenly within units.
-UNIFORM_NOTE = ("人口按统计单元均匀分布：选址只反映单元之间的密度差别，不反映单元内部的居住分布；"
-                "请给出人口栅格 (residents spread evenly within each unit: give a population raster)")
+#: The word each kind of cell weight is counted in (vocab domain ``weight_kind``).
+WEIGHT_UNITS = {"residents": "人", "floor_area_m2": "m² 住宅建筑面积 (不是人数)",
+                "land_area_m2": "m² 居住用地面积 (不是人数)"}
 
 StorePath = str | os.PathLike[str]
 
@@ -50,76 +50,135 @@ def read_named(path: StorePath, name: str, what: str) -> gpd.GeoDataFrame:
         raise UnknownLayerError(msg) from None
 
 
-def units_from_store(path: StorePath, name: str | None = None) -> tuple[str, gpd.GeoDataFrame]:
-    """The units a result is reported by: ``name``, else the first ``units`` layer, else ``districts``.
+def demand_of(cells: Cells) -> gpd.GeoDataFrame:
+    """The cells as siting demand (points with ``weight``), carrying what they stand on in ``attrs``."""
+    demand = cells.demand()
+    note = ""
+    if cells.land == "units" and cells.weight_kind == "residents":
+        note = ("没有居住用地：居民按统计单元全部面积均匀分布，选址只反映单元之间的密度差别，不反映单元内部的居住分布 "
+                "(no residential land: residents spread evenly over each unit)")
+    demand.attrs.update({"population_source": cells.population_source, "population_method": cells.population_method,
+                         "weight_unit": WEIGHT_UNITS.get(cells.weight_kind, cells.weight_kind),
+                         "weight_kind": cells.weight_kind, "population_note": note, "cell_m": cells.cell_m})
+    return demand
 
-    Raises
-    ------
-    EmptyLayerError
-        When the store has no units layer.
+
+def existing_of(facilities: gpd.GeoDataFrame, facility_type: str, path: StorePath,
+                layer: str | None = None) -> gpd.GeoDataFrame:
+    """The existing facilities of a type: the facilities' rows of that type, or a named layer's features.
+
+    A named layer counts whole unless it has a ``facility_type`` column (then
+    its rows of the type); ``attrs["planatlas_source"]`` names what was used.
     """
-    if name:
-        return name, read_named(path, name, "统计单元")
-    specs = store.read_specs(path)
-    for role in ("units", "districts"):
-        names = [n for n, s in specs.items() if s.role == role]
-        if names:
-            return names[0], read_named(path, names[0], "统计单元")
-    msg = "数据库中没有统计单元图层 (units/districts)：请指定统计单元 (no units layer in the store)"
-    raise EmptyLayerError(msg)
-
-
-def existing_from_store(path: StorePath, facility_type: str, layer: str | None = None) -> gpd.GeoDataFrame:
-    """The existing facilities of a type (empty frame when the store has none); ``attrs`` names the source."""
-    specs = store.read_specs(path)
     if layer:
         frame = read_named(path, layer, "现有设施")
         if "facility_type" in frame.columns:
             frame = frame[frame["facility_type"].astype(str) == facility_type]
-        spec = specs.get(layer)
+        spec = store.read_specs(path).get(layer)
         frame.attrs["planatlas_source"] = f"{spec.title_zh if spec else layer} ({layer})"
         return frame
-    frames, names = [], []
-    for name, spec in specs.items():
-        if spec.role != "facilities":
-            continue
-        found = read_named(path, name, "设施图层")
-        if "facility_type" not in found.columns:
-            continue
-        rows = found[found["facility_type"].astype(str) == facility_type]
-        if len(rows):
-            frames.append(rows)
-            names.append(f"{spec.title_zh} ({name})")
-    if not frames:
-        return gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
-    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-    out.attrs["planatlas_source"] = "、".join(names)
-    return out
+    rows = facilities[facilities["facility_type"].astype(str) == facility_type]
+    rows = gpd.GeoDataFrame(rows, geometry=facilities.geometry.name, crs=facilities.crs)
+    layers = rows["layer"].astype(str).unique() if "layer" in rows.columns else []
+    specs = store.read_specs(path)
+    rows.attrs["planatlas_source"] = "、".join(f"{specs[n].title_zh if n in specs else n} ({n})" for n in layers)
+    return rows
 
 
-def demand_for_units(units: gpd.GeoDataFrame, population: PopulationRaster | None = None) -> gpd.GeoDataFrame:
-    """Demand cells: the raster's, else each unit's population spread evenly over 100 m cells (noted).
+@dataclass(eq=False)
+class SitingInputs:
+    """What a siting run needs, found in a store.
 
-    Raises
-    ------
-    EmptyLayerError
-        When no raster is given and the units carry no population.
+    Attributes
+    ----------
+    units : GeoDataFrame
+    units_layer : str
+    demand : GeoDataFrame
+        Demand points with ``weight`` (:func:`demand_of`).
+    existing : GeoDataFrame
+        The existing facilities of the type.
+    network : StreetNetwork or None
+    residential, buildings : GeoDataFrame or None
+        Residential land and buildings, where the store has them.
+    population : PopulationRaster, str or None
+        The population choice as :func:`spatial.lifecircle.cells.build_cells` takes it.
+    notes : list of str
+        What was guessed or skipped, in words (shown to the planner).
     """
-    if population is not None:
-        demand = demand_from_raster(population)
-        if "uniform" in population.method:
-            demand.attrs["population_note"] = UNIFORM_NOTE
-        return demand
-    from ..coverage import census_surface_for
 
-    column = next((c for c in ("population_2020", "population") if c in units.columns), None)
-    if column is None:
-        msg = ("统计单元没有人口字段 (population_2020 或 population)：请给出人口栅格 "
-               "(the units have no population: give a population raster)")
-        raise EmptyLayerError(msg)
-    demand = demand_from_raster(census_surface_for(units, population_column=column))
-    demand.attrs["population_note"] = UNIFORM_NOTE
-    return demand
+    units: gpd.GeoDataFrame
+    units_layer: str
+    demand: gpd.GeoDataFrame
+    existing: gpd.GeoDataFrame
+    network: StreetNetwork | None = None
+    residential: gpd.GeoDataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    buildings: gpd.GeoDataFrame | None = None
+    population: PopulationRaster | str | None = "auto"
+
+
+def siting_inputs(
+    path: StorePath,
+    facility_type: str,
+    *,
+    units: str | None = None,
+    facilities: str | None = None,
+    method: str = "buffer",
+    mode: str = "walk",
+    population: str | os.PathLike[str] | None = "auto",
+    cell_m: float = 100.0,
+) -> SitingInputs:
+    """Read units, demand cells, existing facilities and (for ``method="network"``) the network.
+
+    The two steps, :func:`store_inputs` (reading) and :func:`with_demand`
+    (cutting the demand cells, the costly part), can also be run apart, so a
+    caller can refuse bad requests before the cells are cut.
+
+    Parameters
+    ----------
+    path : path-like
+        The store.
+    facility_type : str
+        The type being sited.
+    units, facilities : str, optional, keyword-only
+        Layers to report by and to take the existing facilities from.
+    method, mode : str, keyword-only
+        ``network`` also reads the store's network of ``mode``.
+    population : str or path, keyword-only
+        ``auto``, ``units``, ``none`` or a GeoTIFF, as ``planatlas evaluate`` takes it.
+    cell_m : float, keyword-only
+        Side of the demand cells, metres.
+    """
+    found = store_inputs(path, facility_type, units=units, facilities=facilities, method=method, mode=mode,
+                         population=population)
+    return with_demand(found, cell_m=cell_m)
+
+
+def store_inputs(
+    path: StorePath, facility_type: str, *, units: str | None = None, facilities: str | None = None,
+    method: str = "buffer", mode: str = "walk", population: str | os.PathLike[str] | None = "auto",
+) -> SitingInputs:
+    """Everything but the demand cells (``demand`` is left empty): layers read, nothing cut."""
+    found = read_inputs(path, units=units, method=method, mode=mode, population=population)
+    existing = existing_of(found.facilities, facility_type, path, facilities)
+    notes = [n for n in found.notes if facilities is None or "facility_type" not in n]
+    if not len(existing):
+        notes.append(f"数据库中没有{vocab.label('facility_type', facility_type)}的现有设施：全部居民按未覆盖计 "
+                     "(no existing facility of this type: every resident counts as uncovered)")
+    inputs = SitingInputs(found.units, found.units_layer, gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"),
+                          existing, found.network, found.residential, notes)
+    inputs.buildings = found.buildings
+    inputs.population = found.population
+    return inputs
+
+
+def with_demand(inputs: SitingInputs, *, cell_m: float = 100.0) -> SitingInputs:
+    """The inputs with their demand cells cut (:func:`spatial.lifecircle.cells.build_cells`)."""
+    cells = build_cells(inputs.units, residential=inputs.residential, buildings=inputs.buildings,
+                        population=inputs.population, cell_m=cell_m)
+    inputs.demand = demand_of(cells)
+    inputs.notes = [*inputs.notes, *cells.notes]
+    return inputs
 
 
 def candidates_from_store(
@@ -134,37 +193,3 @@ def candidates_from_store(
     where = f"图层 {within} 内" if within else "统计单元内"
     grid = grid_candidates(units, cell_m=cell_m, within=land, source=f"{cell_m:g} m 网格 ({where})")
     return grid, f"{cell_m:g} m 网格（{where}）"
-
-
-def network_from_store(path: StorePath, mode: str = "walk") -> StreetNetwork:
-    """The store's street network of a travel mode (layer ``network_<mode>``).
-
-    Raises
-    ------
-    NetworkDataError
-        When the store holds no such layer, or this library cannot read one.
-    """
-    from .. import network
-
-    name = f"network_{mode}"
-    if name not in {str(n) for n in store.list_layers(path)["name"]}:
-        msg = (f"数据库中没有街道网络图层 {name}：请先导入街道网络，或给出街道网络文件 "
-               f"(the store has no {name} layer: import one or give a network file)")
-        raise NetworkDataError(msg)
-    reader = getattr(network, "from_store", None)
-    if reader is None:
-        msg = f"此版本不能从数据库读取 {name}：请给出街道网络文件 (give a network file)"
-        raise NetworkDataError(msg)
-    net: StreetNetwork = reader(path, mode=mode)
-    return net
-
-
-def population_from_store(path: StorePath, units: str | None = None) -> PopulationRaster | None:
-    """The project's population surface, where the store and the library have one (else None)."""
-    from .. import population
-
-    reader = getattr(population, "from_store", None)
-    if reader is None:
-        return None
-    raster: PopulationRaster | None = reader(path, units=units)
-    return raster

@@ -34,8 +34,8 @@ from .relation import Relation, network_relation, straight_line_relation
 from .result import SitingResult, attribution
 from .targets import Target
 
-__all__ = ["SitingOptions", "build_relation", "default_threshold", "marginal_curve", "site_facilities",
-           "siting_options", "solve"]
+__all__ = ["SitingOptions", "build_relation", "check_count", "default_threshold", "marginal_curve",
+           "site_facilities", "siting_options", "solve"]
 
 #: Ways distances are measured.
 METHODS: tuple[str, ...] = ("network", "buffer")
@@ -174,6 +174,19 @@ def _needed(opts: SitingOptions, weights: np.ndarray, before: np.ndarray) -> flo
     return needed
 
 
+def check_count(count: int | None, n_candidates: int) -> None:
+    """Refuse a count above the candidates (before any work when the caller knows both).
+
+    Raises
+    ------
+    ParameterError
+    """
+    if count is not None and count > n_candidates:
+        msg = (f"要选 {count} 处，但排除后只有 {n_candidates} 个候选点：请减少数量、放宽排除或增加候选点 "
+               f"(asked for {count} sites but only {n_candidates} candidates are left)")
+        raise ParameterError(msg)
+
+
 def solve(opts: SitingOptions, relation: Relation, weights: np.ndarray) -> Solution:
     """Run the model on the relation (step 3).
 
@@ -184,11 +197,7 @@ def solve(opts: SitingOptions, relation: Relation, weights: np.ndarray) -> Solut
     EmptyLayerError
         Nothing left to gain (every resident already covered).
     """
-    n_cand = relation.shape[1]
-    if opts.count is not None and opts.count > n_cand:
-        msg = (f"要选 {opts.count} 处，但排除后只有 {n_cand} 个候选点：请减少数量、放宽排除或增加候选点 "
-               f"(asked for {opts.count} sites but only {n_cand} candidates are left)")
-        raise ParameterError(msg)
+    check_count(opts.count, relation.shape[1])
     d = opts.threshold.distance_m
     if opts.model == "mclp":
         assert opts.count is not None
@@ -408,7 +417,7 @@ def site_facilities(
     network: StreetNetwork | None = None,
     units: gpd.GeoDataFrame | None = None,
     target: Target | None = None,
-    weight_column: str = "population",
+    weight_column: str | None = None,
     search_m: float | None = None,
     time_limit_s: float = 60.0,
     rel_gap: float = DEFAULT_REL_GAP,
@@ -420,8 +429,9 @@ def site_facilities(
     ----------
     demand : GeoDataFrame
         Demand cells (points or cells) with residents in ``weight_column``
-        (e.g. :func:`spatial.siting.demand.demand_from_raster`); its
-        ``attrs`` may name ``population_source`` and ``population_method``.
+        (e.g. :func:`spatial.siting.inputs.demand_of` of the evaluation's
+        cells, whose weight column is ``weight``); its ``attrs`` may name
+        ``population_source``, ``population_method`` and ``weight_unit``.
     candidates : GeoDataFrame
         Candidate sites (:mod:`spatial.siting.candidates`), after exclusions.
     facility_type : str, keyword-only
@@ -442,7 +452,9 @@ def site_facilities(
         Units for the before/after table (with ``name``).
     target : Target, optional, keyword-only
         The report target the siting answers (:func:`spatial.siting.targets.target_for`).
-    weight_column : str, keyword-only
+    weight_column : str, optional, keyword-only
+        Column of what each demand cell weighs (default ``weight`` when the
+        frame has one, else ``population``).
     search_m : float, optional, keyword-only
         p-median search limit, metres (default 3 × the reach); residents
         farther from every facility count at it.
@@ -468,6 +480,8 @@ def site_facilities(
                           method=method, network=network, search_m=search_m, time_limit_s=time_limit_s,
                           rel_gap=rel_gap)
     require_crs(demand, name="需求 demand")
+    if weight_column is None:
+        weight_column = "weight" if "weight" in demand.columns else "population"
     if weight_column not in demand.columns:
         msg = f"需求单元没有人口字段 {weight_column} (demand cells have no {weight_column!r} column)"
         raise EmptyLayerError(msg)
