@@ -13,8 +13,9 @@ it, named on every result:
   chunk at once with ``limit=`` the search limit, so it only walks the few
   hundred nodes around each. Demand cells are snapped to their segment too
   and reached from its two ends, or directly along it when a candidate
-  shares the segment. Existing facilities are one multi-source search
-  (:func:`spatial.isochrones.nearest_facility_distances`). Distances are
+  shares the segment (snapping: :func:`spatial._segments.snap_points`).
+  Existing facilities are one multi-source search, the evaluation's
+  (:func:`spatial.lifecircle.reach.network_distances`). Distances are
   those of a resident walking *to* the facility (one-way streets count on a
   driving network).
 * **straight line** (:func:`straight_line_relation`, explicitly): a KD-tree of
@@ -28,7 +29,6 @@ Chunks keep memory bounded: the dense rows of one search chunk never exceed
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -42,7 +42,8 @@ from scipy.spatial import cKDTree
 
 from .. import vocab
 from .._errors import EmptyLayerError, NetworkDataError, ParameterError
-from ..isochrones import nearest_facility_distances
+from .._segments import snap_points
+from ..lifecircle.reach import network_distances, snap_cells
 from ..network import StreetNetwork, csr_min
 from ..projection import metric_crs_for, require_crs
 from ..thresholds import check_positive
@@ -200,17 +201,13 @@ class _Snap:
 
 
 def _snap(net: StreetNetwork, points: np.ndarray, max_snap_m: float) -> _Snap:
+    """Every point on its nearest segment (:func:`spatial._segments.snap_points`, exact), as full-length arrays."""
     n = len(points)
-    edge = np.zeros(n, dtype=np.int64)
-    offset = np.zeros(n)
-    snap = np.full(n, np.inf)
-    (pi, ei), d = net.edge_tree.query_nearest(points, max_distance=max_snap_m, return_distance=True,
-                                             all_matches=False)
-    frac = np.nan_to_num(shapely.line_locate_point(net.edge_geometry[ei], points[pi], normalized=True), nan=0.0)
-    edge[pi], offset[pi], snap[pi] = ei, frac * net.edge_length[ei], d
-    ok = np.zeros(n, dtype=bool)
-    ok[pi] = True
-    return _Snap(edge, offset, snap, ok)
+    xy = shapely.get_coordinates(points)
+    pos, edge, offset, snap = snap_points(net, xy[:, 0], xy[:, 1], max_distance_m=max_snap_m)
+    out = _Snap(np.zeros(n, dtype=np.int64), np.zeros(n), np.full(n, np.inf), np.zeros(n, dtype=bool))
+    out.edge[pos], out.offset[pos], out.snap[pos], out.ok[pos] = edge, offset, snap, True
+    return out
 
 
 def _entry_points(net: StreetNetwork, geoms: np.ndarray, max_snap_m: float) -> np.ndarray:
@@ -335,31 +332,22 @@ def network_relation(
     si, sj, sd = _same_segment(net, dem, cand, limit)
     matrix = _min_pairs(np.concatenate([*parts_r, si]).astype(np.int64),
                         np.concatenate([*parts_c, sj]).astype(np.int64), np.concatenate([*parts_d, sd]), (m, k))
-    existing_m = _existing_distances(net, existing, dem, limit, max_snap_m)
+    existing_m = _existing_distances(net, existing, dpts, limit, max_snap_m)
     source = f"{vocab.label('method', 'network')}：{net.source or '街道网络'} ({vocab.label('mode', net.mode)})"
     return Relation(matrix, existing_m, limit, "network", source, np.flatnonzero(~cand.ok).astype(np.int64))
 
 
-def _existing_distances(net: StreetNetwork, existing: gpd.GeoDataFrame | None, dem: _Snap, limit: float,
+def _existing_distances(net: StreetNetwork, existing: gpd.GeoDataFrame | None, dpts: np.ndarray, limit: float,
                         max_snap_m: float) -> np.ndarray:
-    """Metres from every demand cell to the nearest existing facility along the streets (one search)."""
-    out = np.full(len(dem.edge), np.inf)
+    """Metres from every demand cell to the nearest existing facility along the streets: one search,
+    the evaluation's (:func:`spatial.lifecircle.reach.network_distances`)."""
+    out = np.full(len(dpts), np.inf)
     if existing is None or len(existing) == 0:
         return out
+    access = snap_cells(net, shapely.get_coordinates(dpts), max_access_m=max_snap_m)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # facilities off the network: they reach nobody
-            reach = nearest_facility_distances(net, existing, cutoff_m=limit + TOLERANCE_M, max_snap_m=max_snap_m,
-                                               direction="to_facility")
-    except NetworkDataError:
+        reach = network_distances(access, existing, limit_m=limit + TOLERANCE_M, max_snap_m=max_snap_m)
+    except (NetworkDataError, EmptyLayerError):
         return out  # no existing facility is on the network: none reaches anybody
-    u, cost_u, v, cost_v = _arms(net, dem)
-    out = np.minimum(reach.distance[u] + cost_u, reach.distance[v] + cost_v)
-    ent = reach.entries
-    fac = _Snap(ent["edge"].to_numpy(), ent["offset_m"].to_numpy(), ent["snap_m"].to_numpy(),
-                np.ones(len(ent), dtype=bool))
-    i, _j, d = _same_segment(net, dem, fac, limit)
-    np.minimum.at(out, i, d)
-    out[out > limit + TOLERANCE_M] = np.inf
-    result: np.ndarray = out
+    result: np.ndarray = reach.distance
     return result
