@@ -22,7 +22,6 @@ _AUTO = "__auto__"
 _GRID = "__grid__"
 _SITE_COLUMNS = ("rank", "candidate_id", "residents_new", "residents_only", "residents_reach", "residents_nearest",
                  "unit_name", "lon", "lat")
-_UNIT_COLUMNS = ("name", "population", "covered_before", "covered_after", "pct_before", "pct_after", "new_sites")
 
 
 @st.cache_resource(show_spinner="正在读取街道网络…", max_entries=4)
@@ -168,7 +167,7 @@ def _curve_chart(result) -> None:
 def _show(result) -> None:
     from streamlit_folium import st_folium
 
-    from spatial.siting.result import labelled_table
+    from spatial.siting.result import UNIT_COLUMNS, labelled_table
 
     p, s = result.parameters, result.solution
     c1, c2, c3, c4 = st.columns(4)
@@ -190,7 +189,7 @@ def _show(result) -> None:
     st.dataframe(labelled_table(result.sites[[c for c in _SITE_COLUMNS if c in result.sites.columns]], unit),
                  hide_index=True, width="stretch")
     st.subheader("分单元覆盖 (选址前后)")
-    st.dataframe(labelled_table(result.by_unit[[c for c in _UNIT_COLUMNS if c in result.by_unit.columns]], unit),
+    st.dataframe(labelled_table(result.by_unit[[c for c in UNIT_COLUMNS if c in result.by_unit.columns]], unit),
                  hide_index=True, width="stretch")
     st.subheader("下载")
     files = state.get(state.SITING_FILES) or {}

@@ -31,7 +31,7 @@ from ..thresholds import Threshold, check_positive, resolve_threshold
 from .greedy import greedy_cover, greedy_median
 from .models import DEFAULT_REL_GAP, MODELS, Solution, solve_lscp, solve_mclp, solve_pmedian
 from .relation import Relation, network_relation, straight_line_relation
-from .result import SitingResult, attribution
+from .result import SITE_COLUMNS, SitingResult, attribution
 from .targets import Target
 
 __all__ = ["SitingOptions", "build_relation", "check_count", "default_threshold", "marginal_curve",
@@ -324,9 +324,7 @@ def site_frames(
     sites["source_datum"] = "WGS84"
     if "precision" not in sites.columns:
         sites["precision"] = "approximate"
-    ordered = [c for c in ("rank", "candidate_id", "facility_type", "residents_new", "residents_only",
-                           "residents_reach", "residents_nearest", "saving_resident_m", "unit_name", "lon", "lat",
-                           "source", "source_datum", "precision", "cell_m") if c in sites.columns]
+    ordered = [c for c in (*SITE_COLUMNS, "cell_m") if c in sites.columns]
     sites = gpd.GeoDataFrame(sites[[*ordered, sites.geometry.name]], geometry=sites.geometry.name,
                              crs=candidates.crs).to_crs(settings.STORAGE_CRS)
     after = before.copy()
