@@ -47,8 +47,8 @@ MODELS: tuple[str, ...] = ("mclp", "lscp", "pmedian")
 
 #: Relative gap at which a solution counts as optimal: 0.5 %. Residents per 100 m cell are
 #: estimates known to a few per cent at best; a tighter proof changes no planner's decision and,
-#: at city size, costs the whole time limit (benchmarks/bench_siting.py: 0.16 % proven in 23 s,
-#: 0.10 % still open after 60 s).
+#: at city size, costs most of the time limit (benchmarks/bench_siting.py: 0.12 % proven in 19 s,
+#: 0.10 % in 41 s).
 DEFAULT_REL_GAP = 5e-3
 
 #: Candidates up to which the MCLP is given to HiGHS whole (beyond: core + Lagrangian bound).
