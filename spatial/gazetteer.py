@@ -26,10 +26,10 @@ class: an estimate is never presented as sourced.
 
 Examples
 --------
->>> gaz = Gazetteer.default()                      # doctest: +SKIP
->>> gaz.lookup("白云湖")["name"]                    # doctest: +SKIP
+>>> gaz = Gazetteer.default()
+>>> gaz.lookup("白云湖")["name"]
 '白云湖湿地公园'
->>> feature(gaz.by_id("P001"))["properties"]["precision"]   # doctest: +SKIP
+>>> feature(gaz.by_id("P001"))["properties"]["precision"]
 'area_centroid'
 """
 
@@ -472,8 +472,8 @@ class Gazetteer:
 
     Examples
     --------
-    >>> gaz = Gazetteer.default()                  # doctest: +SKIP
-    >>> gaz.lookup("济西")["id"]                    # doctest: +SKIP
+    >>> gaz = Gazetteer.default()
+    >>> gaz.lookup("济西")["id"]
     'P013'
     """
 
