@@ -617,8 +617,9 @@ AUTO_GRID_PIECES = 20_000
 # 12.5 m cells reaches it at about 15,000 km² (a Jinan-sized city is 10,000 km²).
 _MAX_GRID_CELLS = 100_000_000
 
-# Rows of the grid whose distance field is computed at a time (bounds the temporaries, not the result).
-_BAND_ROWS = 512
+# Rows of cells whose samples are spread at a time in the distance field: bands of this height,
+# processed in two phases (even bands, then odd ones) on threads, never write the same cell at once.
+_BAND_ROWS = 256
 
 
 def _exact_outline(lines: np.ndarray, *, buffer_m: float, quad_segs: int,
@@ -627,10 +628,11 @@ def _exact_outline(lines: np.ndarray, *, buffer_m: float, quad_segs: int,
     return _merge(polys, grid_size=grid_size)
 
 
-def _sample_lines(lines: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sample_lines(lines: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Points every ``step`` metres (or closer) along lines.
 
-    Returns x, y and a mask of the points that are vertices of the lines.
+    Returns x, y, a mask of the points that are vertices of the lines, and
+    the position in ``lines`` of the line each point lies on.
     """
     coords, own = shapely.get_coordinates(lines, return_index=True)
     same = own[1:] == own[:-1]
@@ -643,37 +645,40 @@ def _sample_lines(lines: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarra
     w = i / (k[rep] - 1)
     x = a[rep, 0] + (b[rep, 0] - a[rep, 0]) * w
     y = a[rep, 1] + (b[rep, 1] - a[rep, 1]) * w
-    return x, y, (i == 0) | (i == k[rep] - 1)
+    return x, y, (i == 0) | (i == k[rep] - 1), own[:-1][same][rep]
 
 
-def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -> tuple[shapely.Geometry, float]:
-    """Outline of the area within ``buffer_m`` of ``lines``, traced on a grid.
+@dataclass(frozen=True)
+class _Grid:
+    """Cells a grid outline is traced on: origin and size in metres, shape, reach in cells."""
 
-    The lines are sampled every 0.7 cell; each cell keeps one sample (its
-    offset from the cell centre). The distance from every cell centre to the
-    nearest sample within a few cells is computed in a handful of shifted
-    array passes (the buffer spans only a few cells), and the outline is the
-    filled contour of that distance field at ``buffer_m`` (contourpy, linear
-    interpolation between cell centres). The union of hundreds of thousands
-    of buffers, which GEOS merges one overlay at a time, becomes a few array
-    passes; the price is an outline within about one cell of the exact buffer.
-    Returns the outline and the cell size used, metres.
+    x0: float
+    y0: float
+    cell: float
+    width: int
+    height: int
+    reach: int
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """x of each column's and y of each row's cell centre, metres."""
+        return (self.x0 + self.cell * (np.arange(self.width) + 0.5),
+                self.y0 + self.cell * (np.arange(self.height) + 0.5))
+
+
+def _grid_for(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -> _Grid:
+    """The grid around ``lines``: cells aligned to multiples of the cell size, padded by the reach.
+
+    Aligned cells put the same street in the same cell whatever else is
+    reached; the padding keeps every cell a sample can reach inside the grid.
     """
-    import contourpy
-
-    if len(lines) == 0:
-        return shapely.Polygon(), float(cell_m or 0.0)
     x0b, y0b, x1b, y1b = shapely.total_bounds(lines)
     # The cell stays tied to the strip width whatever the extent: a coarser cell
     # than half the strip loses area without a word (5 % at 22 m, 28 % at 50 m).
     cell = float(cell_m) if cell_m is not None else buffer_m / 2.0
-    x, y, vertex = _sample_lines(lines, 0.7 * cell)
     reach = int(np.ceil(buffer_m / cell)) + 2
     pad = (reach + 1) * cell
-    # Cells aligned to multiples of the cell size: the same street always
-    # falls in the same cell, whatever else is reached.
-    gx0 = np.floor((x0b - pad) / cell) * cell
-    gy0 = np.floor((y0b - pad) / cell) * cell
+    gx0 = float(np.floor((x0b - pad) / cell) * cell)
+    gy0 = float(np.floor((y0b - pad) / cell) * cell)
     width = int(np.ceil((x1b + pad - gx0) / cell))
     height = int(np.ceil((y1b + pad - gy0) / cell))
     if width * height > _MAX_GRID_CELLS:
@@ -682,74 +687,145 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
             "或分片计算 (grid too large for this area at this strip width; use a larger edge_buffer_m or grid_m)"
         )
         raise ParameterError(msg)
-    # Each marked cell keeps where its sample lies relative to its centre, so
-    # distances are measured to the street itself, not to the cell centre
-    # (which would widen every strip by a fraction of a cell).
-    rows = ((y - gy0) / cell).astype(np.int64)
-    cols = ((x - gx0) / cell).astype(np.int64)
-    off_x = np.full((height, width), np.nan, dtype=np.float32)
-    off_y = np.full((height, width), np.nan, dtype=np.float32)
-    # Vertices (ends of pieces, bends) are written last so a cell holding one
-    # keeps it: a street's end sets the round cap of its strip.
+    return _Grid(gx0, gy0, cell, width, height, reach)
+
+
+@dataclass(eq=False)
+class _Field:
+    """Distance from every cell centre to the nearest street sample, and whose sample it is.
+
+    Attributes
+    ----------
+    grid : _Grid
+    dist : numpy.ndarray of float32, shape (height, width)
+        Metres; capped at ``buffer_m`` + 4 cells (farther is all the same to the contour).
+    label : numpy.ndarray of int32, shape (height, width), or None
+        Label of the nearest sample's line (e.g. its facility); -1 where no
+        sample is within reach. None when no labels were given.
+    cells : numpy.ndarray of int64
+        Flat indices (row * width + col) of the cells that hold a sample, ascending.
+    cell_label : numpy.ndarray of int32 or None
+        Label of the sample each of ``cells`` holds.
+    """
+
+    grid: _Grid
+    dist: np.ndarray
+    label: np.ndarray | None
+    cells: np.ndarray
+    cell_label: np.ndarray | None
+
+
+def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
+                    labels: np.ndarray | None = None) -> _Field:
+    """The distance field a grid outline (and the grid catchments) are contoured from.
+
+    The lines are sampled every 0.7 cell; each cell keeps one sample (its
+    offset from the cell centre, so distances are measured to the street
+    itself, not to the cell centre, which would widen every strip by a
+    fraction of a cell). Each sample then spreads its squared distance to the
+    cells within reach, one vectorised pass per neighbouring-cell offset:
+    the work grows with the cells holding a street, not with the grid, so a
+    city-wide grid that is mostly blocks and countryside costs little more
+    than its streets. Within one pass every source cell has one target, so a
+    plain gather-compare-scatter is exact; the passes run nearest offset
+    first, so later ones rarely write. With ``labels`` (one per line) each
+    cell also keeps the label of the sample that gave its distance, ties to
+    the first pass (the nearer cell).
+    """
+    grid = _grid_for(lines, buffer_m=buffer_m, cell_m=cell_m)
+    cell, width = grid.cell, grid.width
+    x, y, vertex, piece = _sample_lines(lines, 0.7 * cell)
+    rows = ((y - grid.y0) / cell).astype(np.int64)
+    cols = ((x - grid.x0) / cell).astype(np.int64)
+    flat = rows * width + cols
+    n = width * grid.height
+    # One sample per cell; vertices (ends of pieces, bends) are written last so
+    # a cell holding one keeps it: a street's end sets the round cap of its strip.
+    who: np.ndarray = np.full(n, -1, dtype=np.int32 if len(x) < np.iinfo(np.int32).max else np.int64)
     for sel in (~vertex, vertex):
-        r, c = rows[sel], cols[sel]
-        off_x[r, c] = x[sel] - (gx0 + (c + 0.5) * cell)
-        off_y[r, c] = y[sel] - (gy0 + (r + 0.5) * cell)
-    # Squared distance from each cell centre to the nearest sample within
-    # reach: one vectorised pass per neighbouring-cell offset; offsets whose
-    # cell cannot hold a point within buffer_m are skipped.
+        who[flat[sel]] = np.flatnonzero(sel)
+    cells = np.flatnonzero(who >= 0)
+    pick = who[cells]
+    ox = (x[pick] - (grid.x0 + (cols[pick] + 0.5) * cell)).astype(np.float32)
+    oy = (y[pick] - (grid.y0 + (rows[pick] + 0.5) * cell)).astype(np.float32)
+    lab = None if labels is None else np.asarray(labels, dtype=np.int32)[piece[pick]]
+    del x, y, vertex, piece, rows, cols, flat
+    if lab is None:
+        del who
+        label = None
+    else:
+        who[cells] = -1  # now all -1: the label grid
+        label = who.astype(np.int32, copy=False)
     # The contour interpolates between the last cell centre inside buffer_m
-    # and the first outside, so distances are needed up to buffer_m + one cell.
+    # and the first outside, so distances are needed up to buffer_m + one
+    # cell; offsets whose cell cannot hold a point that near are skipped.
     need = buffer_m / cell + 1.0
-    offsets = [
-        (dy, dx)
-        for dy in range(-reach, reach + 1)
-        for dx in range(-reach, reach + 1)
-        if np.hypot(max(abs(dx) - 0.5, 0.0), max(abs(dy) - 0.5, 0.0)) <= need
-    ]
-    dist2 = np.full((height, width), np.inf, dtype=np.float32)
+    r = grid.reach
+    offsets = sorted(
+        ((dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1)
+         if np.hypot(max(abs(dx) - 0.5, 0.0), max(abs(dy) - 0.5, 0.0)) <= need),
+        key=lambda o: o[0] ** 2 + o[1] ** 2,
+    )
+    dist2 = np.full(n, np.inf, dtype=np.float32)
 
-    def band(r0: int, r1: int) -> None:
-        # Rows r0..r1 of the target; numpy releases the GIL, so bands run in
-        # parallel on a thread pool.
+    def spread(i0: int, i1: int) -> None:
+        # Samples i0..i1 (a band of rows) into every cell within reach; numpy
+        # releases the GIL, so bands far enough apart run on threads at once.
+        c, sx, sy = cells[i0:i1], ox[i0:i1], oy[i0:i1]
+        sl = None if lab is None else lab[i0:i1]
         for dy, dx in offsets:
-            t0, t1 = max(r0, -dy), min(r1, height - dy)
-            c0, c1 = max(0, -dx), min(width, width - dx)
-            if t0 >= t1:
-                continue
-            ddx = off_x[t0 + dy : t1 + dy, c0 + dx : c1 + dx] + np.float32(dx * cell)
-            ddy = off_y[t0 + dy : t1 + dy, c0 + dx : c1 + dx] + np.float32(dy * cell)
-            ddx *= ddx
+            t = c - (dy * width + dx)  # the cell from which this sample lies (dx, dy) cells away
+            d2 = sx + np.float32(dx * cell)
+            d2 *= d2
+            ddy = sy + np.float32(dy * cell)
             ddy *= ddy
-            ddx += ddy
-            np.fmin(dist2[t0:t1, c0:c1], ddx, out=dist2[t0:t1, c0:c1])
+            d2 += ddy
+            better = d2 < dist2[t]
+            tb = t[better]
+            dist2[tb] = d2[better]
+            if label is not None and sl is not None:
+                label[tb] = sl[better]
 
-    # bands of at most _BAND_ROWS rows keep the temporaries small whatever the extent
-    edges_ = np.unique(np.append(np.arange(0, height, _BAND_ROWS), height))
-    workers = max(1, min(os.cpu_count() or 1, 8, len(edges_) - 1))
+    # Bands of _BAND_ROWS rows (at least 2 reach + 1, so two bands of the same
+    # phase never reach the same cell): even bands on the pool, then odd ones.
+    band_rows = max(_BAND_ROWS, 2 * r + 1)
+    bounds = np.searchsorted(cells, np.arange(0, grid.height + band_rows, band_rows) * width)
+    spans = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
+    workers = max(1, min(os.cpu_count() or 1, 8, len(spans)))
     if workers == 1:
-        for r in itertools.pairwise(edges_):
-            band(*r)
+        for s in spans:
+            spread(*s)
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda r: band(*r), itertools.pairwise(edges_)))
+            for phase in (0, 1):
+                list(pool.map(lambda s: spread(*s), spans[phase::2]))
     far = np.float32((buffer_m + 4 * cell) ** 2)
     np.minimum(dist2, far, out=dist2)
-    dist = np.sqrt(dist2, out=dist2)
-    gen = contourpy.contour_generator(
-        x=gx0 + cell * (np.arange(width) + 0.5),
-        y=gy0 + cell * (np.arange(height) + 0.5),
-        z=dist,
-        fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
-        name="serial",
-    )
-    # A level a hair above the buffer keeps cell centres at exactly buffer_m
-    # (common: whole multiples of the cell) off the contour, so contours
-    # never pass through a grid point and rings never touch.
-    filled: Any = gen.filled(-1.0, float(buffer_m) * (1 + 1e-6) + 1e-6)
+    dist = np.sqrt(dist2, out=dist2).reshape(grid.height, width)
+    return _Field(grid=grid, dist=dist, label=None if label is None else label.reshape(grid.height, width),
+                  cells=cells, cell_label=lab)
+
+
+def _contour_level(buffer_m: float) -> float:
+    """The level the fields are contoured at: a hair above the buffer.
+
+    Cell centres at exactly ``buffer_m`` (common: whole multiples of the cell)
+    stay off the contour, so contours never pass through a grid point and
+    rings never touch.
+    """
+    return float(buffer_m) * (1 + 1e-6) + 1e-6
+
+
+def _filled(x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> shapely.Geometry:
+    """The area where ``z`` is below ``level`` (contourpy, linear interpolation between cell centres)."""
+    import contourpy
+
+    gen = contourpy.contour_generator(x=x, y=y, z=z, fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
+                                      name="serial")
+    filled: Any = gen.filled(-1.0, level)
     chunk_pts, chunk_rings, chunk_outers = filled
     if chunk_pts[0] is None or len(chunk_pts[0]) == 0:
-        return shapely.Polygon(), cell
+        return shapely.Polygon()
     pts: np.ndarray = chunk_pts[0]
     ring_offsets: np.ndarray = chunk_rings[0]
     outer_offsets: np.ndarray = chunk_outers[0]
@@ -761,20 +837,97 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
     # of a 100,000-hole outline would cost GEOS seconds).
     polys: Any = shapely.polygons(rings, indices=poly_id)
     outline: shapely.Geometry = shapely.multipolygons(polys)
-    return outline, cell
+    return outline
+
+
+def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -> tuple[shapely.Geometry, float]:
+    """Outline of the area within ``buffer_m`` of ``lines``, traced on a grid.
+
+    The filled contour at ``buffer_m`` of :func:`_distance_field`. The union
+    of hundreds of thousands of buffers, which GEOS merges one overlay at a
+    time, becomes a few array passes; the price is an outline within about
+    one cell of the exact buffer. Returns the outline and the cell size used,
+    metres.
+    """
+    import contourpy  # noqa: F401 - missing contourpy fails here, before any work
+
+    if len(lines) == 0:
+        return shapely.Polygon(), float(cell_m or 0.0)
+    field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m)
+    x, y = field.grid.centres()
+    return _filled(x, y, field.dist, _contour_level(buffer_m)), field.grid.cell
+
+
+def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *, buffer_m: float,
+                     cell_m: float | None) -> tuple[list[shapely.Geometry], float]:
+    """Catchment of each facility, traced on the grid of the combined outline.
+
+    One :func:`_distance_field` with the facility of each piece as the label;
+    then, per facility, only its window (the cells of its samples, plus the
+    reach) is contoured, on threads (contourpy and GEOS release the GIL). The
+    field contoured for facility f is the distance where the nearest sample
+    is f's (or nothing is within the buffer) and its mirror ``2 L - dist``
+    about the contour level L where another facility's sample is nearer: on
+    the grid edge between an f cell and a g cell both catchments then cross L
+    at the same point, so neighbouring catchments share one boundary (they
+    touch, never overlap, and leave no sliver between them), and together they
+    cover what the combined grid outline covers. Returns one geometry per
+    facility position (empty where it reached nothing) and the cell size.
+    """
+    import contourpy  # noqa: F401 - missing contourpy fails here, before any work
+
+    out: list[shapely.Geometry] = [shapely.Polygon() for _ in range(n_facilities)]
+    if len(lines) == 0:
+        return out, float(cell_m or 0.0)
+    field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m, labels=owner)
+    assert field.label is not None and field.cell_label is not None
+    dist, label, grid = field.dist, field.label, field.grid
+    level = _contour_level(buffer_m)
+    order = np.argsort(field.cell_label, kind="stable")
+    fac = field.cell_label[order]
+    rows, cols = np.divmod(field.cells[order], grid.width)
+    first = np.flatnonzero(np.diff(fac, prepend=-1))
+    m = grid.reach + 1  # every cell a sample labels lies within reach; one more keeps the window's rim outside
+    r0 = np.maximum(np.minimum.reduceat(rows, first) - m, 0)
+    r1 = np.minimum(np.maximum.reduceat(rows, first) + m + 1, grid.height)
+    c0 = np.maximum(np.minimum.reduceat(cols, first) - m, 0)
+    c1 = np.minimum(np.maximum.reduceat(cols, first) + m + 1, grid.width)
+    xs, ys = grid.centres()
+
+    def one(i: int) -> shapely.Geometry:
+        f = fac[first[i]]
+        d = dist[r0[i]:r1[i], c0[i]:c1[i]].astype(np.float64)
+        other = (label[r0[i]:r1[i], c0[i]:c1[i]] != f) & (d < level)
+        np.subtract(2.0 * level, d, out=d, where=other)
+        return _filled(xs[c0[i]:c1[i]], ys[r0[i]:r1[i]], d, level)
+
+    workers = max(1, min(os.cpu_count() or 1, 8, len(first)))
+    if workers == 1:
+        geoms = [one(i) for i in range(len(first))]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            geoms = list(pool.map(one, range(len(first))))
+    for i, geom in enumerate(geoms):
+        out[int(fac[first[i]])] = geom
+    return out, grid.cell
 
 
 #: Side of the window, metres, on which a grid outline is checked against the exact union.
 CHECK_WINDOW_M = 1500.0
 
 
-def _grid_check(lines: np.ndarray, *, buffer_m: float, quad_segs: int, cell: float) -> float:
-    """Area error (%) of the grid outline against the exact union, measured on a sample window.
+def _grid_check(lines: np.ndarray, *, buffer_m: float, quad_segs: int, cell: float,
+                owner: np.ndarray | None = None) -> float:
+    """Area error (%) of a grid trace against the exact union, measured on a sample window.
 
     The pieces whose centre lies in a window of :data:`CHECK_WINDOW_M` around
     the median piece are traced both ways (same cells, same alignment); the
-    relative difference of the two areas is what the grid outline costs on this
-    network, reported with every grid result.
+    relative difference of the two areas is what the grid costs on this
+    network, reported with every grid result. With ``owner`` (the facility of
+    each piece) the grid side is the sum of the grid catchments of those
+    pieces (they do not overlap, so the sum is their union's area): the check
+    then also counts what the catchments lose where a boundary between two of
+    them meets the edge of a street strip.
     """
     b = shapely.bounds(lines)
     cx, cy = (b[:, 0] + b[:, 2]) / 2.0, (b[:, 1] + b[:, 3]) / 2.0
@@ -785,16 +938,25 @@ def _grid_check(lines: np.ndarray, *, buffer_m: float, quad_segs: int, cell: flo
         sel = np.zeros(len(lines), dtype=bool)
         sel[np.argsort(np.hypot(cx - mx, cy - my))[:2000]] = True
     sample = lines[sel]
-    exact = shapely.area(_exact_outline(sample, buffer_m=buffer_m, quad_segs=quad_segs, grid_size=None))
-    grid = shapely.area(_grid_outline(sample, buffer_m=buffer_m, cell_m=cell)[0])
+    exact = float(shapely.area(_exact_outline(sample, buffer_m=buffer_m, quad_segs=quad_segs, grid_size=None)))
+    if owner is None:
+        grid = float(shapely.area(_grid_outline(sample, buffer_m=buffer_m, cell_m=cell)[0]))
+    else:
+        fac, local = np.unique(owner[sel], return_inverse=True)
+        parts = _grid_catchments(sample, local, len(fac), buffer_m=buffer_m, cell_m=cell)[0]
+        grid = float(shapely.area(np.asarray(parts, dtype=object)).sum())
     return float(100.0 * (grid - exact) / exact) if exact > 0 else 0.0
+
+
+def _use_grid(mode: str, n_pieces: int) -> bool:
+    """Whether ``outline=mode`` traces ``n_pieces`` reached pieces on a grid."""
+    return mode == "grid" or (mode == "auto" and n_pieces > AUTO_GRID_PIECES)
 
 
 def _outline(lines: np.ndarray, *, mode: str, buffer_m: float, quad_segs: int, grid_size: float | None,
              cell_m: float | None) -> tuple[str, shapely.Geometry, float, float]:
     """Merged buffer of ``lines``: ("exact" or "grid", geometry, cell size or NaN, checked area error % or 0)."""
-    use_grid = mode == "grid" or (mode == "auto" and len(lines) > AUTO_GRID_PIECES)
-    if use_grid:
+    if _use_grid(mode, len(lines)):
         try:
             geom, cell = _grid_outline(lines, buffer_m=buffer_m, cell_m=cell_m)
             check = _grid_check(lines, buffer_m=buffer_m, quad_segs=quad_segs, cell=cell) if len(lines) else 0.0
@@ -904,8 +1066,8 @@ def service_areas(
     rows: list[tuple[object, float, str, float, float, shapely.Geometry]] = []
     for limit in limits:
         if per_facility:
-            rows += _catchment_rows(result, float(limit), edge_buffer_m=edge_buffer_m, quad_segs=quad_segs,
-                                    grid_size=grid_size)
+            rows += _catchment_rows(result, float(limit), outline=outline, edge_buffer_m=edge_buffer_m,
+                                    quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m)
         else:
             rows.append(_combined_row(result, float(limit), outline=outline, edge_buffer_m=edge_buffer_m,
                                       quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m))
@@ -963,13 +1125,31 @@ def _combined_row(result: NetworkDistances, limit: float, *, outline: str, edge_
     return (None, limit, how, cell, check, geom)
 
 
-def _catchment_rows(result: NetworkDistances, limit: float, *, edge_buffer_m: float, quad_segs: int,
-                    grid_size: float | None) -> list[tuple[object, float, str, float, float, shapely.Geometry]]:
-    """One area per facility: the streets it is the nearest facility for."""
+def _catchment_rows(result: NetworkDistances, limit: float, *, outline: str, edge_buffer_m: float, quad_segs: int,
+                    grid_size: float | None,
+                    grid_m: float | None) -> list[tuple[object, float, str, float, float, shapely.Geometry]]:
+    """One area per facility: the streets it is the nearest facility for.
+
+    Traced on the grid of the combined outline (:func:`_grid_catchments`)
+    where ``outline`` asks for a grid (``"grid"``, or ``"auto"`` above
+    :data:`AUTO_GRID_PIECES` pieces), with their area checked as the sum of
+    the grid catchments against the exact union (:func:`_grid_check`); else
+    each facility's buffered pieces are merged exactly.
+    """
     net = result.net
     labels = np.asarray(result.facility_index, dtype=object)
     edges, starts, ends, fac = _reached_pieces(result, limit, per_facility=True)
     lines = _substrings(net.edge_geometry[edges], net.edge_length[edges], starts, ends)
+    if _use_grid(outline, len(lines)):
+        try:
+            geoms, cell = _grid_catchments(lines, fac, len(labels), buffer_m=edge_buffer_m, cell_m=grid_m)
+            check = _grid_check(lines, buffer_m=edge_buffer_m, quad_segs=quad_segs, cell=cell,
+                                owner=fac) if len(lines) else 0.0
+            return [(labels[pos], limit, "grid", cell, check, geoms[pos]) for pos in range(len(labels))]
+        except ImportError:
+            if outline == "grid":
+                raise
+            # contourpy missing: fall back to the exact (slower) unions.
     polys = shapely.buffer(lines, edge_buffer_m, quad_segs=quad_segs)
     order = np.argsort(fac, kind="stable")
     fac_sorted = fac[order]
