@@ -19,11 +19,21 @@ polygons, and both together (end to end), and compares with two baselines:
 * ``networkx.multi_source_dijkstra_path_length`` with a cutoff from the
   facilities' nearest nodes (distances only).
 
+Then per-facility catchments (``service_areas(per_facility=True)``) of 1,000
+facilities on generated networks of about 200,000 and 1,000,000 nodes: the
+grid catchments (``outline="auto"``, traced on the grid of the combined
+outline) beside the exact ones (``outline="exact"``: each facility's buffered
+streets merged by GEOS), with the time, the peak memory each adds (the
+process's peak RSS reset before each, ``/proc/self/clear_refs``), the area
+error the grid result reports and how its catchments' total area compares
+with the combined grid outline.
+
 Usage::
 
     python benchmarks/bench_isochrones.py            # full run
     python benchmarks/bench_isochrones.py --quick    # smaller, for a smoke run
     python benchmarks/bench_isochrones.py --distance 1200 --repeat 3
+    python benchmarks/bench_isochrones.py --catchments-only   # the catchments part alone (~3 GB peak)
 """
 
 from __future__ import annotations
@@ -211,6 +221,63 @@ def _print_row(r: dict) -> None:
         print(f"{'':<12}  ^ {r['grid_vs_exact']}", flush=True)
 
 
+def _rss_mb(field: str) -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def peak_added_mb(fn):
+    """Run ``fn``; return its result, wall seconds, the peak RSS it added over the RSS before it (MB), CPU seconds.
+
+    CPU seconds (all threads) are printed beside the wall time: on a machine
+    shared with other work the wall time says as much about the others.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:  # reset the peak (VmHWM) to the current RSS
+            fh.write("5")
+    except OSError:
+        pass
+    before = _rss_mb("VmRSS")
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - t, _rss_mb("VmHWM") - before, time.process_time() - c
+
+
+def catchments(args) -> None:
+    """Per-facility catchments of 1,000 facilities: grid beside exact, at about 200,000 and 1,000,000 nodes."""
+    print(f"\n# per-facility catchments, 1,000 facilities, {args.distance:g} m, buffer 25 m; grid best of "
+          f"{args.repeat}, exact once")
+    print(f"{'nodes':>10}{'search s':>10}{'grid s':>9}{'cpu s':>8}{'grid MB':>9}{'check %':>9}{'exact s':>9}"
+          f"{'cpu s':>8}{'exact MB':>10}{'x exact':>9}  catchments vs combined grid outline")
+    for side in args.catchment_sides:
+        net = generated_network(side)
+        fac = random_facilities(net, 1000, seed=1000)
+        res, t_search, _, _ = peak_added_mb(lambda: nearest_facility_distances(net, fac, cutoff_m=args.distance))
+        t_grid, mb_grid, c_grid, grid = np.inf, 0.0, np.inf, None
+        for _ in range(args.repeat):
+            grid, t, mb, c = peak_added_mb(lambda: service_areas(res, max_distance_m=args.distance, per_facility=True))
+            t_grid, mb_grid, c_grid = min(t_grid, t), max(mb_grid, mb), min(c_grid, c)
+        assert grid is not None
+        combined = service_areas(res, max_distance_m=args.distance)
+        total = float(grid["area_m2"].sum())
+        whole = float(combined["area_m2"].iloc[0])
+        note = (f"{grid['outline'].iloc[0]} {grid['grid_m'].iloc[0]:g} m: total {total / 1e6:,.1f} km2, "
+                f"combined {whole / 1e6:,.1f} km2 ({total / whole - 1:+.2%})")
+        if args.no_exact:
+            t_exact, mb_exact, c_exact = np.nan, np.nan, np.nan
+        else:
+            exact, t_exact, mb_exact, c_exact = peak_added_mb(
+                lambda: service_areas(res, max_distance_m=args.distance, per_facility=True, outline="exact"))
+            note += f"; exact catchments total {exact['area_m2'].sum() / 1e6:,.1f} km2 (they overlap)"
+        print(f"{net.n_nodes:>10,}{t_search:>10.2f}{t_grid:>9.2f}{c_grid:>8.2f}{mb_grid:>9.0f}"
+              f"{grid['area_check_pct'].iloc[0]:>+9.2f}{t_exact:>9.1f}{c_exact:>8.1f}{mb_exact:>10.0f}"
+              f"{t_exact / t_grid:>9.1f}  "
+              f"{note}", flush=True)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller generated network (~20k nodes), one repeat")
@@ -221,9 +288,18 @@ def main(argv=None) -> None:
     ap.add_argument("--no-baselines", action="store_true", help="skip the networkx baselines on the big network")
     ap.add_argument("--exact-too", action="store_true",
                     help="also time the exact union where the grid outline was used")
+    ap.add_argument("--catchments-only", action="store_true", help="only the per-facility catchments part")
+    ap.add_argument("--catchment-sides", type=int, nargs="+", default=[448, 1006],
+                    help="generated grid sides of the catchments part (448 -> ~200k nodes, 1006 -> ~1M)")
+    ap.add_argument("--no-exact", action="store_true", help="catchments part: skip the exact unions")
     args = ap.parse_args(argv)
     if args.quick:
         args.side, args.repeat, args.tutorial_sample = 142, 1, 3
+        args.catchment_sides = [142]
+    if args.catchments_only:
+        print(f"cores available: {os.cpu_count()}")
+        catchments(args)
+        return
 
     print(f"cores available: {os.cpu_count()}, distance {args.distance:g} m, buffer 25 m, best of {args.repeat}")
     print("poly s / e2e s: service_areas(outline='auto'): exact union up to 20,000 reached pieces, grid outline beyond")
@@ -239,6 +315,8 @@ def main(argv=None) -> None:
     gen_g = None if args.no_baselines else _nx_from_net(gen)
     print(f"# generated network built in {time.perf_counter() - t:.2f} s: {gen}")
     run("generated", gen, gen_g, (10, 100, 1000), args)
+    del gen, gen_g
+    catchments(args)
 
 
 if __name__ == "__main__":

@@ -628,26 +628,6 @@ def _exact_outline(lines: np.ndarray, *, buffer_m: float, quad_segs: int,
     return _merge(polys, grid_size=grid_size)
 
 
-def _sample_lines(lines: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Points every ``step`` metres (or closer) along lines.
-
-    Returns x, y, a mask of the points that are vertices of the lines, and
-    the position in ``lines`` of the line each point lies on.
-    """
-    coords, own = shapely.get_coordinates(lines, return_index=True)
-    same = own[1:] == own[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    seg = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
-    k = (seg // step).astype(np.int64) + 2  # both ends and every step between
-    rep = np.repeat(np.arange(len(a)), k)
-    start = np.repeat(np.cumsum(k) - k, k)
-    i = np.arange(len(rep)) - start
-    w = i / (k[rep] - 1)
-    x = a[rep, 0] + (b[rep, 0] - a[rep, 0]) * w
-    y = a[rep, 1] + (b[rep, 1] - a[rep, 1]) * w
-    return x, y, (i == 0) | (i == k[rep] - 1), own[:-1][same][rep]
-
-
 @dataclass(frozen=True)
 class _Grid:
     """Cells a grid outline is traced on: origin and size in metres, shape, reach in cells."""
@@ -690,6 +670,55 @@ def _grid_for(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -> _G
     return _Grid(gx0, gy0, cell, width, height, reach)
 
 
+# Lines sampled at a time: the temporaries of sampling stay a few MB whatever the city.
+_SAMPLE_CHUNK = 20_000
+
+
+def _cell_samples(lines: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One point of the lines per cell they cross.
+
+    Points are taken every 0.7 cell along each line (in chunks of lines, so
+    the temporaries stay small); where a cell holds several, a vertex (the
+    end of a piece, a bend) wins, so a street's end sets the round cap of its
+    strip. Returns the cells' flat indices (row * width + col, ascending), the
+    point's x and y offset from its cell's centre (metres, float32) and the
+    position in ``lines`` of the line it lies on.
+    """
+    keys, offs_x, offs_y, pieces = [], [], [], []
+    origin = np.array([grid.x0, grid.y0])
+    for s in range(0, len(lines), _SAMPLE_CHUNK):
+        coords, own = shapely.get_coordinates(lines[s:s + _SAMPLE_CHUNK], return_index=True)
+        g = (coords - origin) / grid.cell  # grid units
+        same = own[1:] == own[:-1]
+        a = g[:-1][same]
+        d = g[1:][same] - a
+        k = (np.hypot(d[:, 0], d[:, 1]) // 0.7).astype(np.int64) + 2  # both ends and every 0.7 cell between
+        rep = np.repeat(np.arange(len(a)), k)
+        i = np.arange(len(rep)) - np.repeat(np.cumsum(k) - k, k)
+        w = i / (k[rep] - 1)
+        x = a[rep, 0] + d[rep, 0] * w
+        y = a[rep, 1] + d[rep, 1] * w
+        vertex = (i == 0) | (i == k[rep] - 1)
+        col = x.astype(np.int64)
+        row = y.astype(np.int64)
+        flat = row * grid.width + col
+        # Most cells get one or two points in a row: keep the last of each run (and every vertex).
+        keep = vertex.copy()
+        keep[:-1] |= flat[1:] != flat[:-1]
+        keep[-1:] = True
+        keys.append(flat[keep] * 2 + vertex[keep])
+        offs_x.append(((x[keep] - col[keep] - 0.5) * grid.cell).astype(np.float32))
+        offs_y.append(((y[keep] - row[keep] - 0.5) * grid.cell).astype(np.float32))
+        pieces.append(own[:-1][same][rep][keep] + s)
+    key = np.concatenate(keys)
+    order = np.argsort(key, kind="stable")  # by cell, vertices last, else in line order
+    cells = key[order] >> 1
+    last = np.ones(len(cells), dtype=bool)
+    last[:-1] = cells[1:] != cells[:-1]
+    pick = order[last]
+    return cells[last], np.concatenate(offs_x)[pick], np.concatenate(offs_y)[pick], np.concatenate(pieces)[pick]
+
+
 @dataclass(eq=False)
 class _Field:
     """Distance from every cell centre to the nearest street sample, and whose sample it is.
@@ -697,8 +726,12 @@ class _Field:
     Attributes
     ----------
     grid : _Grid
-    dist : numpy.ndarray of float32, shape (height, width)
-        Metres; capped at ``buffer_m`` + 4 cells (farther is all the same to the contour).
+    dist2 : numpy.ndarray of float32, shape (height, width)
+        Squared distance, m²; inf where no sample is within reach. Read it
+        through :meth:`distance`, which takes the root only where asked (a
+        catchment's window, not the whole city).
+    buffer_m : float
+        The strip half-width the field was made for.
     label : numpy.ndarray of int32, shape (height, width), or None
         Label of the nearest sample's line (e.g. its facility); -1 where no
         sample is within reach. None when no labels were given.
@@ -709,20 +742,31 @@ class _Field:
     """
 
     grid: _Grid
-    dist: np.ndarray
+    dist2: np.ndarray
+    buffer_m: float
     label: np.ndarray | None
     cells: np.ndarray
     cell_label: np.ndarray | None
+
+    def distance(self, r0: int = 0, r1: int | None = None, c0: int = 0, c1: int | None = None) -> np.ndarray:
+        """Distance, metres (float64), on rows r0..r1 and columns c0..c1; capped at ``buffer_m`` + 4 cells.
+
+        Beyond the buffer and a cell the value only has to stay outside the
+        contour, so the cap keeps far cells finite for contourpy.
+        """
+        window = self.dist2[r0:r1, c0:c1]
+        far = (self.buffer_m + 4 * self.grid.cell) ** 2
+        return np.asarray(np.sqrt(np.minimum(window, np.float32(far)), dtype=np.float64))
 
 
 def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
                     labels: np.ndarray | None = None) -> _Field:
     """The distance field a grid outline (and the grid catchments) are contoured from.
 
-    The lines are sampled every 0.7 cell; each cell keeps one sample (its
-    offset from the cell centre, so distances are measured to the street
-    itself, not to the cell centre, which would widen every strip by a
-    fraction of a cell). Each sample then spreads its squared distance to the
+    The lines are sampled every 0.7 cell; each cell keeps one sample
+    (:func:`_cell_samples`: its offset from the cell centre, so distances are
+    measured to the street itself, not to the cell centre, which would widen
+    every strip by a fraction of a cell). Each sample then spreads its squared distance to the
     cells within reach, one vectorised pass per neighbouring-cell offset:
     the work grows with the cells holding a street, not with the grid, so a
     city-wide grid that is mostly blocks and countryside costs little more
@@ -734,28 +778,10 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
     """
     grid = _grid_for(lines, buffer_m=buffer_m, cell_m=cell_m)
     cell, width = grid.cell, grid.width
-    x, y, vertex, piece = _sample_lines(lines, 0.7 * cell)
-    rows = ((y - grid.y0) / cell).astype(np.int64)
-    cols = ((x - grid.x0) / cell).astype(np.int64)
-    flat = rows * width + cols
     n = width * grid.height
-    # One sample per cell; vertices (ends of pieces, bends) are written last so
-    # a cell holding one keeps it: a street's end sets the round cap of its strip.
-    who: np.ndarray = np.full(n, -1, dtype=np.int32 if len(x) < np.iinfo(np.int32).max else np.int64)
-    for sel in (~vertex, vertex):
-        who[flat[sel]] = np.flatnonzero(sel)
-    cells = np.flatnonzero(who >= 0)
-    pick = who[cells]
-    ox = (x[pick] - (grid.x0 + (cols[pick] + 0.5) * cell)).astype(np.float32)
-    oy = (y[pick] - (grid.y0 + (rows[pick] + 0.5) * cell)).astype(np.float32)
-    lab = None if labels is None else np.asarray(labels, dtype=np.int32)[piece[pick]]
-    del x, y, vertex, piece, rows, cols, flat
-    if lab is None:
-        del who
-        label = None
-    else:
-        who[cells] = -1  # now all -1: the label grid
-        label = who.astype(np.int32, copy=False)
+    cells, ox, oy, piece = _cell_samples(lines, grid)
+    lab = None if labels is None else np.asarray(labels, dtype=np.int32)[piece]
+    label = None if lab is None else np.full(n, -1, dtype=np.int32)
     # The contour interpolates between the last cell centre inside buffer_m
     # and the first outside, so distances are needed up to buffer_m + one
     # cell; offsets whose cell cannot hold a point that near are skipped.
@@ -773,14 +799,20 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
         # releases the GIL, so bands far enough apart run on threads at once.
         c, sx, sy = cells[i0:i1], ox[i0:i1], oy[i0:i1]
         sl = None if lab is None else lab[i0:i1]
+        t = np.empty_like(c)
+        d2 = np.empty_like(sx)
+        ddy = np.empty_like(sy)
+        cur = np.empty_like(sx)
+        better = np.empty(len(c), dtype=bool)
         for dy, dx in offsets:
-            t = c - (dy * width + dx)  # the cell from which this sample lies (dx, dy) cells away
-            d2 = sx + np.float32(dx * cell)
-            d2 *= d2
-            ddy = sy + np.float32(dy * cell)
-            ddy *= ddy
-            d2 += ddy
-            better = d2 < dist2[t]
+            np.subtract(c, dy * width + dx, out=t)  # the cell from which this sample lies (dx, dy) cells away
+            np.add(sx, np.float32(dx * cell), out=d2)
+            np.multiply(d2, d2, out=d2)
+            np.add(sy, np.float32(dy * cell), out=ddy)
+            np.multiply(ddy, ddy, out=ddy)
+            np.add(d2, ddy, out=d2)
+            np.take(dist2, t, out=cur)
+            np.less(d2, cur, out=better)
             tb = t[better]
             dist2[tb] = d2[better]
             if label is not None and sl is not None:
@@ -799,11 +831,8 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for phase in (0, 1):
                 list(pool.map(lambda s: spread(*s), spans[phase::2]))
-    far = np.float32((buffer_m + 4 * cell) ** 2)
-    np.minimum(dist2, far, out=dist2)
-    dist = np.sqrt(dist2, out=dist2).reshape(grid.height, width)
-    return _Field(grid=grid, dist=dist, label=None if label is None else label.reshape(grid.height, width),
-                  cells=cells, cell_label=lab)
+    return _Field(grid=grid, dist2=dist2.reshape(grid.height, width), buffer_m=float(buffer_m),
+                  label=None if label is None else label.reshape(grid.height, width), cells=cells, cell_label=lab)
 
 
 def _contour_level(buffer_m: float) -> float:
@@ -820,8 +849,13 @@ def _filled(x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> shapel
     """The area where ``z`` is below ``level`` (contourpy, linear interpolation between cell centres)."""
     import contourpy
 
-    gen = contourpy.contour_generator(x=x, y=y, z=z, fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
-                                      name="serial")
+    # The generator class itself (contourpy's documented API): the contour_generator() wrapper's checks
+    # and masked-array handling cost more than the tracing on the small windows of catchments.
+    no_mask: Any = None  # as contour_generator() passes it when nothing is masked
+    gen = contourpy.SerialContourGenerator(
+        np.broadcast_to(x, z.shape), np.broadcast_to(y[:, None], z.shape), z, no_mask, corner_mask=True,
+        line_type=contourpy.LineType.SeparateCode, fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
+        quad_as_tri=False, z_interp=contourpy.ZInterp.Linear)
     filled: Any = gen.filled(-1.0, level)
     chunk_pts, chunk_rings, chunk_outers = filled
     if chunk_pts[0] is None or len(chunk_pts[0]) == 0:
@@ -855,7 +889,7 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
         return shapely.Polygon(), float(cell_m or 0.0)
     field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m)
     x, y = field.grid.centres()
-    return _filled(x, y, field.dist, _contour_level(buffer_m)), field.grid.cell
+    return _filled(x, y, field.distance(), _contour_level(buffer_m)), field.grid.cell
 
 
 def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *, buffer_m: float,
@@ -881,7 +915,7 @@ def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *,
         return out, float(cell_m or 0.0)
     field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m, labels=owner)
     assert field.label is not None and field.cell_label is not None
-    dist, label, grid = field.dist, field.label, field.grid
+    label, grid = field.label, field.grid
     level = _contour_level(buffer_m)
     order = np.argsort(field.cell_label, kind="stable")
     fac = field.cell_label[order]
@@ -896,7 +930,7 @@ def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *,
 
     def one(i: int) -> shapely.Geometry:
         f = fac[first[i]]
-        d = dist[r0[i]:r1[i], c0[i]:c1[i]].astype(np.float64)
+        d = field.distance(r0[i], r1[i], c0[i], c1[i])
         other = (label[r0[i]:r1[i], c0[i]:c1[i]] != f) & (d < level)
         np.subtract(2.0 * level, d, out=d, where=other)
         return _filled(xs[c0[i]:c1[i]], ys[r0[i]:r1[i]], d, level)
