@@ -616,8 +616,9 @@ def _merge(polys: np.ndarray, *, grid_size: float | None) -> shapely.Geometry:
 # buffered piece, so 20,000 pieces already take one to two seconds.
 AUTO_GRID_PIECES = 20_000
 
-# Largest grid a grid outline may trace (cells): about 1.2 GB of float32 fields. A 25 m strip traced on
-# 12.5 m cells reaches it at about 15,000 km² (a Jinan-sized city is 10,000 km²).
+# Largest grid a grid outline may trace (cells): at most 0.8 GB of float32 and int32 fields, resident only
+# where streets are, plus the float64 distances the combined outline is contoured from. A 25 m strip traced
+# on 12.5 m cells reaches it at about 15,000 km² (a Jinan-sized city is 10,000 km²).
 _MAX_GRID_CELLS = 100_000_000
 
 # Rows of cells whose samples are spread at a time in the distance field: bands of this height,
@@ -729,15 +730,18 @@ class _Field:
     Attributes
     ----------
     grid : _Grid
-    dist2 : numpy.ndarray of float32, shape (height, width)
-        Squared distance, m²; inf where no sample is within reach. Read it
-        through :meth:`distance`, which takes the root only where asked (a
-        catchment's window, not the whole city).
-    buffer_m : float
-        The strip half-width the field was made for.
+    near : numpy.ndarray of float32, shape (height, width)
+        ``far2 - d²`` for the squared distance d² (m²) to the nearest sample,
+        0 where none is nearer than ``far2`` (the cap: ``buffer_m`` + 4
+        cells, squared). Zero meaning "nothing near" lets the grid start as
+        untouched zero pages: a city-wide grid costs memory only where
+        streets are. Read it through :meth:`distance`, which takes the root
+        only where asked (a catchment's window, not the whole city).
+    far2 : float
+        The cap, m².
     label : numpy.ndarray of int32, shape (height, width), or None
-        Label of the nearest sample's line (e.g. its facility); -1 where no
-        sample is within reach. None when no labels were given.
+        1 + the label of the nearest sample's line (e.g. its facility); 0
+        where no sample is near. None when no labels were given.
     cells : numpy.ndarray of int64
         Flat indices (row * width + col) of the cells that hold a sample, ascending.
     cell_label : numpy.ndarray of int32 or None
@@ -745,8 +749,8 @@ class _Field:
     """
 
     grid: _Grid
-    dist2: np.ndarray
-    buffer_m: float
+    near: np.ndarray
+    far2: float
     label: np.ndarray | None
     cells: np.ndarray
     cell_label: np.ndarray | None
@@ -757,9 +761,8 @@ class _Field:
         Beyond the buffer and a cell the value only has to stay outside the
         contour, so the cap keeps far cells finite for contourpy.
         """
-        window = self.dist2[r0:r1, c0:c1]
-        far = (self.buffer_m + 4 * self.grid.cell) ** 2
-        return np.asarray(np.sqrt(np.minimum(window, np.float32(far)), dtype=np.float64))
+        d2 = np.subtract(np.float32(self.far2), self.near[r0:r1, c0:c1], dtype=np.float64)
+        return np.asarray(np.sqrt(np.maximum(d2, 0.0, out=d2), out=d2))
 
 
 def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
@@ -784,7 +787,8 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
     n = width * grid.height
     cells, ox, oy, piece = _cell_samples(lines, grid)
     lab = None if labels is None else np.asarray(labels, dtype=np.int32)[piece]
-    label = None if lab is None else np.full(n, -1, dtype=np.int32)
+    label = None if lab is None else np.zeros(n, dtype=np.int32)
+    lab1 = None if lab is None else lab + 1
     # The contour interpolates between the last cell centre inside buffer_m
     # and the first outside, so distances are needed up to buffer_m + one
     # cell; offsets whose cell cannot hold a point that near are skipped.
@@ -795,13 +799,14 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
          if np.hypot(max(abs(dx) - 0.5, 0.0), max(abs(dy) - 0.5, 0.0)) <= need),
         key=lambda o: o[0] ** 2 + o[1] ** 2,
     )
-    dist2 = np.full(n, np.inf, dtype=np.float32)
+    far2 = np.float32((buffer_m + 4 * cell) ** 2)
+    near = np.zeros(n, dtype=np.float32)  # zero pages until a street comes near
 
     def spread(i0: int, i1: int) -> None:
         # Samples i0..i1 (a band of rows) into every cell within reach; numpy
         # releases the GIL, so bands far enough apart run on threads at once.
         c, sx, sy = cells[i0:i1], ox[i0:i1], oy[i0:i1]
-        sl = None if lab is None else lab[i0:i1]
+        sl = None if lab1 is None else lab1[i0:i1]
         t = np.empty_like(c)
         d2 = np.empty_like(sx)
         ddy = np.empty_like(sy)
@@ -814,10 +819,11 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
             np.add(sy, np.float32(dy * cell), out=ddy)
             np.multiply(ddy, ddy, out=ddy)
             np.add(d2, ddy, out=d2)
-            np.take(dist2, t, out=cur)
-            np.less(d2, cur, out=better)
+            np.subtract(far2, d2, out=d2)  # nearness: larger is nearer, negative beyond the cap
+            np.take(near, t, out=cur)
+            np.greater(d2, cur, out=better)
             tb = t[better]
-            dist2[tb] = d2[better]
+            near[tb] = d2[better]
             if label is not None and sl is not None:
                 label[tb] = sl[better]
 
@@ -834,7 +840,7 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for phase in (0, 1):
                 list(pool.map(lambda s: spread(*s), spans[phase::2]))
-    return _Field(grid=grid, dist2=dist2.reshape(grid.height, width), buffer_m=float(buffer_m),
+    return _Field(grid=grid, near=near.reshape(grid.height, width), far2=float(far2),
                   label=None if label is None else label.reshape(grid.height, width), cells=cells, cell_label=lab)
 
 
@@ -934,7 +940,7 @@ def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *,
     def one(i: int) -> shapely.Geometry:
         f = fac[first[i]]
         d = field.distance(r0[i], r1[i], c0[i], c1[i])
-        other = (label[r0[i]:r1[i], c0[i]:c1[i]] != f) & (d < level)
+        other = (label[r0[i]:r1[i], c0[i]:c1[i]] != f + 1) & (d < level)
         np.subtract(2.0 * level, d, out=d, where=other)
         return _filled(xs[c0[i]:c1[i]], ys[r0[i]:r1[i]], d, level)
 
