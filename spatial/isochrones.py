@@ -1110,8 +1110,9 @@ def service_areas(
     ``2 * edge_buffer_m + grid_m`` may close up.
 
     Grid catchments: the exact catchments of 1,000 facilities on a
-    1,000,000-node network are 1,000 GEOS unions of about 400,000 buffers in
-    all (about 30 s and 1.1 GB). On the grid, each sample of a reached piece
+    1,000,000-node network are 1,000 GEOS unions of about 390,000 buffers in
+    all (36 s of CPU in ``benchmarks/bench_isochrones.py``, against 9 s on
+    the grid). On the grid, each sample of a reached piece
     carries its facility, so one distance field also says which facility's
     street is nearest to each cell; each facility's catchment is then the
     contour of its own window (its cells plus the strip), with the field
