@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 from spatial._errors import ParameterError
 from spatial.gazetteer import normalise_name
 from spatial.geocode import PRECISION_ORDER, Geocoder
+from tests import inputs
 
 FUZZ = settings(max_examples=400, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
-#: Shandong province, lon/lat degrees (generous by about 0.3 degrees).
-SHANDONG = (114.5, 34.2, 122.9, 38.6)
+SHANDONG = inputs.SHANDONG
 
 GEOCODER = Geocoder.default()
 GAZ = GEOCODER.gazetteer

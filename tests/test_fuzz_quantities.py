@@ -19,6 +19,7 @@ from spatial import settings as pa_settings
 from spatial._errors import ParameterError
 from spatial.quantities import UNITS, extract_quantities, targets_table
 from spatial.report import read_report
+from tests import inputs
 
 FUZZ = settings(max_examples=600, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -26,16 +27,15 @@ FUZZ = settings(max_examples=600, deadline=None, derandomize=True, database=None
 # Phrases around a quantity: Chinese words without digits, ASCII letters,
 # qualifiers (约, 超过, 左右 …), 第 (ranks) or characters that would extend a
 # unit (次 after 人, 百分点 after 个).
-_WORDS = ["建设", "城市", "公园", "绿道", "项目", "新区", "推动", "工作", "济南", "完成", "新建",
-          "改造", "提升", "老旧小区", "黄河", "生态", "保障", "住房", "面积", "投资", "总量"]
-_MARKS = ["，", "。", "、", "；", ""]
+_WORDS = inputs.QUANTITY_WORDS
+_MARKS = [*inputs.QUANTITY_MARKS, ""]
 phrase = st.lists(st.sampled_from(_WORDS), min_size=0, max_size=4).map("".join)
 
 # The brief's units first, then every other unit the extractor knows
 # (年 is a calendar year for four-digit numbers and 位 needs 第: tested apart).
 _UNITS = ["%", "公里", "亩", "处", "套", "个", "家", "元", "平方米", "微克/立方米"] + [
     u for u in UNITS if u not in {"年"}]
-_MULTS = {"": 1.0, "万": 1e4, "亿": 1e8, "万亿": 1e12}
+_MULTS = inputs.MULTIPLIERS
 
 
 @st.composite

@@ -11,35 +11,21 @@ The killed-process case is in ``tests/test_store_atomic.py``.
 
 from __future__ import annotations
 
-import geopandas as gpd
 import pyogrio
 import pytest
-import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spatial import store
 from spatial._errors import PlanatlasError, StoreError
+from tests import inputs
 
 FUZZ = {"deadline": None, "derandomize": True, "database": None,
             "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]}
 
-PT = [shapely.Point(117.02, 36.67), shapely.Point(117.05, 36.66)]
-
-
-def good(n: int = 2) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": [f"趵突泉{i}" for i in range(n)], "v": list(range(n))},
-                            geometry=(PT * n)[:n], crs="EPSG:4326")
-
-
-BAD_FRAMES = {
-    "case-duplicate columns": lambda: gpd.GeoDataFrame({"Name": ["a", "b"], "name": ["c", "d"]},
-                                                       geometry=PT, crs="EPSG:4326"),
-    "complex numbers": lambda: gpd.GeoDataFrame({"c": [1 + 2j, 3j]}, geometry=PT, crs="EPSG:4326"),
-    "integer column name": lambda: gpd.GeoDataFrame({5: ["a", "b"]}, geometry=PT, crs="EPSG:4326"),
-    "no CRS": lambda: gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=PT),
-}
-BAD_NAMES = ["", "   ", store.META_TABLE, "gpkg_contents", "sqlite_master", "GPKG_x"]
+good = inputs.good_frame
+BAD_FRAMES = inputs.BAD_FRAMES
+BAD_NAMES = inputs.BAD_LAYER_NAMES
 
 
 @pytest.fixture

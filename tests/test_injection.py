@@ -24,70 +24,25 @@ from html.parser import HTMLParser
 import folium
 import geopandas as gpd
 import pytest
-import shapely
 
 from layers import LAYERS
 from spatial import webmap
 from spatial.io import export, read_upload
 from spatial.webmap.assets import walk
 from spatial.webmap.legends import LegendControl
+from tests import inputs
 
-PAYLOADS = [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    '"><svg onload=alert(1)>',
-    "javascript:alert(1)",
-    "</script><script>alert(1)</script>",
-    "'-alert(1)-'${alert(1)}`",
-    "<a href=\"javascript:alert(1)\">x</a>",
-]
+PAYLOADS = inputs.PAYLOADS
 
 #: Tags planatlas itself writes into popups, tooltips and layer names.
 ALLOWED_TAGS = {"div", "b", "blockquote", "table", "tr", "th", "td", "span", "br", "mark"}
 
-PROV = {"source": "test", "source_datum": "WGS84", "precision": "approximate"}
-
-
-def _frame(columns: dict, geoms) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(columns, geometry=geoms, crs="EPSG:4326")
-
-
-def hostile_layers(p: str) -> dict[str, gpd.GeoDataFrame]:
-    """Every store layer with ``p`` in each text cell (same columns as the store)."""
-    pt, box = shapely.Point(117.02, 36.67), shapely.box(117.0, 36.6, 117.05, 36.65)
-    line = shapely.LineString([(117.0, 36.70), (117.0, 36.73)])
-    prov = {k: [v + p] for k, v in PROV.items()}
-    return {
-        "districts": _frame({"name": ["历下区" + p], "density": [1000.0], "area_km2": [10.0], **prov}, [box]),
-        "starting_zone": _frame({"name": ["起步区" + p], **prov}, [box]),
-        "metro_rings": _frame({"name": ["德州" + p], "ring": ["core" + p], "sentence": ["一句" + p],
-                               "distance_km": [100.0], **prov}, [pt]),
-        "yellow_river": _frame({"name": ["黄河" + p], **prov}, [line]),
-        "river_crossings": _frame({"name": ["桥" + p], "status": ["open" + p], "mode": ["bridge" + p],
-                                   "carries": ["road" + p], "opened": [2020], **prov}, [line]),
-        "parks": _frame({"name": ["公园" + p], "note": [p], **prov}, [box]),
-        "greenways": _frame({"name": ["绿道" + p], **prov}, [line]),
-        "places": _frame({"id": ["P1" + p], "name": ["趵突泉" + p], "aliases": [p], "kind": [p],
-                          "district": [p], **prov}, [pt]),
-        "report_items": _frame({
-            "item_id": ["p1-s1-001-abcdef" + p], "part": [1], "part_title": ["回顾" + p],
-            "section": [1], "section_title": ["章节" + p], "topic": ["主题" + p], "year": [2023],
-            "category": ["parks" + p], "text": ["新建公园" + p + "。"], "start": [0], "end": [5],
-            "quantities": [json.dumps([{"raw": "10处" + p, "subject": p}], ensure_ascii=False)],
-            "mentions": [json.dumps([{"text": p, "place_id": None}], ensure_ascii=False)],
-            "place_id": ["P1" + p], "place_name": ["趵突泉" + p], "geocode_status": ["place" + p],
-            **prov}, [pt]),
-    }
+hostile_layers = inputs.hostile_layers
 
 
 def uploaded_layer(p: str) -> gpd.GeoDataFrame:
-    """A GeoJSON upload with the payload as values and as a column name."""
-    doc = {"type": "FeatureCollection", "features": [{
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [117.03, 36.66]},
-        "properties": {"name": p, p: p, "备注": "见 " + p},
-    }]}
-    return read_upload(json.dumps(doc).encode("utf-8"), filename=p + ".geojson").frame
+    """A GeoJSON upload with the payload as values and as a column name, read by planatlas."""
+    return read_upload(inputs.hostile_upload(p), filename=p + ".geojson").frame
 
 
 def unescape_json(page: str) -> str:
@@ -171,7 +126,7 @@ def test_standalone_page_holds_payloads_only_escaped(payload):
 
 def test_popup_html_escapes_every_argument():
     for p in PAYLOADS:
-        html = webmap.popup_html(p, [(p, p), ("x", p)], quote=p, provenance=dict.fromkeys(PROV, p))
+        html = webmap.popup_html(p, [(p, p), ("x", p)], quote=p, provenance=dict.fromkeys(inputs.PROVENANCE, p))
         assert_inert_html(html, p)
         assert p not in html or p == webmap.escape(p)
 
@@ -226,7 +181,7 @@ def test_uploaded_column_names_survive_as_data():
     assert PAYLOADS[1] in frame.columns and frame["name"].iloc[0] == PAYLOADS[1]
 
 
-@pytest.mark.parametrize("layer", ["../../escaped", "..", "", "a/b", "a\\b", "/tmp/escaped", "x\x00y"])
+@pytest.mark.parametrize("layer", inputs.ESCAPING_NAMES)
 @pytest.mark.parametrize("fmt", ["geojson", "shp", "kml"])
 def test_export_layer_name_cannot_leave_the_temporary_folder(tmp_path, monkeypatch, layer, fmt):
     # regression: export_bytes(layer="../../x") wrote x.geojson (and for shp the

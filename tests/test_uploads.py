@@ -36,6 +36,7 @@ from shapely.geometry import LineString, Point, Polygon
 from spatial import datum
 from spatial._errors import CRSError, DatumError, EmptyLayerError, InputFileError, PlanatlasError
 from spatial.io import SUPPORTED_UPLOADS, UploadResult, _limits, describe_limits, list_layers, read_upload
+from tests import inputs
 
 # A few places in Jinan, WGS-84 (planatlas team estimate from public map knowledge;
 # only their being in Jinan matters to these tests).
@@ -329,12 +330,7 @@ def test_size_limit_checked_first(work):
     assert set(SUPPORTED_UPLOADS) >= {".geojson", ".json", ".gpkg", ".zip", ".csv"}
 
 
-def _zip_with(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, blob in members.items():
-            zf.writestr(name, blob)
-    return buf.getvalue()
+_zip_with = inputs.zip_of
 
 
 @pytest.mark.parametrize("member", ["../evil.shp", "shp/../../evil.shp", "/abs.shp", "C:/evil.shp",
@@ -697,43 +693,13 @@ def test_describe_limits_in_both_languages():
 
 # --------------------------------------------------------------------------- one driver per extension
 
-PASSWD = Path("/etc/passwd")
+PASSWD = inputs.PASSWD
 needs_passwd = pytest.mark.skipif(not PASSWD.is_file(), reason="needs /etc/passwd to point at")
 
-#: An OGR VRT that serves /etc/passwd as a point layer in Jinan: what GDAL's
-#: content sniffing would open for a file of any name.
-PASSWD_VRT = (
-    b'<OGRVRTDataSource><OGRVRTLayer name="passwd">'
-    b"<SrcDataSource>CSV:/etc/passwd</SrcDataSource>"
-    b"<SrcSQL dialect=\"SQLITE\">SELECT *, 'POINT (117.02 36.66)' AS wkt FROM passwd</SrcSQL>"
-    b"<GeometryType>wkbPoint</GeometryType><LayerSRS>EPSG:4326</LayerSRS>"
-    b'<GeometryField encoding="WKT" field="wkt"/></OGRVRTLayer></OGRVRTDataSource>'
-)
-
-#: A GDALG pipeline reading /etc/passwd, with its "type" member last so that
-#: only the driver choice (not a look at the first bytes) can stop it.
-PASSWD_GDALG = json.dumps({
-    "command_line": "gdal vector pipeline ! read CSV:/etc/passwd",
-    "relative_paths_relative_to_this_file": False,
-    "type": "gdal_streamed_alg",
-}).encode()
-
-FOREIGN_XML = {
-    "KML": b'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
-           b"<Placemark><name>x</name><Point><coordinates>117.02,36.66</coordinates></Point></Placemark>"
-           b"</Document></kml>",
-    "GPX": b'<?xml version="1.0"?>\n<!-- from a GPS -->\n<gpx version="1.1" creator="t" '
-           b'xmlns="http://www.topografix.com/GPX/1/1"><wpt lat="36.66" lon="117.02"><name>x</name></wpt></gpx>',
-    "GML": b'<?xml version="1.0" encoding="utf-8" ?>\n<ogr:FeatureCollection xmlns:ogr="http://ogr.maptools.org/" '
-           b'xmlns:gml="http://www.opengis.net/gml"><gml:featureMember><ogr:x><ogr:geometryProperty>'
-           b"<gml:Point><gml:coordinates>117.02,36.66</gml:coordinates></gml:Point></ogr:geometryProperty>"
-           b"</ogr:x></gml:featureMember></ogr:FeatureCollection>",
-}
-
-
-def passwd_secrets() -> list[str]:
-    """Lines of /etc/passwd: none of them may come back from planatlas."""
-    return [line for line in PASSWD.read_text(errors="replace").splitlines() if line.strip()]
+PASSWD_VRT = inputs.PASSWD_VRT
+PASSWD_GDALG = inputs.PASSWD_GDALG
+FOREIGN_XML = inputs.FOREIGN_XML
+passwd_secrets = inputs.passwd_secrets
 
 
 def assert_nothing_of_passwd(text: str) -> None:
@@ -804,11 +770,8 @@ def test_vrt_inside_a_zip_is_refused(members, shown):
 @needs_passwd
 @pytest.mark.parametrize("first", [True, False], ids=["type-first", "type-last"])
 def test_gdalg_pipeline_named_geojson_is_refused(first):
-    doc = json.loads(PASSWD_GDALG)
-    if first:
-        doc = {"type": doc.pop("type"), **doc}
     with pytest.raises(InputFileError) as exc:
-        read_upload(json.dumps(doc).encode(), filename="pipeline.geojson")
+        read_upload(inputs.gdalg_reading("/etc/passwd", type_first=first), filename="pipeline.geojson")
     msg = refused(exc, InputFileError)
     assert "pipeline.geojson" in msg and "GDALG" in msg
     assert_nothing_of_passwd(msg)
