@@ -52,7 +52,16 @@ class InputFileError(PlanatlasError, ValueError):
 
 
 class StoreError(PlanatlasError, OSError):
-    """The GeoPackage store cannot be read or written."""
+    """The GeoPackage store (or another file planatlas writes, or its data folder) cannot be read or written."""
+
+
+class DamagedStoreError(StoreError):
+    """The store exists but is damaged: truncated, not a GeoPackage, or missing what it lists.
+
+    Kept apart from :class:`StoreError` because the default store is rebuilt
+    when it is damaged (``layers.build.ensure_default_store``), while a store
+    that merely cannot be written is not.
+    """
 
 
 class NetworkDataError(PlanatlasError, ValueError):
@@ -65,3 +74,11 @@ class OfflineError(PlanatlasError, ConnectionError):
 
 class UnknownPresetError(PlanatlasError, ValueError):
     """A standards preset id planatlas does not know (the message lists the known ids)."""
+
+
+class PlanatlasWarning(UserWarning):
+    """Something a planner must be told that does not stop the work (Chinese first, English in brackets).
+
+    The CLI prints these as ``planatlas: 注意：…`` lines and the app shows them;
+    other libraries' warnings are not shown to a planner.
+    """

@@ -1,8 +1,9 @@
 """The argument parser: Chinese help, one clear line for every usage error.
 
 argparse writes its usage and an English message on a bad argument; a planner
-reads one Chinese line instead (``planatlas coverage: 错误：…``) and exits with
-status 2, as argparse does. Value converters (:func:`positive_float`,
+reads one line instead, Chinese first with the English in brackets
+(``planatlas coverage: 错误：… (argument --distance: …)``), and the command exits
+with status 2, as argparse does. Value converters (:func:`positive_float`,
 :func:`bbox`) refuse impossible values before any work starts, with the same
 messages the library uses.
 """
@@ -37,12 +38,28 @@ def translate(message: str) -> str:
     return message
 
 
+def split_english(line: str) -> tuple[str, str]:
+    """``"中文 (English)"`` -> ``("中文", "English")``; ``("line", "")`` when it has no English at the end."""
+    if not line.endswith(")"):
+        return line, ""
+    depth = 0
+    for i in range(len(line) - 1, -1, -1):
+        if line[i] == ")":
+            depth += 1
+        elif line[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return line[:i].rstrip(), line[i + 1:-1]
+    return line, ""
+
+
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one Chinese line on standard error."""
+    """An ArgumentParser whose errors are one line on standard error: Chinese, then argparse's English in brackets."""
 
     def error(self, message: str) -> NoReturn:
-        line = " ".join(translate(message).split())
-        sys.stderr.write(f"{self.prog}: 错误：{line}（用 --help 查看用法）\n")
+        zh, en = split_english(" ".join(translate(message).split()))
+        english = en or " ".join(message.split())
+        sys.stderr.write(f"{self.prog}: 错误：{zh}（用 --help 查看用法） ({english})\n")
         raise SystemExit(2)
 
 

@@ -8,12 +8,22 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from .. import store, vocab
+from .. import settings, store, vocab
 from .._errors import ParameterError
 from ..coverage import CoverageResult
 from ..network import StreetNetwork
 from ..thresholds import resolve_threshold
-from ._common import add_store_argument, print_table, rounded, store_path, warn
+from ._common import (
+    add_force_argument,
+    add_store_argument,
+    plan_outputs,
+    print_table,
+    record_outputs,
+    rounded,
+    step,
+    store_path,
+    warn,
+)
 from ._parser import positive_float
 
 #: Headings of the coverage table when the surface is residential floor area, not residents.
@@ -44,6 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", help="写出结果 (.gpkg 含服务范围、缺口与网格；或 .geojson)，并写同名 .csv 表")
     p.add_argument("--distance-tif", help="另写出到最近设施的距离 GeoTIFF (米，.tif)")
     add_store_argument(p)
+    add_force_argument(p)
     p.set_defaults(func=cmd_coverage)
 
 
@@ -159,6 +170,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     method = _method(args)
     _check_outputs(args)
     path = store_path(args)
+    planned = plan_outputs(args, _outputs_of(args), reading=[path, args.network, args.population])
     reach = resolve_threshold(preset=args.preset, distance_m=args.distance, minutes=args.minutes,
                               speed_m_per_min=args.speed)
     facilities = _facilities(store.read_layer(args.layer, path=path), args)
@@ -173,12 +185,15 @@ def cmd_coverage(args: argparse.Namespace) -> int:
                    f"{vocab.label('mode', args.mode)}网络 (planatlas import-osm / import-roads) "
                    "(--method network needs --network or a network imported into the store)")
             raise ParameterError(msg)
+        step(f"正在读取街道网络 {Path(args.network).name if args.network else vocab.label('mode', args.mode)}")
         network = load_network(args.network, mode=args.mode) if args.network else from_store(path, mode=args.mode)
     from ..population import from_store as population_from_store
     from ..population import load_population
 
+    step(f"正在读取人口 {Path(args.population).name if args.population else '(项目数据库)'}")
     population = load_population(args.population) if args.population else population_from_store(
         path, units=args.units)
+    step("正在计算服务范围与覆盖人口")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = run_coverage(facilities, districts=districts, threshold=reach, method=method,
@@ -186,23 +201,49 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     for w in caught:  # e.g. facilities too far from any street: said, never dropped silently
         warn(str(w.message))
     _print_result(args, result)
+    by_option = {o.option: o for o in planned}
     if args.out:
-        out = Path(args.out)
-        if out.suffix.lower() == ".gpkg":
+        out, csv = by_option["--out"], by_option[_CSV_OPTION]
+        if out.target.suffix.lower() == ".gpkg":
             store.write_store({"service_area": result.service_area, "gaps": result.gaps, "grid": result.grid},
-                              out, specs=RESULT_SPECS)
+                              out.target, specs=RESULT_SPECS)
         else:
-            export_layer(result.service_area, out, layer="service_area")
-        csv = out.with_suffix(".csv")
-        result.table.to_csv(csv, index=False, encoding="utf-8-sig")
-        print(f"\n已写入 {out} 和 {csv}")
+            export_layer(result.service_area, out.target, layer="service_area")
+        _write_table(result, csv.target)
+        record_outputs([out, csv])
+        print(f"\n已写入 {out.path} 和 {csv.path}")
     if args.distance_tif:
-        print(f"已写入 {_distance_tif(args, facilities, network, result)}")
+        tif = by_option["--distance-tif"]
+        _distance_tif(facilities, network, result, tif.target)
+        record_outputs([tif])
+        print(f"已写入 {tif.path}")
     return 0
 
 
-def _distance_tif(args: argparse.Namespace, facilities: gpd.GeoDataFrame, network: StreetNetwork | None,
-                  result: CoverageResult) -> Path:
+#: How the table written beside ``--out`` is named in messages.
+_CSV_OPTION = "--out 旁的分区县表 (.csv)"
+
+
+def _outputs_of(args: argparse.Namespace) -> list[tuple[str, str | Path]]:
+    """Every file the command will write: ``--out``, the table beside it, ``--distance-tif``."""
+    outputs: list[tuple[str, str | Path]] = []
+    if args.out:
+        outputs += [("--out", args.out), (_CSV_OPTION, settings.user_path(args.out).with_suffix(".csv"))]
+    if args.distance_tif:
+        outputs.append(("--distance-tif", args.distance_tif))
+    return outputs
+
+
+def _write_table(result: CoverageResult, path: Path) -> None:
+    """The coverage table as CSV (UTF-8 with BOM, for Excel), atomically."""
+    from .._atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        result.table.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def _distance_tif(facilities: gpd.GeoDataFrame, network: StreetNetwork | None, result: CoverageResult,
+                  path: Path) -> Path:
     """Distance-to-nearest-facility GeoTIFF: along streets, or straight-line on the population grid."""
     if network is not None:
         from ..isochrones import distance_raster, nearest_facility_distances
@@ -210,10 +251,10 @@ def _distance_tif(args: argparse.Namespace, facilities: gpd.GeoDataFrame, networ
         with warnings.catch_warnings():  # facilities off the network were reported above
             warnings.simplefilter("ignore", UserWarning)
             reach = nearest_facility_distances(network, facilities, cutoff_m=result.parameters["distance_m"] * 2)
-        return distance_raster(reach, cell_m=50.0).to_geotiff(args.distance_tif)
+        return distance_raster(reach, cell_m=50.0).to_geotiff(path)
     from ..coverage import distance_surface_geotiff
 
     # the population grid run_coverage used (census surface or the user's raster)
     assert result.population is not None  # run_coverage always records the population it used
-    distance_surface_geotiff(facilities, args.distance_tif, like=result.population)
-    return Path(args.distance_tif)
+    distance_surface_geotiff(facilities, path, like=result.population)
+    return path
