@@ -23,4 +23,6 @@ page = st.navigation(list(nav.pages().values()))
 state.note_page(page.title)
 common.project_selector()
 common.project_banner()  # a demo project says so at the top of every page
+for note in common.store_notes():  # a damaged store was rebuilt: said on every page for a while
+    st.warning(note)
 page.run()

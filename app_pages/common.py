@@ -12,6 +12,8 @@ was built from. Nothing here touches the network.
 
 from __future__ import annotations
 
+import time
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,18 +22,42 @@ import streamlit as st
 
 from app_pages import state
 from spatial import store
-from spatial._errors import PlanatlasError
+from spatial._errors import PlanatlasError, PlanatlasWarning
 from spatial.layerspec import LayerSpec, default_spec
 
 #: Projects the app can open: key -> label in the switcher.
 PROJECTS: dict[str, str] = {"default": "济南 (政府工作报告)", "demo": "演示：赫尔辛基真实 OSM 数据"}
 
 
-@st.cache_resource(show_spinner="首次运行：正在离线构建 GeoPackage 数据库…")
-def _store_path_cached(data_dir: str) -> str:
+@st.cache_resource(show_spinner="正在打开数据库 (首次运行或数据库损坏时离线构建)…", max_entries=8)
+def _ensured_store(path: str, state: tuple[int, int, int] | None) -> tuple[str, tuple[str, ...]]:
+    """The store at ``path`` checked, built or rebuilt; and what was said on the way.
+
+    ``state`` (size, modification time, inode) is part of the cache key: a
+    store that changes on disk (rebuilt by the CLI, damaged, deleted) is
+    checked again on the next rerun, so the app heals without a restart.
+    """
     from layers.build import ensure_default_store
 
-    return str(ensure_default_store())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlanatlasWarning)
+        built = ensure_default_store(path)
+    return str(built), tuple(str(w.message) for w in caught if isinstance(w.message, PlanatlasWarning))
+
+
+def _file_state(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st_ = path.stat()
+    except OSError:
+        return None
+    return (st_.st_size, st_.st_mtime_ns, st_.st_ino)
+
+
+#: How long a note on a rebuilt store stays on the pages, seconds.
+REBUILT_NOTE_S = 600.0
+
+# path -> (state of the rebuilt file, notes, when): shown to every session until the file changes again
+_REBUILT: dict[str, tuple[tuple[int, int, int] | None, tuple[str, ...], float]] = {}
 
 
 @st.cache_resource(show_spinner="首次打开演示项目：正在由赫尔辛基 OSM 提取文件构建…")
@@ -48,16 +74,39 @@ def project() -> str:
 
 
 def store_path() -> Path | None:
-    """The current project's store (built on first call), or ``None`` with a message shown."""
+    """The current project's store (built on first call, rebuilt when damaged), or ``None`` with a message shown.
+
+    When the default store had to be rebuilt, :func:`store_notes` says so for a while.
+    """
     from spatial import settings
 
     try:
         if project() == "demo":
             return Path(_demo_path_cached(str(settings.data_dir())))
-        return Path(_store_path_cached(str(settings.data_dir())))
+        target = settings.default_store_path()
+        path, notes = _ensured_store(str(target), _file_state(target))
     except PlanatlasError as exc:
         st.error(f"无法打开或构建数据库：{exc}")
-    return None
+        return None
+    if notes:
+        _REBUILT[path] = (_file_state(Path(path)), notes, time.monotonic())
+    return Path(path)
+
+
+def store_notes() -> tuple[str, ...]:
+    """What to tell every page about the store: that it was found damaged and rebuilt (for a while).
+
+    Shown once per run by ``streamlit_app.py`` for :data:`REBUILT_NOTE_S`
+    after the rebuild: the run that rebuilt it may be followed at once by
+    another, which would otherwise show nothing.
+    """
+    path = store_path()
+    if path is None:
+        return ()
+    state_then, said, when = _REBUILT.get(str(path), (None, (), 0.0))
+    if said and state_then == _file_state(path) and time.monotonic() - when < REBUILT_NOTE_S:
+        return said
+    return ()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -238,3 +287,14 @@ def point_on(gdf: gpd.GeoDataFrame) -> tuple[float, float] | None:
         return None
     pt = geoms.iloc[0].representative_point()
     return float(pt.y), float(pt.x)
+
+
+def export_with_notes(frame: gpd.GeoDataFrame, fmt: str, *, layer: str) -> tuple[bytes, str, str, list[str]]:
+    """:func:`spatial.io.export_bytes`, with what the format could not hold as notes to show (cut text …)."""
+    from spatial.io.export import export_bytes
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlanatlasWarning)
+        data, suffix, mime = export_bytes(frame, fmt, layer=layer)
+    notes = [str(w.message) for w in caught if isinstance(w.message, PlanatlasWarning)]
+    return data, suffix, mime, notes

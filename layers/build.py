@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial import __version__, settings, store
-from spatial._errors import ReportError, StoreError
+from spatial._errors import DamagedStoreError, PlanatlasWarning, ReportError, StoreError
 from spatial.corrections import USER_PLACES, USER_PLACES_SPEC, merge_corrections, read_user_places
 from spatial.geocode import Geocoder, GeocodeSummary
 from spatial.layerspec import LayerSpec
@@ -130,16 +131,17 @@ def build_table(report_name: str, summary: GeocodeSummary) -> pd.DataFrame:
 
 
 def _read(report_path: str | os.PathLike[str] | None, report_text: str | None,
-          report_name: str | None) -> tuple[Report, str]:
+          report_name: str | None, encoding: str | None = None) -> tuple[Report, str]:
     """The report to build and its name: a path, the text kept in a store, or the embedded one."""
     if report_text is not None:
         return read_report(report_text), report_name or "report.md"
     path = Path(report_path) if report_path is not None else settings.DEFAULT_REPORT
-    return read_report(path), report_name or path.name
+    return read_report(path, encoding=encoding), report_name or path.name
 
 
 def build_all(report_path: str | os.PathLike[str] | None = None, *, report_text: str | None = None,
-              report_name: str | None = None, user_places: gpd.GeoDataFrame | None = None) -> BuildResult:
+              report_name: str | None = None, user_places: gpd.GeoDataFrame | None = None,
+              encoding: str | None = None) -> BuildResult:
     """Parse, geocode and assemble all layers.
 
     The geocoder is scoped to the city the report is about
@@ -152,7 +154,8 @@ def build_all(report_path: str | os.PathLike[str] | None = None, *, report_text:
     Parameters
     ----------
     report_path : path-like, optional
-        A work report (UTF-8 or GBK markdown/text); the embedded Jinan report by default.
+        A work report (markdown/text in UTF-8, GBK/GB18030, Big5, UTF-16 or
+        UTF-32, recognised); the embedded Jinan report by default.
     report_text : str, optional, keyword-only
         The report's text instead of a path (e.g. the one a store was built from).
     report_name : str, optional, keyword-only
@@ -160,8 +163,10 @@ def build_all(report_path: str | os.PathLike[str] | None = None, *, report_text:
     user_places : GeoDataFrame, optional, keyword-only
         Planner corrections (:mod:`spatial.corrections`): consulted before the
         gazetteer, and kept in the store's ``user_places`` layer.
+    encoding : str, optional, keyword-only
+        The report's encoding, when the recognition is wrong.
     """
-    report, name = _read(report_path, report_text, report_name)
+    report, name = _read(report_path, report_text, report_name, encoding)
     geocoder = Geocoder.for_report(report.source, title=report.title, user_places=user_places)
     items, summary = report_items(report, geocoder)
     if summary.mentions_resolved == 0 and not (user_places is not None and len(user_places)):
@@ -260,23 +265,61 @@ def layer_table(result: BuildResult) -> pd.DataFrame:
 
 
 def build_store(report_path: str | os.PathLike[str] | None = None,
-                path: str | os.PathLike[str] | None = None) -> tuple[BuildResult, Path, int]:
+                path: str | os.PathLike[str] | None = None, *,
+                encoding: str | None = None) -> tuple[BuildResult, Path, int]:
     """``planatlas build``: build a report into a store, keeping the planner corrections it holds.
 
     Layers the planner imported (recorded in the store's ``planatlas_imports``
     table: OSM data, POIs, networks, units, uploads) are kept too: the build
     replaces only what it makes, in one atomic update.
 
+    A damaged store at ``path`` is set aside first (see :func:`set_aside_if_damaged`):
+    its corrections cannot be read, and the damaged file is not lost.
     Returns the build, the store written and how many corrections were kept.
     """
-    target = Path(path).expanduser() if path is not None else settings.default_store_path()
+    target = settings.user_path(path) if path is not None else settings.default_store_path()
+    kept_as = set_aside_if_damaged(target)
     kept = read_user_places(target)
-    result = build_all(report_path, user_places=kept)
+    result = build_all(report_path, user_places=kept, encoding=encoding)
     if target.is_file() and _has_imports(target):
         written = store.update_store(target, add=result.layers, specs=result.specs, tables=result.tables,
                                      replace=True)
-        return result, written, 0 if kept is None else len(kept)
-    return result, write_build(result, target), 0 if kept is None else len(kept)
+    else:
+        written = write_build(result, target)
+    if kept_as is not None:
+        _say_rebuilt(target, kept_as, "从报告重建", "rebuilt from the report")
+    return result, written, 0 if kept is None else len(kept)
+
+
+def set_aside_if_damaged(target: Path) -> Path | None:
+    """Move a damaged store at ``target`` to ``<name>.damaged.gpkg`` (replacing an older one).
+
+    Returns where it was kept (``target`` itself when it could not be moved),
+    or None when the store is whole or not there.
+    """
+    if not target.exists():
+        return None
+    try:
+        store.check_store(target)
+        return None
+    except DamagedStoreError:
+        pass
+    except StoreError:  # not a file: the write refuses it with its own reason
+        return None
+    damaged = target.with_name(target.stem + ".damaged" + target.suffix)
+    try:
+        os.replace(target, damaged)
+    except OSError:
+        return target
+    return damaged
+
+
+def _say_rebuilt(target: Path, kept_as: Path, how: str, how_en: str) -> None:
+    kept = f"，原文件已保留为 {kept_as.name}" if kept_as != target else ""
+    kept_en = f"; the damaged file was kept as {kept_as.name}" if kept_as != target else ""
+    warnings.warn(PlanatlasWarning(
+        f"数据库 {target} 已损坏，已{how}{kept} (the store {target} was damaged and has been {how_en}{kept_en})"),
+        stacklevel=3)
 
 
 def _has_imports(path: Path) -> bool:
@@ -291,11 +334,18 @@ def _has_imports(path: Path) -> bool:
 
 
 def ensure_default_store(path: str | os.PathLike[str] | None = None) -> Path:
-    """The store, built from the embedded report first if it does not exist yet.
+    """The store, built from the embedded report if it does not exist yet, rebuilt if it is damaged.
 
-    Building runs entirely offline on the data shipped with planatlas.
+    Building runs entirely offline on the data shipped with planatlas. A
+    damaged store (:func:`spatial.store.check_store`) is moved aside as
+    ``<name>.damaged.gpkg`` (replacing an older one of that name), so nothing
+    is lost, and rebuilt; a :class:`~spatial._errors.PlanatlasWarning` says so.
     """
-    target = Path(path).expanduser() if path is not None else settings.default_store_path()
-    if target.exists():
-        return target
-    return write_build(build_all(), target)
+    target = settings.user_path(path) if path is not None else settings.default_store_path()
+    kept_as = set_aside_if_damaged(target)
+    if kept_as is None and target.exists():
+        return store.check_store(target)
+    written = write_build(build_all(), target)
+    if kept_as is not None:
+        _say_rebuilt(target, kept_as, "从内置报告离线重建", "rebuilt offline from the embedded report")
+    return written

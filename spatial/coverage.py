@@ -77,6 +77,23 @@ def _checked(layer: object, *, name: str) -> gpd.GeoDataFrame:
     return frame
 
 
+def _whole_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Units to report on must each have a shape (a unit without one, e.g. from a damaged store, has no area).
+
+    Raises
+    ------
+    EmptyLayerError
+    """
+    geoms = units.geometry
+    missing = int((geoms.isna() | geoms.is_empty).sum())
+    if missing:
+        msg = (f"区县 districts 中有 {missing} 个 (共 {len(units)} 个) 没有几何，无法按区县统计；"
+               f"如来自数据库，数据库可能已损坏，请重建 ({missing} of {len(units)} districts have no geometry; "
+               "if they come from the store, it may be damaged: rebuild it)")
+        raise EmptyLayerError(msg)
+    return units
+
+
 def _check_cell(cell_m: object) -> float:
     return check_positive(cell_m, "网格大小 cell_m")
 
@@ -521,6 +538,25 @@ def _parameters(
     }
 
 
+def _require_residents(table: pd.DataFrame, population: PopulationRaster) -> None:
+    """Refuse a population that puts nobody inside the units: a raster of another place, or all blank.
+
+    Reported otherwise as "0 of 0 residents (nan %)", a figure that looks like
+    a result and is none.
+
+    Raises
+    ------
+    EmptyLayerError
+    """
+    total = float(np.nansum(table["population"].to_numpy(dtype=float)))
+    if not total > 0:
+        source = population.source
+        msg = (f"人口数据 {source} 在分析的区县内没有人口：栅格与这些区县不重叠 (可能是另一个城市的栅格或坐标系有误)，"
+               f"或者全为空值/零，无法计算覆盖人口 (the population data {source} puts no residents inside the "
+               "districts: the raster does not overlap them, or it is all blank or zero)")
+        raise EmptyLayerError(msg)
+
+
 def run_coverage(
     facilities: gpd.GeoDataFrame,
     *,
@@ -577,14 +613,15 @@ def run_coverage(
     ParameterError
         Impossible reach or method.
     EmptyLayerError
-        No facilities (or none left after a park-size filter), no districts.
+        No facilities (or none left after a park-size filter), no districts,
+        or a population with no residents inside the districts.
     NetworkDataError
         ``method="network"`` without a network.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     facilities = _checked(facilities, name="设施 facilities")
-    districts = _checked(districts, name="区县 districts")
+    districts = _whole_units(_checked(districts, name="区县 districts"))
     reach = threshold or resolve_threshold(preset=preset, distance_m=distance_m, minutes=minutes,
                                            speed_m_per_min=speed_m_per_min)
     method = _check_method(method, network)
@@ -609,6 +646,7 @@ def run_coverage(
     metric_districts = districts.to_crs(crs)
     union = _union(service_area, crs)
     table = _by_district(union, metric_districts, population)
+    _require_residents(table, population)
     timings["table_s"] = time.perf_counter() - t
     t = time.perf_counter()
     gaps = _gaps(union, metric_districts)

@@ -16,6 +16,17 @@ the store, so an import that fails half-way leaves the store as it was.
 Besides layers, a store holds attribute tables of its own (names starting
 ``planatlas_``), e.g. the text of the report it was built from
 (:func:`read_table`).
+
+A store on disk can be damaged (a disk that filled up, a copy cut short, a
+tool that wrote into it). Every read first checks the store
+(:func:`check_store`: the SQLite header, SQLite's own ``quick_check``, the
+layer table and the layers it lists; done once per version of the file), so
+a damaged store is one clear :class:`~spatial._errors.DamagedStoreError`
+saying how to rebuild it, never GDAL's or SQLite's text. A layer whose
+geometry blobs cannot be read comes back with those features counted
+(:data:`UNREADABLE_ATTR`, and a :class:`~spatial._errors.PlanatlasWarning`),
+never silently as empty geometries. Rebuilding the default store is the
+builder's business (``layers.build.ensure_default_store``), not this module's.
 """
 
 from __future__ import annotations
@@ -24,6 +35,8 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,11 +46,19 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely.errors
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError, GeometryError
 
 from . import settings
-from ._atomic import atomic_path
-from ._errors import CRSError, PlanatlasError, StoreError, UnknownLayerError
+from ._atomic import atomic_path, describe_failure
+from ._errors import (
+    CRSError,
+    DamagedStoreError,
+    PlanatlasError,
+    PlanatlasWarning,
+    StoreError,
+    UnknownLayerError,
+)
 from .layerspec import LayerSpec, default_spec, spec_from_record
 
 #: Name of the attribute table that describes the layers.
@@ -47,6 +68,15 @@ META_TABLE = "planatlas_layers"
 TABLE_PREFIX = "planatlas_"
 
 _GDAL_ERRORS = (DataSourceError, DataLayerError, FieldError, FeatureError, GeometryError)
+
+#: What reading a damaged file can raise besides GDAL's errors.
+_READ_ERRORS = (*_GDAL_ERRORS, sqlite3.Error, OSError, ValueError, RuntimeError, MemoryError,
+                shapely.errors.GEOSException)
+
+#: ``GeoDataFrame.attrs`` key of :func:`read_layer`: features whose stored geometry could not be read.
+UNREADABLE_ATTR = "planatlas_unreadable_geometries"
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def gpkg_geometry_type(gdf: gpd.GeoDataFrame) -> str:
@@ -71,6 +101,7 @@ def writable_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         msg = "图层没有坐标参照系，无法写入 (cannot write a layer without CRS: set it first)"
         raise CRSError(msg)
+    _check_columns(gdf)
     out = gdf.to_crs(settings.STORAGE_CRS) if not gdf.crs.equals("EPSG:4326") else gdf.copy()
     for col in out.columns:
         if col != out.geometry.name and out[col].dtype == object:
@@ -78,6 +109,34 @@ def writable_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict, tuple)) else v
             )
     return out
+
+
+def _check_columns(gdf: gpd.GeoDataFrame) -> None:
+    """Refuse columns no file format can hold: names that are not text, or differ only in case; complex numbers.
+
+    Raises
+    ------
+    StoreError
+        Naming the columns refused.
+    """
+    names = [c for c in gdf.columns if c != gdf.geometry.name]
+    not_text = [repr(c) for c in names if not isinstance(c, str)]
+    if not_text:
+        shown = ", ".join(not_text[:5])
+        msg = f"列名 {shown} 不是文字，无法写入 (column names {shown} are not text)"
+        raise StoreError(msg)
+    seen: dict[str, str] = {}
+    for c in names:
+        other = seen.setdefault(c.lower(), c)
+        if other != c:
+            msg = (f"列 {other} 与 {c} 只差大小写，GeoPackage 无法区分；请改名 "
+                   f"(columns {other!r} and {c!r} differ only in case, which GeoPackage cannot tell apart)")
+            raise StoreError(msg)
+    complex_cols = [c for c in names if gdf[c].dtype.kind == "c"]
+    if complex_cols:
+        shown = ", ".join(complex_cols[:5])
+        msg = f"列 {shown} 是复数，无法写入 (columns {shown} hold complex numbers, which no format stores)"
+        raise StoreError(msg)
 
 
 def _check_name(name: object) -> str:
@@ -91,7 +150,7 @@ def _check_name(name: object) -> str:
 
 
 def _resolve(path: str | os.PathLike[str] | None) -> Path:
-    return Path(path).expanduser() if path is not None else settings.default_store_path()
+    return settings.user_path(path) if path is not None else settings.default_store_path()
 
 
 @dataclass(frozen=True)
@@ -181,19 +240,22 @@ def _verify(tmp: Path, names: Iterable[str]) -> None:
 
 
 @contextmanager
-def _store_errors(target: Path, step: str) -> Iterator[None]:
-    """Turn what GDAL, SQLite and the OS raise into one clear :class:`StoreError`."""
+def _store_errors(target: Path, step: tuple[str, str]) -> Iterator[None]:
+    """Turn what GDAL, SQLite and the OS raise into one clear :class:`StoreError`.
+
+    ``step`` is what was being done, (Chinese, English). A full disk is said
+    as such; any other failure of GDAL or SQLite is said without its text
+    (which a planner cannot act on), the previous store being untouched.
+    """
     try:
         yield
     except PlanatlasError:
         raise
-    except OSError as exc:
-        msg = f"无法{step} {target} ({exc.strerror or exc})"
-        raise StoreError(msg) from None
-    except (sqlite3.Error, NotImplementedError, TypeError, ValueError, AttributeError, *_GDAL_ERRORS) as exc:
-        # what GDAL/pyogrio refuse in a frame (columns differing only in case,
-        # complex numbers, non-text column names) and SQLite errors
-        msg = f"无法{step} {target} ({type(exc).__name__}: {exc})"
+    except (OSError, sqlite3.Error, NotImplementedError, TypeError, ValueError, AttributeError,
+            *_GDAL_ERRORS) as exc:
+        reason = describe_failure(exc) or ("GDAL 无法写入其中的数据", "GDAL could not write the data")
+        msg = (f"无法{step[0]} {target}：{reason[0]}；原有数据库未改动 "
+               f"(cannot {step[1]} {target}: {reason[1]}; the previous store is unchanged)")
         raise StoreError(msg) from None
 
 
@@ -247,7 +309,7 @@ def write_store(
     specs = specs or {}
     names = [_check_name(n) for n in layers]
     target = _prepare_target(path)
-    with _store_errors(target, "写入数据库"), atomic_path(target, suffix=".tmp.gpkg") as tmp:
+    with _store_errors(target, ("写入数据库", "write the store")), atomic_path(target, suffix=".tmp.gpkg") as tmp:
         rows = [
             _write_layer(gdf, tmp, name, specs.get(name) or _spec_for(name, gdf))
             for name, gdf in layers.items()
@@ -338,7 +400,7 @@ def update_store(
     rows: dict[str, dict[str, Any]] = {str(r["name"]): {str(k): v for k, v in r.items()}
                                        for r in meta.to_dict("records")}
     target = store.resolve()
-    with _store_errors(target, "更新数据库"), atomic_path(target, suffix=".tmp.gpkg") as tmp:
+    with _store_errors(target, ("更新数据库", "update the store")), atomic_path(target, suffix=".tmp.gpkg") as tmp:
         shutil.copyfile(target, tmp)
         for name in removed:
             _drop_layer(tmp, name)
@@ -360,47 +422,170 @@ def update_store(
     return target
 
 
-def _open(path: str | os.PathLike[str] | None) -> Path:
+def rebuild_hint(path: Path) -> tuple[str, str]:
+    """How to rebuild a store, for messages: (Chinese, English)."""
+    command = f"planatlas build --out {path} --force"
+    return f"请运行 `{command}` 重建", f"rebuild it with `{command}`"
+
+
+def _damaged(store: Path, zh: str, en: str) -> DamagedStoreError:
+    hint = rebuild_hint(store)
+    return DamagedStoreError(
+        f"数据库 {store} 已损坏或不是 planatlas 数据库：{zh}；{hint[0]} "
+        f"(store {store} is damaged or not a planatlas store: {en}; {hint[1]})"
+    )
+
+
+# (path, device, inode, size, mtime_ns) of stores that passed check_store in this process
+_CHECKED: set[tuple[str, int, int, int, int]] = set()
+
+
+def check_store(path: str | os.PathLike[str] | None = None) -> Path:
+    """Check that a store is a whole planatlas GeoPackage; return its path.
+
+    Checked: a regular file; the SQLite header; SQLite's ``PRAGMA quick_check``
+    (pages, records, indexes: it finds truncation and overwritten pages); the
+    layer table; and that every layer it lists is in the file. A store that
+    passed is not checked again while its size and modification time stay
+    the same (a few milliseconds for the Jinan store).
+
+    Raises
+    ------
+    StoreError
+        No store there (with how to build one), or not a regular file.
+    DamagedStoreError
+        Damaged, or not a planatlas store (with how to rebuild it).
+    """
     store = _resolve(path)
-    if not store.exists():
-        msg = f"没有找到数据库 {store}：请先运行 `planatlas build` (no store: run `planatlas build`)"
+    try:
+        st = store.stat()
+    except FileNotFoundError:
+        msg = f"没有找到数据库 {store}：请先运行 `planatlas build` (no store at {store}: run `planatlas build`)"
+        raise StoreError(msg) from None
+    except OSError as exc:
+        reason = describe_failure(exc) or ("无法读取", "cannot read")
+        msg = f"无法打开数据库 {store}：{reason[0]} (cannot open store {store}: {reason[1]})"
+        raise StoreError(msg) from None
+    if not stat.S_ISREG(st.st_mode):
+        msg = (f"{store} 不是数据库文件，而是文件夹或特殊文件 "
+               f"({store} is not a store file but a folder or special file)")
         raise StoreError(msg)
-    if not store.is_file():
-        msg = f"{store} 不是数据库文件 (not a file)"
-        raise StoreError(msg)
+    key = (str(store), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key in _CHECKED:
+        return store
+    _check_contents(store, st.st_size)
+    _CHECKED.add(key)
     return store
+
+
+def _check_contents(store: Path, size: int) -> None:
+    try:
+        with store.open("rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        reason = describe_failure(exc) or ("无法读取", "cannot read")
+        msg = f"无法打开数据库 {store}：{reason[0]} (cannot open store {store}: {reason[1]})"
+        raise StoreError(msg) from None
+    if size == 0:
+        raise _damaged(store, "文件是空的", "the file is empty")
+    if not head.startswith(_SQLITE_MAGIC):
+        raise _damaged(store, "不是 GeoPackage (SQLite) 文件", "not a GeoPackage (SQLite) file")
+    try:
+        con = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True)
+        con.text_factory = lambda raw: raw.decode("utf-8", "replace")  # damaged text is damage, not a crash
+        try:
+            verdict = [str(r[0]) for r in con.execute("PRAGMA quick_check(5)")]
+            tables = {str(r[0]) for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            listed: list[str] = []
+            if META_TABLE in tables:
+                listed = [str(r[0]) for r in con.execute(f'SELECT name FROM "{META_TABLE}"')]
+            contents = set()
+            if "gpkg_contents" in tables:
+                contents = {str(r[0]) for r in con.execute("SELECT table_name FROM gpkg_contents")}
+        finally:
+            con.close()
+    except (sqlite3.Error, ValueError):
+        raise _damaged(store, "SQLite 无法读取文件结构 (可能被截断)",
+                       "SQLite cannot read its structure (cut short?)") from None
+    if verdict != ["ok"]:
+        raise _damaged(store, "SQLite 的完整性检查未通过 (文件被截断或部分被覆盖)",
+                       "SQLite's integrity check failed (the file is cut short or partly overwritten)")
+    if "gpkg_contents" not in tables:
+        raise _damaged(store, "不是 GeoPackage (缺少 gpkg_contents 表)", "not a GeoPackage (no gpkg_contents table)")
+    if META_TABLE not in tables:
+        raise _damaged(store, f"缺少图层说明表 {META_TABLE}", f"the layer table {META_TABLE} is missing")
+    missing = [n for n in listed if n not in tables or n not in contents]
+    if missing:
+        shown = "、".join(missing[:5])
+        raise _damaged(store, f"图层说明表列出的图层 {shown} 不在文件中",
+                       f"layers {', '.join(missing[:5])} are listed but missing")
+
+
+def _open(path: str | os.PathLike[str] | None) -> Path:
+    return check_store(path)
 
 
 def _table_names(store: Path) -> list[str]:
     try:
         return [str(row[0]) for row in pyogrio.list_layers(store)]
-    except _GDAL_ERRORS as exc:
-        msg = f"{store} 不是 planatlas 数据库或已损坏 (not a planatlas store: {exc})"
-        raise StoreError(msg) from None
+    except _READ_ERRORS:
+        raise _damaged(store, "GDAL 无法列出其中的图层", "GDAL cannot list its layers") from None
 
 
 def list_layers(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Table of the layers in a store: name, titles, source, datum, precision, role, n_features …"""
     store = _open(path)
-    if META_TABLE not in _table_names(store):
-        msg = f"{store} 不是 planatlas 数据库：缺少 {META_TABLE} 表 (not a planatlas store)"
-        raise StoreError(msg)
     try:
         meta = pyogrio.read_dataframe(store, layer=META_TABLE, read_geometry=False)
-    except _GDAL_ERRORS as exc:
-        msg = f"无法读取 {store} 的图层说明 (cannot read the layer table: {exc})"
-        raise StoreError(msg) from None
+    except _READ_ERRORS:
+        raise _damaged(store, "无法读取图层说明表", "the layer table cannot be read") from None
+    if "name" not in meta.columns:
+        raise _damaged(store, "图层说明表没有 name 列", "the layer table has no 'name' column")
     return pd.DataFrame(meta)
 
 
 def read_specs(path: str | os.PathLike[str] | None = None) -> dict[str, LayerSpec]:
     """``name -> LayerSpec`` of every layer of a store, in the order written."""
     records = list_layers(path).to_dict("records")
-    return {spec.name: spec for spec in (spec_from_record({str(k): v for k, v in r.items()}) for r in records)}
+    try:
+        return {spec.name: spec for spec in (spec_from_record({str(k): v for k, v in r.items()}) for r in records)}
+    except (KeyError, TypeError, ValueError):
+        store = _resolve(path)
+        raise _damaged(store, "图层说明表中的样式无法读取", "the layer table's styles cannot be read") from None
+
+
+def _stored_geometries(store: Path, name: str) -> int | None:
+    """Rows of a layer whose geometry blob is not NULL, counted by SQLite (None when unknown)."""
+    try:
+        con = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True)
+        con.text_factory = lambda raw: raw.decode("utf-8", "replace")
+        try:
+            row = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            column = str(row[0]).replace('"', '""')
+            table = name.replace('"', '""')
+            return int(con.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}" IS NOT NULL').fetchone()[0])
+        finally:
+            con.close()
+    except (sqlite3.Error, ValueError):
+        return None
 
 
 def read_layer(name: str, *, path: str | os.PathLike[str] | None = None) -> gpd.GeoDataFrame:
-    """Read one layer from the store, in EPSG:4326."""
+    """Read one layer from the store, in EPSG:4326.
+
+    Features whose stored geometry cannot be read (a damaged blob) come back
+    with no geometry, counted in ``attrs[UNREADABLE_ATTR]`` and said in a
+    :class:`~spatial._errors.PlanatlasWarning`.
+
+    Raises
+    ------
+    UnknownLayerError
+        No layer of that name.
+    DamagedStoreError
+        The store or the layer is damaged.
+    """
     store = _open(path)
     names = _table_names(store)
     if name not in names or name.startswith(TABLE_PREFIX):
@@ -408,10 +593,24 @@ def read_layer(name: str, *, path: str | os.PathLike[str] | None = None) -> gpd.
         msg = f"数据库中没有图层 {name}；现有图层：{known} (unknown layer {name!r})"
         raise UnknownLayerError(msg)
     try:
-        return pyogrio.read_dataframe(store, layer=name)
-    except _GDAL_ERRORS as exc:
-        msg = f"无法读取图层 {name} (cannot read layer {name!r}: {exc})"
-        raise StoreError(msg) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's note on each unreadable blob: counted below
+            gdf = pyogrio.read_dataframe(store, layer=name)
+    except _READ_ERRORS:
+        raise _damaged(store, f"图层 {name} 无法读取", f"layer {name!r} cannot be read") from None
+    gdf.attrs[UNREADABLE_ATTR] = 0
+    if isinstance(gdf, gpd.GeoDataFrame):
+        stored = _stored_geometries(store, name)
+        readable = int(gdf.geometry.notna().sum())
+        if stored is not None and stored > readable:
+            lost = stored - readable
+            gdf.attrs[UNREADABLE_ATTR] = lost
+            hint = rebuild_hint(store)
+            warnings.warn(PlanatlasWarning(
+                f"图层 {name} 的 {len(gdf)} 个要素中有 {lost} 个的几何数据已损坏、无法读取 (按无几何处理)；{hint[0]} "
+                f"(layer {name!r}: the geometry of {lost} of {len(gdf)} features is damaged and cannot be read; "
+                f"{hint[1]})"), stacklevel=2)
+    return gdf
 
 
 def read_all(path: str | os.PathLike[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
@@ -427,6 +626,5 @@ def read_table(key: str, *, path: str | os.PathLike[str] | None = None) -> pd.Da
         return None
     try:
         return pd.DataFrame(pyogrio.read_dataframe(store, layer=TABLE_PREFIX + key, read_geometry=False))
-    except _GDAL_ERRORS as exc:
-        msg = f"无法读取表 {key} (cannot read table {key!r}: {exc})"
-        raise StoreError(msg) from None
+    except _READ_ERRORS:
+        raise _damaged(store, f"表 {key} 无法读取", f"table {key!r} cannot be read") from None
