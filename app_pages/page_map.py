@@ -217,6 +217,8 @@ def render() -> None:
                     state.put(state.MAP_ZOOM, int(out["zoom"]))
             if out.get("last_object_clicked_popup"):
                 state.put(state.MAP_LAST_POPUP, out["last_object_clicked_popup"])
+        for note in live.notes:  # layers too large for the browser: simplified or summarised on a grid
+            st.caption(note)
         st.caption("点击要素查看原文句子、章节、类别、数量及来源 (source / 坐标系 / 精度)。")
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,15 @@ from shapely.geometry.base import BaseGeometry
 
 from . import settings, vocab
 from ._atomic import atomic_path
-from ._errors import CRSError, NetworkDataError, OfflineError, ParameterError
+from ._errors import (
+    CRSError,
+    InputFileError,
+    NetworkDataError,
+    OfflineError,
+    ParameterError,
+    PlanatlasWarning,
+    StoreError,
+)
 from .projection import metric_crs_for
 
 if TYPE_CHECKING:  # networkx comes with osmnx; only its type is needed here
@@ -486,13 +495,38 @@ def _cache_path(*key: object) -> Path:
     return settings.cache_dir() / f"network-{settings.cache_key(_CACHE_VERSION, *key)}.npz"
 
 
-def _write_cache(net: StreetNetwork, path: Path) -> None:
-    """Write the arrays to ``path`` atomically (temp file + ``os.replace``).
+def _usable_cache(*key: object) -> Path | None:
+    """The cache entry's path, or None (with a warning) when the data folder cannot be used."""
+    try:
+        return _cache_path(*key)
+    except StoreError as exc:
+        warnings.warn(PlanatlasWarning(f"不使用缓存：{exc} (working without a cache)"), stacklevel=3)
+        return None
 
-    A crash mid-write leaves a stray temp file, never a truncated cache entry.
+
+def _verify_cache(tmp: Path) -> None:
+    if _read_cache(tmp) is None:
+        msg = f"缓存文件 {tmp.name} 写入后无法读回 (the cache entry does not read back)"
+        raise StoreError(msg)
+
+
+def _write_cache(net: StreetNetwork, path: Path) -> None:
+    """Write the arrays to ``path`` atomically (temp file + ``os.replace``), read back before it is installed.
+
+    A crash mid-write leaves no truncated cache entry, and a full disk only
+    costs the cache: the network is used all the same, with a warning.
     """
+    try:
+        _write_cache_file(net, path)
+    except StoreError as exc:
+        warnings.warn(PlanatlasWarning(
+            f"街道网络未能写入缓存，下次将重新读取原文件：{exc} (the street network could not be cached)"),
+            stacklevel=3)
+
+
+def _write_cache_file(net: StreetNetwork, path: Path) -> None:
     coords, part = shapely.get_coordinates(net.edge_geometry, return_index=True)
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(path, verify=_verify_cache) as tmp, open(tmp, "wb") as fh:
         np.savez(
             fh,
             crs=np.array(net.crs.to_wkt()),
@@ -575,9 +609,7 @@ def load_network(path: str | os.PathLike[str], *, mode: str = "walk", use_cache:
         msg = (f"街道网络文件须为路径，收到 {type(path).__name__} "
                "(the street network file must be a path)")
         raise ParameterError(msg) from None
-    if not path.is_file():
-        msg = f"找不到街道网络文件：{path} (street network file not found: {path})"
-        raise NetworkDataError(msg)
+    _check_network_file(path)
     name = path.name.lower()
     if name.endswith((".osm.pbf", ".pbf")):
         kind = "pbf"
@@ -592,7 +624,7 @@ def load_network(path: str | os.PathLike[str], *, mode: str = "walk", use_cache:
                f"(unknown street network file type: {path.name}; use .osm, .osm.pbf, .graphml or .gpkg)")
         raise NetworkDataError(msg)
 
-    cache = _cache_path("file", _file_digest(path), kind, mode) if use_cache else None
+    cache = _usable_cache("file", _file_digest(path), kind, mode) if use_cache else None
     net = _read_cache(cache) if cache is not None else None
     if net is None:
         net = _load_uncached(path, kind, mode)
@@ -602,23 +634,56 @@ def load_network(path: str | os.PathLike[str], *, mode: str = "walk", use_cache:
     return net
 
 
+def _check_network_file(path: Path) -> None:
+    """A local regular file of at most :data:`~spatial.settings.MAX_NETWORK_BYTES` (no /vsi path, FIFO, device).
+
+    Raises
+    ------
+    NetworkDataError
+    """
+    from .io._limits import check_user_file
+
+    try:
+        check_user_file(path, what=("街道网络", "street network"), max_bytes=settings.MAX_NETWORK_BYTES)
+    except InputFileError as exc:
+        raise NetworkDataError(str(exc)) from None
+
+
+def _check_network_gpkg(path: Path) -> None:
+    """A GeoPackage by its first bytes, without virtual tables that read other files (as for uploads)."""
+    from .io._formats import _check_gpkg_schema, check_content
+
+    with path.open("rb") as fh:
+        head = fh.read(2048)
+    try:
+        check_content("gpkg", head, path.name)
+        _check_gpkg_schema(path, path.name)
+    except InputFileError as exc:
+        raise NetworkDataError(str(exc)) from None
+
+
 def _load_uncached(path: Path, kind: str, mode: str) -> StreetNetwork:
     """Build the network from the file itself (no cache): a GeoPackage directly, else through a graph."""
     if kind == "gpkg":
         import pyogrio
 
+        _check_network_gpkg(path)
+        target = f"GPKG:{path}"  # the one driver: GDAL never guesses from the content
         try:
-            layers = {row[0] for row in pyogrio.list_layers(path)}
+            layers = {row[0] for row in pyogrio.list_layers(target)}
             if not {"nodes", "edges"} <= layers:
                 msg = (f"{path.name} 没有 nodes 和 edges 图层（请用 save_network 写出） "
                        f"({path.name} has no 'nodes' and 'edges' layers; write it with save_network)")
                 raise NetworkDataError(msg)
-            nodes = gpd.read_file(path, layer="nodes")
-            edges = gpd.read_file(path, layer="edges")
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-            msg = (f"无法读取街道网络 GeoPackage {path.name}：{exc} "
-                   f"(cannot read street network GeoPackage {path.name})")
-            raise NetworkDataError(msg) from exc
+            nodes = pyogrio.read_dataframe(target, layer="nodes")
+            edges = pyogrio.read_dataframe(target, layer="edges")
+        except NetworkDataError:
+            raise
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+                pyogrio.errors.GeometryError, OSError, ValueError, RuntimeError):
+            msg = (f"无法读取街道网络 GeoPackage {path.name}：文件已损坏 "
+                   f"(cannot read street network GeoPackage {path.name}: it is damaged)")
+            raise NetworkDataError(msg) from None
         if len(edges) == 0:
             msg = f"{path.name} 中没有街道 ({path.name} holds no streets)"
             raise NetworkDataError(msg)
@@ -626,6 +691,11 @@ def _load_uncached(path: Path, kind: str, mode: str) -> StreetNetwork:
 
     G = _read_graph(path, kind, mode)
     return from_graph(G, mode=mode)
+
+
+#: Street network file kinds in messages: (Chinese, English).
+_KIND_NAMES = {"osm": ("OSM XML", "an OSM XML file"), "pbf": ("OSM PBF", "an OSM PBF file"),
+               "graphml": ("GraphML", "a GraphML file"), "gpkg": ("GeoPackage", "a GeoPackage")}
 
 
 def _read_graph(path: Path, kind: str, mode: str) -> Graph:
@@ -651,10 +721,13 @@ def _read_graph(path: Path, kind: str, mode: str) -> Graph:
             G = osm.to_graph(nodes, edges, graph_type="networkx", retain_all=False, progress=False)
     except NetworkDataError:
         raise
-    except Exception as exc:  # parsers raise many types: report one clear error
-        msg = (f"无法读取街道网络 {path.name}：{type(exc).__name__}: {exc} "
-               f"(cannot read street network {path.name})")
-        raise NetworkDataError(msg) from exc
+    except MemoryError:
+        raise
+    except Exception:  # parsers raise many types (and their text is no help to a planner): one clear error
+        zh, en = _KIND_NAMES[kind]
+        msg = (f"无法读取街道网络 {path.name}：文件已损坏，或不是 {zh} 文件 "
+               f"(cannot read street network {path.name}: damaged, or not {en})")
+        raise NetworkDataError(msg) from None
     graph: Graph = G
     return graph
 

@@ -38,7 +38,7 @@ from pyproj import CRS, Geod
 
 from . import settings
 from ._atomic import atomic_path
-from ._errors import CRSError, EmptyLayerError, InputFileError, ParameterError, StoreError
+from ._errors import CRSError, EmptyLayerError, InputFileError, ParameterError, PlanatlasError, StoreError
 from .projection import parse_crs, require_crs, require_features
 from .thresholds import check_positive
 
@@ -398,6 +398,60 @@ def _cell_areas_m2(transform: Affine, shape: tuple[int, int], crs: CRS) -> np.nd
     return areas
 
 
+#: First bytes of a TIFF: classic and BigTIFF, little- and big-endian.
+_TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+
+def _check_raster_file(path: Path) -> None:
+    """A local regular file, not too large, whose first bytes are a TIFF's (a VRT named .tif reads other files).
+
+    Raises
+    ------
+    InputFileError
+    """
+    from .io._limits import check_user_file
+
+    check_user_file(path, what=("人口栅格", "population raster"), max_bytes=settings.MAX_RASTER_BYTES)
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head not in _TIFF_MAGICS:
+        msg = (f"{path.name} 不是 GeoTIFF：人口栅格须为 GeoTIFF (.tif)，planatlas 不读取其他栅格格式或 VRT "
+               f"({path.name} is not a GeoTIFF; population rasters must be GeoTIFF files)")
+        raise InputFileError(msg)
+
+
+def _check_cells(name: str, rows: int, cols: int, what_zh: str, what_en: str) -> None:
+    """Refuse a grid of more than :data:`~spatial.settings.MAX_RASTER_CELLS` cells before it is allocated."""
+    cells = int(rows) * int(cols)
+    if cells > settings.MAX_RASTER_CELLS:
+        limit = settings.MAX_RASTER_CELLS
+        msg = (f"{name}：{what_zh}有 {rows:,} × {cols:,} = {cells:,} 个格子，超过上限 {limit:,}；"
+               f"请裁剪到分析范围或用更大的格子 ({name}: {what_en} has {cells:,} cells; the limit is {limit:,}: "
+               "clip it to the study area or use larger cells)")
+        raise InputFileError(msg)
+
+
+def _check_where(name: str, src_crs: CRS, src_bounds: Any, dst_crs: CRS) -> None:
+    """Refuse a raster lying outside where ``dst_crs`` can measure (another region's raster, or wrong CRS).
+
+    Regridding it would only make a huge, empty grid; said here, before a cell is read.
+    """
+    area = dst_crs.area_of_use
+    if area is None:
+        return
+    try:
+        w, s, e, n = rasterio.warp.transform_bounds(src_crs, "EPSG:4326", *src_bounds, densify_pts=21)
+    except (rasterio.errors.RasterioError, ValueError):
+        return
+    margin = 1.0  # degrees: a raster just over the edge of a zone is still measured well
+    if e < area.west - margin or w > area.east + margin or n < area.south - margin or s > area.north + margin:
+        msg = (f"{name} 位于 {w:.1f}°–{e:.1f}°E、{s:.1f}°–{n:.1f}°N，不在分析坐标系 {dst_crs.name} 的适用范围 "
+               f"({area.west:.1f}°–{area.east:.1f}°E、{area.south:.1f}°–{area.north:.1f}°N) 内：这是另一个地区的栅格，"
+               f"或者它的坐标系有误 ({name} lies at {w:.1f}..{e:.1f}E, {s:.1f}..{n:.1f}N, outside the area of "
+               f"{dst_crs.name}: a raster of another region, or a wrong CRS)")
+        raise InputFileError(msg)
+
+
 def load_population(
     path: str | os.PathLike[str],
     *,
@@ -453,20 +507,19 @@ def load_population(
     to the source total exactly, absorbing what edge effects remain.
     """
     path = Path(path)
-    if not path.is_file():
-        msg = f"找不到人口栅格文件：{path} (population raster not found: {path})"
-        raise InputFileError(msg)
+    _check_raster_file(path)
     cell = _check_cell(cell_m)
     if isinstance(band, bool) or not isinstance(band, (int, np.integer)):
         msg = f"波段 band 须为整数，收到 {band!r} (band must be a whole number)"
         raise ParameterError(msg)
     dst_crs = parse_crs(target_crs, name="目标坐标系 target_crs")
     try:
-        with rasterio.open(path) as src:
+        with rasterio.open(path, driver="GTiff") as src:  # GeoTIFF only: never what GDAL would guess
             if src.crs is None:
                 msg = (f"{path.name} 没有坐标参照系，无法确定栅格的位置 "
                        f"({path.name} has no CRS: planatlas cannot tell where its cells are)")
                 raise CRSError(msg)
+            _check_where(path.name, CRS.from_user_input(src.crs), src.bounds, dst_crs)
             if band < 1 or band > src.count:
                 msg = (f"{path.name} 只有 {src.count} 个波段，没有第 {band} 波段 "
                        f"({path.name} has {src.count} band(s); band {band} asked)")
@@ -485,14 +538,17 @@ def load_population(
                 t = src.transform
                 src_transform = Affine(t.a, t.b, t.c + window.col_off * t.a, t.d, t.e, t.f + window.row_off * t.e)
                 src_bounds = _bounds((window.height, window.width), src_transform)
-    except rasterio.errors.RasterioIOError as exc:
-        msg = f"无法将 {path.name} 作为栅格读取：{exc} (cannot read {path.name} as a raster)"
-        raise InputFileError(msg) from exc
+    except PlanatlasError:
+        raise
+    except (rasterio.errors.RasterioError, OSError, ValueError):
+        msg = f"无法将 {path.name} 作为 GeoTIFF 读取：文件已损坏或不是 GeoTIFF (cannot read {path.name} as a GeoTIFF)"
+        raise InputFileError(msg) from None
     data[~np.isfinite(data) | (data < 0)] = np.nan  # negative counts are fill values in some products
     source_total = float(np.nansum(data))
     density = data / _cell_areas_m2(src_transform, data.shape, src_crs)[:, None]
     bounds = rasterio.warp.transform_bounds(src_crs, dst_crs, *src_bounds, densify_pts=21)
     transform, shape = _snapped_grid(bounds, cell)
+    _check_cells(path.name, shape[0], shape[1], f"按 {cell:g} m 重采样后的网格", f"the {cell:g} m grid it becomes")
     dst = np.full(shape, np.nan)
     rasterio.warp.reproject(
         density, dst, src_transform=src_transform, src_crs=src_crs, dst_transform=transform,
@@ -510,8 +566,9 @@ def load_population(
     )
 
 
-#: Most source cells :func:`load_population` reads (a 100 m grid of a whole province is about 20 million).
-MAX_RASTER_CELLS: int = 60_000_000
+#: Most source cells :func:`load_population` reads (the one limit of :mod:`spatial.settings`; a 100 m grid
+#: of a whole province is about 20 million; a national grid is read through ``within``).
+MAX_RASTER_CELLS: int = settings.MAX_RASTER_CELLS
 
 
 def _window_within(src: Any, within: tuple[float, float, float, float] | None, name: str) -> Any:

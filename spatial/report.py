@@ -112,6 +112,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from spatial import settings
 from spatial._errors import ParameterError, ReportError
 
 if TYPE_CHECKING:  # pandas is imported lazily: parsing does not need it
@@ -441,36 +442,23 @@ class Report:
 
 
 def decode_report_bytes(data: bytes, *, encoding: str | None = None) -> str:
-    """Decode report bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030.
-
-    GB18030 is a superset of GBK and GB2312, so one attempt covers all three.
+    """Decode report bytes: UTF-8, GBK/GB18030, Big5, UTF-16 or UTF-32, recognised (see :mod:`spatial._encoding`).
 
     Raises
     ------
     ReportError
-        If the bytes decode in none of these encodings (or in ``encoding``).
+        ``encoding`` is unknown or does not fit, or no encoding reads the
+        bytes as Chinese text (the message says to give the encoding).
     """
-    if encoding:
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            msg = f"报告无法按编码 {encoding!r} 解码：{exc} (report bytes cannot be decoded as {encoding!r})"
-            raise ReportError(msg) from exc
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            msg = (f"报告以 UTF-16 字节顺序标记开头，内容却不是 UTF-16：{exc} "
-                   "(report has a UTF-16 byte-order mark but is not UTF-16)")
-            raise ReportError(msg) from exc
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    msg = ("报告既不是 UTF-8 也不是 GBK/GB18030 编码；如知道编码，请用 encoding= 指定 "
-           "(report bytes are neither UTF-8 nor GBK/GB18030; pass encoding= if you know it)")
-    raise ReportError(msg)
+    from ._encoding import EncodingProblem, decode
+
+    try:
+        return decode(data, encoding=encoding).text
+    except EncodingProblem as exc:
+        hint = "" if encoding else "；如知道编码，请用 --encoding (encoding=) 指定"
+        hint_en = "" if encoding else "; give it with --encoding (encoding=) if you know it"
+        msg = f"报告无法解码：{exc.zh}{hint} (report bytes cannot be decoded: {exc.en}{hint_en})"
+        raise ReportError(msg) from None
 
 
 def _looks_like_path(text: str) -> bool:
@@ -481,9 +469,20 @@ def _looks_like_path(text: str) -> bool:
     if path.suffix.lower() in {".md", ".txt", ".markdown"}:
         return True
     try:
-        return path.is_file()
+        return os.path.lexists(path)  # a folder, device or FIFO too: refused as a file, not parsed as text
     except (OSError, ValueError):  # too long for a file name, NUL bytes …
         return False
+
+
+def _read_report_file(path: Path) -> bytes:
+    """A report file's bytes: only a regular file, at most :data:`~spatial.settings.MAX_REPORT_BYTES`."""
+    from ._errors import InputFileError
+    from .io._limits import read_user_file
+
+    try:
+        return read_user_file(path, what=("报告", "report"), max_bytes=settings.MAX_REPORT_BYTES)
+    except InputFileError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def read_report(source: str | os.PathLike[str] | bytes, *, encoding: str | None = None) -> Report:
@@ -514,12 +513,7 @@ def read_report(source: str | os.PathLike[str] | bytes, *, encoding: str | None 
         text = decode_report_bytes(bytes(given), encoding=encoding)
     elif isinstance(given, os.PathLike) or (isinstance(given, str) and _looks_like_path(given)):
         path = Path(given)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            msg = f"无法读取报告文件 {str(path)!r}：{exc.strerror or exc} (cannot read report file {path.name!r})"
-            raise ReportError(msg) from exc
-        text = decode_report_bytes(data, encoding=encoding)
+        text = decode_report_bytes(_read_report_file(path), encoding=encoding)
         name = str(path)
     elif isinstance(given, str):
         text = given
@@ -777,6 +771,10 @@ def parse_report(text: str, *, source_name: str = "") -> Report:
     topics, bodies = _lead_clause_topics(outline.parts, outline.sections, outline.topics, outline.bodies)
     parts = _part_spans(outline.parts, text)
     items = _items(bodies, parts, outline.sections)
+    if len(items) > settings.MAX_REPORT_ITEMS:
+        msg = (f"报告有 {len(items):,} 个条目，超过上限 {settings.MAX_REPORT_ITEMS:,}{_origin(source_name)}："
+               "这不像一份政府工作报告 (the report yields more items than a work report has)")
+        raise ReportError(msg)
     return Report(source=text, title=title, date=date, parts=tuple(parts),
                   sections=tuple(outline.sections), topics=tuple(topics), items=tuple(items),
                   source_name=source_name, date_text=date_text)
@@ -803,6 +801,11 @@ def _validate_text(text: object, *, source_name: str = "") -> None:
         raise ReportError(msg)
     if not text.strip(_STRIP):
         msg = f"报告文本为空{origin} (report text is empty)"
+        raise ReportError(msg)
+    if len(text) > settings.MAX_REPORT_BYTES:
+        limit = settings.MAX_REPORT_BYTES
+        msg = (f"报告文本有 {len(text):,} 个字符，超过上限 {limit:,}{origin}；政府工作报告通常不到 10 万字 "
+               f"(report text has {len(text):,} characters; the limit is {limit:,})")
         raise ReportError(msg)
     if "\x00" in text:
         msg = (f"报告文本含 NUL 字符{origin}：这是二进制文件，不是报告 "

@@ -31,6 +31,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "schematic": ("示意线", "schematic"),
         "area_centroid": ("区域中心", "area centroid"),
         "district_fallback": ("仅到区县", "district fallback"),
+        "grid_summary": ("网格汇总 (地图显示)", "grid summary (map display)"),
         "unresolved": ("未定位", "unresolved"),
         "none": ("无地名", "no place named"),
     },
@@ -270,6 +271,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     # column headings a planner reads (tables, popups, exports' field lists)
     "column": {
         "name": ("名称", "name"),
+        "features_in_cell": ("本格要素数", "features in cell"),
         "name_en": ("英文名", "English name"),
         "adcode": ("行政区划代码", "adcode"),
         "population_2020": ("常住人口 (2020)", "residents 2020"),

@@ -251,3 +251,38 @@ def test_grid_cache_gives_the_same_cells_as_a_fresh_computation():
     pd.testing.assert_frame_equal(again.drop(columns="geometry"), fresh.drop(columns="geometry"))
     assert not np.allclose(first["covered_share"].sum(), 0)
     assert first["population"].sum() == pytest.approx(fresh["population"].sum())
+
+
+@pytest.mark.parametrize("place", ["ocean", "null island"])
+def test_a_population_raster_of_another_region_is_refused_when_loaded(tmp_path, place):
+    from spatial._errors import InputFileError
+    from spatial.population import load_population
+    from tests import inputs
+
+    with pytest.raises(InputFileError, match=rf"{place}.tif 位于 .*，不在分析坐标系 .* 的适用范围"):
+        load_population(inputs.small_geotiff(tmp_path / f"{place}.tif", origin=inputs.RASTER_ORIGINS[place]))
+
+
+def test_a_population_raster_outside_the_districts_is_refused_not_nan(tmp_path):
+    from spatial.population import load_population
+    from tests import inputs
+
+    place = "beijing"  # in EPSG:4548's zone, but not in Jinan
+    raster = load_population(inputs.small_geotiff(tmp_path / f"{place}.tif", origin=inputs.RASTER_ORIGINS[place]))
+    jinan = districts()
+    with pytest.raises(EmptyLayerError, match=rf"人口数据 {place}.tif 在分析的区县内没有人口：栅格与这些区县不重叠"):
+        run_coverage(jinan.iloc[:1], districts=jinan, preset="park-500m", population=raster)
+    inside = load_population(inputs.small_geotiff(tmp_path / "jinan.tif", origin=inputs.RASTER_ORIGINS["jinan"]))
+    result = run_coverage(jinan.iloc[:1], districts=jinan, preset="park-500m", population=inside)
+    assert result.parameters["population"] > 0 and math.isfinite(result.parameters["population_covered_pct"])
+
+
+def test_the_cli_says_why_instead_of_nan_percent(tmp_path, seed_store, capsys):
+    from spatial.cli import main
+    from tests import inputs
+
+    tif = inputs.small_geotiff(tmp_path / "beijing.tif", origin=inputs.RASTER_ORIGINS["beijing"])
+    assert main(["coverage", "--layer", "parks", "--preset", "park-500m", "--population", str(tif),
+                 "--store", str(seed_store)]) == 1
+    captured = capsys.readouterr()
+    assert "nan" not in captured.out + captured.err and "栅格与这些区县不重叠" in captured.err

@@ -162,7 +162,7 @@ def test_broken_cache_entry_is_rebuilt():
 
 
 def test_missing_malformed_and_unknown_files(tmp_path):
-    with pytest.raises(NetworkDataError, match=r"找不到街道网络文件：.*nowhere.osm"):
+    with pytest.raises(NetworkDataError, match=r"找不到街道网络文件 .*nowhere.osm"):
         load_network(tmp_path / "nowhere.osm")
     bad = tmp_path / "bad.osm"
     bad.write_text("<osm><node id='1' lat='x'", encoding="utf-8")

@@ -143,11 +143,14 @@ def test_raster_without_crs_raises(tmp_path):
 
 
 def test_missing_or_malformed_file(tmp_path):
-    with pytest.raises(InputFileError, match=r"找不到人口栅格文件：.*absent.tif"):
+    with pytest.raises(InputFileError, match=r"找不到人口栅格文件 .*absent.tif"):
         load_population(tmp_path / "absent.tif")
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"this is not a GeoTIFF")
-    with pytest.raises(InputFileError, match=r"无法将 bad.tif 作为栅格读取"):
+    with pytest.raises(InputFileError, match=r"^bad.tif 不是 GeoTIFF"):
+        load_population(bad)
+    bad.write_bytes(b"II*\x00" + b"\x00" * 60)  # a TIFF header and nothing else
+    with pytest.raises(InputFileError, match=r"无法将 bad.tif 作为 GeoTIFF 读取"):
         load_population(bad)
 
 

@@ -352,9 +352,9 @@ def test_gbk_file_and_bom_bytes(seed, tmp_path):
 def test_text_input_and_explicit_encoding(seed):
     assert _signature(read_report(SEED_TEXT)) == _signature(seed)
     assert _signature(read_report(SEED_TEXT.encode("gb18030"), encoding="gb18030")) == _signature(seed)
-    with pytest.raises(ReportError, match="无法按编码 'utf-8' 解码") as info:
+    with pytest.raises(ReportError, match="报告无法解码：文字不是 utf-8 编码") as info:
         read_report(SEED_TEXT.encode("gbk"), encoding="utf-8")
-    assert "(report bytes cannot be decoded as 'utf-8')" in str(info.value)
+    assert "(report bytes cannot be decoded: the text is not utf-8 (undecodable at byte" in str(info.value)
 
 
 def test_crlf_source_keeps_spans():
@@ -373,7 +373,7 @@ def test_crlf_source_keeps_spans():
     (b"", "报告文本为空"),
     ("The annual report of the city government. It has sentences. " * 10, "没有中文句子"),
     ("今天天气很好。我们去公园散步。公园里有很多人在锻炼身体，也有很多孩子在玩耍。晚上回家吃饭。", "没有编号的部分"),
-    (b"\x81\x20\xff\xfe\x00", "既不是 UTF-8 也不是 GBK/GB18030"),
+    (b"\x81\x20\xff\xfe\x00", "无法判断文字编码"),
     ("政府工作报告\x00\x01。一、回顾。", "二进制文件"),
 ])
 def test_bad_input_raises_report_error(bad, message):
@@ -385,10 +385,10 @@ def test_bad_input_raises_report_error(bad, message):
 
 
 def test_missing_file_raises_report_error(tmp_path):
-    with pytest.raises(ReportError, match="无法读取报告文件") as info:
+    with pytest.raises(ReportError, match="找不到报告文件") as info:
         read_report(tmp_path / "nope.md")
     assert "nope.md" in str(info.value)
-    with pytest.raises(ReportError, match=r"无法读取报告文件.*nope.md"):
+    with pytest.raises(ReportError, match=r"找不到报告文件.*nope.md"):
         read_report(str(tmp_path / "nope.md"))
 
 

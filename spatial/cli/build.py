@@ -7,15 +7,19 @@ import json
 from pathlib import Path
 
 from .. import store, vocab
+from .._encoding import EncodingProblem, codec_name
 from .._errors import ParameterError
-from ._common import add_store_argument, print_table
+from ._common import add_force_argument, add_store_argument, plan_outputs, print_table, record_outputs, step
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("build", help="解析并定位报告，把全部图层写入项目数据库 (parse and geocode a report)")
-    p.add_argument("--report", help="报告文件 (UTF-8 或 GBK)；默认：内置的济南 2023 年政府工作报告")
+    p.add_argument("--report", help="报告文件 (UTF-8、GBK/GB18030、Big5、UTF-16 或 UTF-32，自动识别)；"
+                                    "默认：内置的济南 2023 年政府工作报告")
+    p.add_argument("--encoding", help="报告的文字编码，自动识别不对时指定，如 gbk、big5、utf-16")
     p.add_argument("--out", help="要写入的 GeoPackage (默认：用户数据目录中的 planatlas.gpkg)")
     p.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
+    add_force_argument(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("layers", help="列出项目数据库中的图层 (list the layers of a store)")
@@ -29,7 +33,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).suffix.lower() != ".gpkg":
         msg = f"--out 须为 GeoPackage (.gpkg) 文件，收到 {args.out} (the store is a .gpkg file)"
         raise ParameterError(msg)
-    result, path, kept = build_store(args.report, args.out)
+    if args.encoding:
+        try:
+            codec_name(args.encoding)
+        except EncodingProblem as exc:
+            msg = f"--encoding：{exc.zh} (--encoding: {exc.en})"
+            raise ParameterError(msg) from None
+    planned = plan_outputs(args, [("--out", args.out)], reading=[args.report]) if args.out else []
+    step("正在解析报告并定位地名，写入数据库")
+    result, path, kept = build_store(Path(args.report) if args.report else None, args.out, encoding=args.encoding)
+    record_outputs(planned)
     if args.json:
         print(json.dumps({"store": str(path), "report": result.report_name,
                           "layers": {k: len(v) for k, v in result.layers.items()},

@@ -12,6 +12,9 @@ refused with the reason:
 * coordinates that cannot be degrees (a projected file labelled WGS-84),
   longitude and latitude swapped (a common CSV mistake: Jinan at x=36.7,
   y=117.0), or outside China (almost always one of the two);
+* more features than :data:`spatial.settings.MAX_UPLOAD_FEATURES` (refused);
+* geometry collections nested inside each other (accepted by GEOS, but no
+  export format and no map can draw them: flattened, every part kept);
 * invalid geometries (self-intersecting polygons), repaired with
   :func:`shapely.make_valid`;
 * GCJ-02 (AMap/Gaode, Tencent) or BD-09 (Baidu) coordinates, converted to
@@ -189,6 +192,79 @@ def require_features(gdf: gpd.GeoDataFrame, ctx: CheckContext) -> gpd.GeoDataFra
         msg = f"{ctx.name} 没有要素 ({ctx.name} has no features)"
         raise EmptyLayerError(msg)
     return gdf
+
+
+def check_feature_count(name: str, n: int) -> None:
+    """Refuse a layer of more than :data:`spatial.settings.MAX_UPLOAD_FEATURES` features.
+
+    Called with the count GDAL reports before a layer is read, and by
+    :func:`limit_features` after.
+
+    Raises
+    ------
+    InputFileError
+    """
+    limit = settings.MAX_UPLOAD_FEATURES
+    if n > limit:
+        msg = (f"{name} 有 {n:,} 个要素，超过上限 {limit:,} 个；请先裁剪到规划范围或拆分 "
+               f"({name} has {n:,} features; uploads are limited to {limit:,}: clip or split it)")
+        raise InputFileError(msg)
+
+
+def limit_features(gdf: gpd.GeoDataFrame, ctx: CheckContext) -> gpd.GeoDataFrame:
+    """Step: refuse a layer of more than :data:`spatial.settings.MAX_UPLOAD_FEATURES` features."""
+    check_feature_count(ctx.name, len(gdf))
+    return gdf
+
+
+def _leaves(geom: shapely.Geometry) -> list[shapely.Geometry]:
+    """The non-collection parts of a geometry, however deep its collections nest (no recursion)."""
+    out: list[shapely.Geometry] = []
+    stack = [geom]
+    while stack:
+        g = stack.pop()
+        if shapely.get_type_id(g) == 7:  # GeometryCollection
+            stack.extend(reversed(list(shapely.get_parts(g))))
+        else:
+            out.append(g)
+    return out
+
+
+def _flat(geom: shapely.Geometry) -> shapely.Geometry:
+    """One collection of the leaves: Multi* when they are of one kind, else a flat GeometryCollection."""
+    parts = [p for leaf in _leaves(geom) for p in shapely.get_parts(leaf) if not shapely.is_empty(p)]
+    kinds = {int(shapely.get_type_id(p)) for p in parts}
+    if kinds == {0}:
+        flat: shapely.Geometry = shapely.multipoints(parts)
+    elif kinds <= {1, 2}:
+        flat = shapely.multilinestrings(parts)
+    elif kinds == {3}:
+        flat = shapely.multipolygons(parts)
+    else:
+        flat = shapely.geometrycollections(parts)
+    return flat
+
+
+def flatten_collections(gdf: gpd.GeoDataFrame, ctx: CheckContext) -> gpd.GeoDataFrame:
+    """Step: geometry collections holding collections become one flat collection, every part kept."""
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    is_gc = shapely.get_type_id(geoms) == 7
+    if not is_gc.any():
+        return gdf
+    nested = np.zeros(len(geoms), dtype=bool)
+    for i in np.flatnonzero(is_gc):
+        nested[i] = bool((shapely.get_type_id(shapely.get_parts(geoms[i])) == 7).any())
+    if not nested.any():
+        return gdf
+    out = geoms.copy()
+    for i in np.flatnonzero(nested):
+        out[i] = _flat(geoms[i])
+    n = int(nested.sum())
+    ctx.notes.append(
+        f"{ctx.name}：{n} 个要素的几何集合层层嵌套，已展开为一层 (所有部分保留) "
+        f"({ctx.name}: nested geometry collections of {n} feature(s) were flattened, every part kept)"
+    )
+    return gdf.set_geometry(gpd.GeoSeries(out, index=gdf.index, crs=gdf.crs))
 
 
 def resolve_crs(gdf: gpd.GeoDataFrame, ctx: CheckContext) -> gpd.GeoDataFrame:

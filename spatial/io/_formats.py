@@ -33,6 +33,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 import sqlite3
 import unicodedata
@@ -52,9 +53,10 @@ import pyogrio.raw
 import shapely
 from pyproj import CRS
 
+from .. import _encoding, settings
 from .._errors import CRSError, EmptyLayerError, InputFileError
-from ._checks import clean_names
-from ._limits import HEAD_BYTES, one_line, sibling_files
+from ._checks import check_feature_count, clean_names
+from ._limits import HEAD_BYTES, mb, one_line, sibling_files
 
 #: Extension of a user's file -> the format it is read as.
 SUFFIX_FORMATS: dict[str, str] = {
@@ -119,6 +121,9 @@ _LAT_NAMES = ("lat", "latitude", "纬度", "wgs84_lat", "gcj02_lat", "y", "point
 _LOCATION_NAMES = ("location", "lnglat", "lonlat", "经纬度", "坐标")
 # columns holding WKT geometries (as planatlas's own gazetteer does)
 _WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+# deepest bracket nesting of a WKT text handed to GEOS (a collection of
+# multipolygons needs 4; GEOS reads recursively: 100,000 levels crash it)
+_WKT_MAX_DEPTH = 1000
 
 _GDAL_FAILURES = (
     pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
@@ -367,6 +372,18 @@ def gdal_call(func: Callable[..., Any], target: str, path: Path, name: str, note
     return result
 
 
+def _check_shape(info: dict[str, Any], name: str) -> None:
+    """Refuse a layer GDAL reports as too large before it is read: too many features or columns."""
+    check_feature_count(name, int(info.get("features") or 0))
+    fields: Any = info.get("fields")
+    n_fields = 0 if fields is None else len(fields)
+    if n_fields > settings.MAX_CSV_COLUMNS:
+        limit = settings.MAX_CSV_COLUMNS
+        msg = (f"{name} 有 {n_fields:,} 列，超过上限 {limit:,} 列 "
+               f"({name} has {n_fields:,} columns; the limit is {limit:,})")
+        raise InputFileError(msg)
+
+
 def _read_frame(target: str, path: Path, name: str, notes: list[str], **kwargs: Any) -> gpd.GeoDataFrame:
     gdf = gdal_call(pyogrio.read_dataframe, target, path, name, notes, on_invalid="warn", **kwargs)
     if not isinstance(gdf, gpd.GeoDataFrame):
@@ -398,7 +415,9 @@ def read_geojson(path: Path, name: str, opts: ReadOptions, notes: list[str]) -> 
         Not GeoJSON, a ``crs`` linking to a file or URL, or damaged.
     """
     check_content("geojson", _head(path), name)
-    if _CRS_LINK.search(path.read_bytes()):
+    blob = path.read_bytes()
+    _check_geojson_columns(blob, name)
+    if _CRS_LINK.search(blob):
         msg = (
             f"{name} 的 crs 链接到外部文件或网址，planatlas 不读取链接；请删除 crs 或改用坐标系名称 "
             f"({name}: its crs links to a file or URL, which planatlas does not follow; "
@@ -406,6 +425,38 @@ def read_geojson(path: Path, name: str, opts: ReadOptions, notes: list[str]) -> 
         )
         raise InputFileError(msg)
     return _read_frame(f"GeoJSON:{path}", path, name, notes), None
+
+
+def _check_geojson_columns(blob: bytes, name: str) -> None:
+    """Refuse a GeoJSON whose features hold more than :data:`~spatial.settings.MAX_CSV_COLUMNS` property names.
+
+    GDAL makes a column of every name it meets and slows down with each
+    (20,000 names take it half a minute); counted here first, with Python's
+    JSON reader, only when the file has more colons than the limit (each name
+    needs one).
+
+    Raises
+    ------
+    InputFileError
+    """
+    limit = settings.MAX_CSV_COLUMNS
+    if blob.count(b":") <= limit:
+        return
+    try:
+        doc = json.loads(blob)
+    except (ValueError, RecursionError):
+        return  # GDAL refuses it with its reason
+    features = [doc] if isinstance(doc, dict) and doc.get("type") == "Feature" else (
+        doc.get("features") if isinstance(doc, dict) else None)
+    keys: set[str] = set()
+    for feature in features if isinstance(features, list) else []:
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if isinstance(props, dict):
+            keys.update(props)
+            if len(keys) > limit:
+                msg = (f"{name} 的要素属性有 {len(keys):,} 个以上不同的名称，超过上限 {limit:,} 列 "
+                       f"({name}: its features have more than {limit:,} property names)")
+                raise InputFileError(msg)
 
 
 # --------------------------------------------------------------------------- GeoPackage
@@ -478,6 +529,9 @@ def read_gpkg(path: Path, name: str, opts: ReadOptions, notes: list[str]) -> tup
         listed = ", ".join(names)
         msg = f"{name} 中没有图层 {layer}；可选：{listed} (no layer '{layer}' in {name}; its layers are: {listed})"
         raise InputFileError(msg)
+    info = gdal_call(pyogrio.read_info, f"GPKG:{path}", path, name, notes, layer=layer)
+    _check_driver(info, "gpkg", name)
+    _check_shape(info, name)
     return _read_frame(f"GPKG:{path}", path, name, notes, layer=layer), layer
 
 
@@ -516,6 +570,7 @@ def read_shapefile(shp: Path, name: str, opts: ReadOptions, notes: list[str]) ->
     encoding = opts.encoding or dbf_encoding(parts[".dbf"], parts.get(".cpg"), name, notes)
     info = gdal_call(pyogrio.read_info, target, shp, name, notes, encoding=encoding)
     _check_driver(info, "shapefile", name)
+    _check_shape(info, name)
     fields = [str(f) for f in info["fields"]]
     if len(set(fields)) == len(fields):
         return _read_frame(target, shp, name, notes, encoding=encoding), None
@@ -603,35 +658,16 @@ def _cpg_codec(cpg: Path) -> str | None:
 
 
 def _decode_text(blob: bytes, name: str, notes: list[str], *, encoding: str | None) -> str:
-    """Text of a CSV: UTF-8 (with or without BOM), UTF-16 with BOM, else GBK/GB18030 (Excel in China)."""
-    if encoding is not None:
-        try:
-            return blob.decode(encoding)
-        except UnicodeDecodeError:
-            msg = f"无法读取 {name}：文字不是 {encoding} 编码 (cannot read {name}: the text is not {encoding})"
-            raise InputFileError(msg) from None
-    if blob.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return blob.decode("utf-16")
-        except UnicodeDecodeError:
-            msg = f"无法读取 {name}：UTF-16 文字已损坏 (cannot read {name}: damaged UTF-16 text)"
-            raise InputFileError(msg) from None
-    for enc in ("utf-8-sig", "gbk", "gb18030"):
-        try:
-            text = blob.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if enc != "utf-8-sig":
-            notes.append(
-                f"{name}：不是 UTF-8，文字编码推测为 {enc.upper()} "
-                f"({name}: not UTF-8; text encoding guessed as {enc.upper()})"
-            )
-        return text
-    msg = (
-        f"无法读取 {name}：文字既不是 UTF-8 也不是 GBK/GB18030 "
-        f"(cannot read {name}: the text is neither UTF-8 nor GBK/GB18030)"
-    )
-    raise InputFileError(msg)
+    """Text of a CSV: UTF-8 (with or without BOM), UTF-16/UTF-32 with BOM, else GBK/GB18030 (Excel in China)."""
+    try:
+        decoded = _encoding.decode(blob, encoding=encoding, prose=False)
+    except _encoding.EncodingProblem as exc:
+        msg = f"无法读取 {name}：{exc.zh} (cannot read {name}: {exc.en})"
+        raise InputFileError(msg) from None
+    if decoded.guessed:
+        enc = decoded.label
+        notes.append(f"{name}：不是 UTF-8，文字编码推测为 {enc} ({name}: not UTF-8; text encoding guessed as {enc})")
+    return decoded.text
 
 
 def _spreadsheet_rows(rows: npt.NDArray[np.int64]) -> str:
@@ -668,13 +704,15 @@ def read_csv(path: Path, name: str, opts: ReadOptions, notes: list[str]) -> tupl
     """
     blob = path.read_bytes()
     check_content("csv", blob[:HEAD_BYTES], name)
-    if b"\x00" in blob[:4096] and not blob.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if b"\x00" in blob[:4096] and not blob.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE,
+                                                         codecs.BOM_UTF32_BE)):
         msg = f"无法读取 {name}：是二进制数据，不是 CSV 文本 (cannot read {name}: binary data, not a text CSV)"
         raise InputFileError(msg)
     text = _decode_text(blob, name, notes, encoding=opts.encoding)
     first = text.lstrip("\r\n").split("\n", 1)[0]
     # headers rarely contain delimiters, so the most frequent one in the header wins
     sep = max([",", "\t", ";", "|"], key=first.count)
+    _check_table_shape(text, first, sep, name)
     # the csv module rather than pandas: pandas renames duplicate headers
     # silently and only warns about ragged rows; here both are reported
     try:
@@ -683,7 +721,12 @@ def read_csv(path: Path, name: str, opts: ReadOptions, notes: list[str]) -> tupl
         rows = [r for r in reader if len(r) > 1 or (r and r[0].strip())]
     except csv.Error as exc:
         detail = one_line(exc)
-        msg = f"无法读取 {name}：CSV 格式有误 (cannot read {name}: {detail})"
+        if "field larger than field limit" in detail:
+            limit = mb(csv.field_size_limit()) if csv.field_size_limit() >= 1 << 20 else \
+                f"{csv.field_size_limit() // 1024} KB"
+            msg = f"无法读取 {name}：有一格超过 {limit} (cannot read {name}: a cell is larger than {limit})"
+        else:
+            msg = f"无法读取 {name}：CSV 格式有误 (cannot read {name}: {detail})"
         raise InputFileError(msg) from None
     if not rows:
         msg = f"{name} 是空的 ({name} is empty)"
@@ -712,6 +755,39 @@ def read_csv(path: Path, name: str, opts: ReadOptions, notes: list[str]) -> tupl
     attrs.columns = pd.Index(clean_names([str(c) for c in attrs.columns], name, notes, reserved=("geometry",)))
     crs = opts.assumed if opts.assumed is not None else CRS.from_epsg(4326)
     return gpd.GeoDataFrame(attrs, geometry=geoms, crs=crs), None
+
+
+def _check_table_shape(text: str, header: str, sep: str, name: str) -> None:
+    """Refuse a table too wide or too long before it is parsed (a million columns would take hours).
+
+    Counted on the raw text: delimiters of the header line (quoted ones
+    included, so a table is never let through by undercounting) and line breaks.
+
+    Raises
+    ------
+    InputFileError
+    """
+    columns = header.count(sep) + 1
+    if columns > settings.MAX_CSV_COLUMNS:
+        limit = settings.MAX_CSV_COLUMNS
+        msg = (f"{name} 的表头有 {columns:,} 列，超过上限 {limit:,} 列 "
+               f"({name} has {columns:,} columns in its header; tables are limited to {limit:,})")
+        raise InputFileError(msg)
+    check_feature_count(name, text.count("\n"))
+
+
+def _wkt_too_deep(text: object) -> bool:
+    """Whether a WKT text nests its brackets deeper than GEOS's recursive reader can safely take."""
+    if not isinstance(text, str) or text.count("(") <= _WKT_MAX_DEPTH:
+        return False
+    depth = deepest = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth -= 1
+    return deepest > _WKT_MAX_DEPTH
 
 
 def _maybe_numeric(col: pd.Series) -> pd.Series:
@@ -788,6 +864,15 @@ def _csv_geometry(df: pd.DataFrame, name: str, opts: ReadOptions,
     wkt = _find_column(cols, _WKT_NAMES)
     if wkt is not None:
         texts = df[wkt].where(df[wkt].str.strip() != "", None)
+        deep = texts.map(_wkt_too_deep).to_numpy(dtype=bool)
+        if deep.any() and deep.sum() == texts.notna().sum():
+            msg = (f"{name} 的 {wkt} 列几何嵌套超过 {_WKT_MAX_DEPTH} 层，无法读取 "
+                   f"({name}: the WKT in '{wkt}' nests deeper than {_WKT_MAX_DEPTH} levels)")
+            raise InputFileError(msg)
+        if deep.any():
+            _report_bad_rows(deep, name, (f"的 {wkt} 列几何嵌套超过 {_WKT_MAX_DEPTH} 层，已忽略",
+                                          f"WKT in '{wkt}' nested deeper than {_WKT_MAX_DEPTH} levels, ignored"), notes)
+            texts = texts.where(~deep, None)
         geoms = shapely.from_wkt(texts.to_numpy(dtype=object), on_invalid="ignore")
         bad = np.asarray(pd.isna(geoms) & texts.notna().to_numpy(), dtype=bool)
         _report_bad_rows(bad, name, (f"的 {wkt} 列无法解析为 WKT", f"unreadable WKT in '{wkt}'"), notes)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -184,6 +185,94 @@ def refuse_virtual_path(text: str) -> None:
         raise InputFileError(msg)
 
 
+def _kind(mode: int) -> tuple[str, str]:
+    if stat.S_ISDIR(mode):
+        return "文件夹", "a folder"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "设备文件", "a device"
+    if stat.S_ISFIFO(mode):
+        return "命名管道 (FIFO)", "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "套接字", "a socket"
+    return "特殊文件", "a special file"
+
+
+def check_user_file(path: PathLike, *, what: tuple[str, str], max_bytes: int) -> int:
+    """Refuse a path a user gave that is not a local, regular file of at most ``max_bytes``; its size.
+
+    ``/dev/zero`` would be read until memory runs out and a FIFO would block
+    for ever, so only regular files are read (a symbolic link to one is fine).
+
+    Parameters
+    ----------
+    path : path-like
+        The file as the user named it.
+    what : (str, str), keyword-only
+        What the file is, in Chinese and English (``("报告", "report")``), for messages.
+    max_bytes : int, keyword-only
+        Largest size accepted, bytes.
+
+    Raises
+    ------
+    InputFileError
+        A virtual path or URL, no such file, not a regular file, or too large.
+    """
+    text = os.fspath(path)
+    refuse_virtual_path(text)
+    shown = strip_controls(text)[:200]
+    try:
+        st = os.stat(text)
+    except FileNotFoundError:
+        msg = f"找不到{what[0]}文件 {shown} ({what[1]} file not found: {shown})"
+        raise InputFileError(msg) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        msg = f"无法读取{what[0]}文件 {shown}：{reason} (cannot read {what[1]} file {shown}: {reason})"
+        raise InputFileError(msg) from None
+    if not stat.S_ISREG(st.st_mode):
+        zh, en = _kind(st.st_mode)
+        msg = (f"{shown} 是{zh}，不是普通文件；planatlas 只读取普通文件作为{what[0]} "
+               f"({what[1]} {shown} is {en}, not a regular file; planatlas reads only regular files)")
+        raise InputFileError(msg)
+    if st.st_size > max_bytes:
+        msg = (f"{what[0]}文件 {shown} 大小为 {mb(st.st_size)}，超过上限 {mb(max_bytes)} "
+               f"({what[1]} file {shown} is {mb(st.st_size)}; the limit is {mb(max_bytes)})")
+        raise InputFileError(msg)
+    return int(st.st_size)
+
+
+def read_user_file(path: PathLike, *, what: tuple[str, str], max_bytes: int) -> bytes:
+    """The bytes of a user's file, after :func:`check_user_file`; never more than ``max_bytes``.
+
+    The file is opened without blocking and checked again once open, so a
+    file swapped for a FIFO or a device between the check and the read is
+    still refused, and at most ``max_bytes + 1`` bytes are ever read.
+
+    Raises
+    ------
+    InputFileError
+        As :func:`check_user_file`, or the file cannot be read.
+    """
+    check_user_file(path, what=what, max_bytes=max_bytes)
+    shown = strip_controls(os.fspath(path))[:200]
+    try:
+        fd = os.open(os.fspath(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        msg = f"无法读取{what[0]}文件 {shown}：{reason} (cannot read {what[1]} file {shown}: {reason})"
+        raise InputFileError(msg) from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            msg = f"{shown} 不是普通文件 ({shown} is not a regular file)"
+            raise InputFileError(msg)
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        msg = (f"{what[0]}文件 {shown} 超过上限 {mb(max_bytes)} "
+               f"({what[1]} file {shown} is larger than the limit of {mb(max_bytes)})")
+        raise InputFileError(msg)
+    return data
+
+
 def open_source(data: UploadData, *, filename: str | None, max_bytes: int | None) -> Source:
     """Check the size, then hold the bytes (upload) or the path (CLI).
 
@@ -215,15 +304,14 @@ def open_source(data: UploadData, *, filename: str | None, max_bytes: int | None
         refuse_virtual_path(text)
         path = Path(text)
         name = display_name(filename or path.name)
-        if not path.is_file():
+        if not path.exists():
             msg = f"{name}：找不到该文件 ({name}: no such file)"
             raise InputFileError(msg)
-        size = path.stat().st_size
+        size = check_user_file(path, what=("上传", "upload"), max_bytes=2**62)
         if path.suffix.lower() == ".shp":
             size = sum(p.stat().st_size for p in sibling_files(path).values())
         check_size(name, size, limit)
-        with path.open("rb") as fh:
-            head = fh.read(HEAD_BYTES)
+        head = _head_of(path)
         return Source(name=name, suffix=suffix_of(filename or path.name), head=head, path=path)
     if filename is None:
         msg = "读取上传的字节需要 filename= (filename= is needed to read uploaded bytes)"
@@ -247,6 +335,11 @@ def open_source(data: UploadData, *, filename: str | None, max_bytes: int | None
         raise InputFileError(msg)
     check_size(name, len(blob), limit)
     return Source(name=name, suffix=suffix_of(filename), head=blob[:HEAD_BYTES], data=blob)
+
+
+def _head_of(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(HEAD_BYTES)
 
 
 def one_line(exc: BaseException | Warning | str, *, path: Path | None = None, name: str | None = None,

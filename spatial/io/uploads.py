@@ -30,14 +30,17 @@ It is a pipeline; each stage is one of the package's modules:
 Everything changed on the way is listed in :attr:`UploadResult.warnings`, in
 Chinese first, so the app can show it. Every file is unpacked into a
 :class:`tempfile.TemporaryDirectory` that is removed whatever happens, and GDAL
-only ever sees planatlas's own copies there, under neutral names. Text inside
+only ever sees planatlas's own copies there, under neutral names. The folder
+is named with the host and process id, so a process killed in the middle
+(``kill -9``, or a server stopped with SIGTERM) leaves nothing for long: the
+next upload sweeps folders whose process is gone
+(:func:`spatial._atomic.sweep_stale`). Text inside
 the file is data: it is not escaped here (the map layer escapes it); only
 control characters are removed from column names.
 """
 
 from __future__ import annotations
 
-import codecs
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
@@ -47,6 +50,8 @@ import geopandas as gpd
 from pyproj import CRS
 
 from .. import settings
+from .._atomic import sweep_stale, temp_dir_prefix
+from .._encoding import EncodingProblem, codec_name
 from .._errors import InputFileError
 from ..datum import normalise_datum
 from . import _checks, _limits, _zip
@@ -72,8 +77,10 @@ SUPPORTED_UPLOADS: tuple[str, ...] = (".geojson", ".json", ".gpkg", ".zip", ".cs
 CHECKS: tuple[tuple[str, Step], ...] = (
     ("clean column names", _checks.tidy_columns),
     ("require features", _checks.require_features),
+    ("limit the number of features", _checks.limit_features),
     ("resolve the CRS", _checks.resolve_crs),
     ("drop features without geometry", _checks.drop_empty),
+    ("flatten nested collections", _checks.flatten_collections),
     ("drop heights", _checks.drop_z),
     ("reproject to EPSG:4326", _checks.to_storage_crs),
     ("check coordinates are lon/lat in China", _checks.check_coordinates),
@@ -83,6 +90,12 @@ CHECKS: tuple[tuple[str, Step], ...] = (
 )
 
 _TEMP_PREFIX = "planatlas-upload-"
+
+
+def _temp_folder() -> tempfile.TemporaryDirectory[str]:
+    """A private temporary folder for one file, after sweeping the ones killed processes left."""
+    sweep_stale(tempfile.gettempdir())
+    return tempfile.TemporaryDirectory(prefix=temp_dir_prefix("upload"))
 
 
 @dataclass
@@ -185,7 +198,7 @@ def list_layers(data: UploadData, *, filename: str | None = None, max_bytes: int
     """
     src = open_source(data, filename=filename, max_bytes=max_bytes)
     fmt = detect_format(src.name, src.suffix, src.head, is_path=src.path is not None)
-    with tempfile.TemporaryDirectory(prefix=_TEMP_PREFIX) as tmp:
+    with _temp_folder() as tmp:
         folder = Path(tmp)
         if fmt == "zip":
             return list(_zip.zip_layers(_zip.unzip(src, folder)))
@@ -272,7 +285,7 @@ def read_upload(
     fmt = detect_format(src.name, src.suffix, src.head, is_path=src.path is not None)
     ctx = CheckContext(name=src.name, datum=src_datum, assumed=assumed, allow_outside_china=allow_outside_china,
                        notes=src.notes)
-    with tempfile.TemporaryDirectory(prefix=_TEMP_PREFIX) as tmp:
+    with _temp_folder() as tmp:
         # 3. unpack or copy in, 4. read with the format's one reader
         gdf, fmt, layer_name = _read(src, fmt, Path(tmp), opts)
         # 5. the checks every layer passes
@@ -290,12 +303,9 @@ def _codec(encoding: str | None) -> str | None:
     if encoding is None:
         return None
     try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        msg = (
-            f"未知的文字编码 {encoding!r} (可试 'utf-8' 或 'gbk') "
-            f"(unknown text encoding {encoding!r}; try 'utf-8' or 'gbk')"
-        )
+        return codec_name(encoding)
+    except EncodingProblem as exc:
+        msg = f"{exc.zh} ({exc.en})"
         raise InputFileError(msg) from None
 
 
@@ -369,5 +379,8 @@ def _read(src: Source, fmt: str, folder: Path, opts: ReadOptions) -> tuple[gpd.G
     key = _pick_zip_layer(layers, src, opts.layer)
     # a member's own extension names its format, and its reader checks its bytes
     kind, path = layers[key]
+    if kind in {"geojson", "csv"}:
+        # parsed whole in memory: the same limit as the file itself, not the zip's unpacked total
+        _limits.check_size(f"{src.name}:{key}", path.stat().st_size, settings.MAX_UPLOAD_BYTES)
     gdf, _ = READERS[kind](path, f"{src.name}:{key}", replace(opts, layer=None), src.notes)
     return gdf, kind, key

@@ -14,7 +14,8 @@ Leaflet.markercluster has taken the features out of their group.
 
 Geometry is simplified for display only (``style.tolerance_deg``, about 10 m
 by default), which shrinks the page several-fold; stored and exported layers
-keep every vertex.
+keep every vertex. A layer too large for a browser is simplified further or
+summarised on a grid, with a note (:mod:`spatial.webmap._budget`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .. import datum as _datum
 from .._errors import ParameterError
 from ..layerspec import LayerSpec, LayerStyle, default_spec
 from ..projection import require_crs
+from ._budget import fit_for_display
 from ._format import cell_text, code_order, is_blank
 from .basemaps import get_basemap
 from .legends import LegendControl, categorical_legend_html, choropleth_legend_html, swatch_html
@@ -44,6 +46,9 @@ from .styles import Choropleth, class_breaks, code_colours, feature_style
 
 #: Display-only simplification when a style does not say, degrees (about 10 m in Jinan).
 DISPLAY_TOLERANCE_DEG: float = LayerStyle().tolerance_deg
+
+#: ``attrs`` key of a drawn frame: the note on how it was fitted to the map ("" when drawn as it is).
+DISPLAY_NOTE = "planatlas_display_note"
 
 #: Layer-control label of features whose ``group_by`` value is blank.
 _BLANK_GROUP_LABEL = "未分类"
@@ -381,6 +386,10 @@ def add_overlays(
             frame = _datum.convert_frame(frame, source="WGS84", target=bm.datum)
         choropleth = choropleth_of(frame, spec, color_by) if color_by and spec.role == "districts" else None
         show = spec.visible if hidden_set is None else name not in hidden_set
-        add_layer(m, frame, spec, choropleth=choropleth, cluster=cluster_items, show=show)
-        drawn[name] = frame
+        fitted = fit_for_display(frame, spec)
+        if fitted.frame is not frame:
+            choropleth = None  # the figure belongs to the features, not to the cells or simplified shapes
+        add_layer(m, fitted.frame, fitted.spec, choropleth=choropleth, cluster=cluster_items, show=show)
+        fitted.frame.attrs[DISPLAY_NOTE] = fitted.note
+        drawn[name] = fitted.frame
     return drawn

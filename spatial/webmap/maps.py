@@ -28,7 +28,7 @@ from folium.plugins import MarkerCluster
 from .. import vocab
 from .._errors import ParameterError
 from ..layerspec import LayerSpec
-from ._draw import add_overlays
+from ._draw import DISPLAY_NOTE, add_overlays
 from .assets import STATIC_URL, localise_assets, localise_element, walk
 from .basemaps import new_map
 from .legends import LegendControl
@@ -155,12 +155,16 @@ class LiveMap:
     legends : list of str
         Escaped HTML of the legends the groups draw inside the map (already
         shown: for a caption or a test, not to draw again).
+    notes : list of str
+        Chinese-first notes on layers drawn simplified or summarised on a
+        grid because they were too large for the browser (to show beside the map).
     """
 
     base: folium.Map
     groups: list[folium.FeatureGroup]
     control: folium.LayerControl
     legends: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def make_live_map(
@@ -183,8 +187,9 @@ def make_live_map(
     """
     base = new_map(basemap, height=height)
     scratch = new_map(basemap, height=height)
-    add_overlays(scratch, layers, specs=specs, basemap=basemap, color_by=color_by,
-                 cluster_items=cluster_items, hidden=hidden)
+    drawn = add_overlays(scratch, layers, specs=specs, basemap=basemap, color_by=color_by,
+                         cluster_items=cluster_items, hidden=hidden)
+    notes = [str(f.attrs.get(DISPLAY_NOTE)) for f in drawn.values() if f.attrs.get(DISPLAY_NOTE)]
     groups = [child for child in scratch._children.values() if isinstance(child, folium.FeatureGroup)]
     for group in groups:  # detached: st_folium attaches them to the live map itself
         group._parent = None
@@ -196,4 +201,4 @@ def make_live_map(
     base.default_css = [*folium.Map.default_css, *MarkerCluster.default_css]
     localise_assets(base, base_url=asset_url)
     legends = [e.html for g in groups for e in walk(g) if isinstance(e, LegendControl)]
-    return LiveMap(base, groups, folium.LayerControl(collapsed=collapsed_control), legends)
+    return LiveMap(base, groups, folium.LayerControl(collapsed=collapsed_control), legends, notes)
