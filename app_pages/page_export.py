@@ -42,7 +42,6 @@ def render() -> None:
     """Draw the export page."""
     state.init_state()
     st.header("导出")
-    from spatial.io import export
 
     sources = export_sources()
     if not sources:
@@ -55,10 +54,12 @@ def render() -> None:
         if frame is not None:
             name = _safe_filename(key.partition(":")[2])
             try:
-                data, suffix, mime = export.export_bytes(frame, fmt, layer=name)
+                data, suffix, mime, notes = common.export_with_notes(frame, fmt, layer=name)
             except PlanatlasError as exc:
                 st.error(f"无法导出：{exc}")
             else:
+                for note in notes:
+                    st.warning(note)
                 st.download_button(f"下载 {name}{suffix} ({len(data) / 1024:,.0f} KB)", data,
                                    file_name=f"{name}{suffix}", mime=mime, key="w_exp_dl", on_click="ignore")
                 st.caption(f"{len(frame)} 个要素；几何为 WGS-84 经纬度，含来源字段 source / source_datum / precision。")

@@ -90,3 +90,48 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
     )
     frame = pd.read_csv(export.export_layer(gdf, tmp_path / "x.csv"), encoding="utf-8-sig", dtype=str)
     assert frame["name"].tolist() == ["'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1)", "-3.5", "济西湿地"]
+
+
+def test_csv_header_cells_cannot_run_as_formulas_either(tmp_path):
+    # regression: a column named "=cmd|..." reached the spreadsheet's first row as a formula
+    gdf = gpd.GeoDataFrame({'=HYPERLINK("http://x")': ["a"], "+A1": ["b"], "名称": ["c"]},
+                           geometry=[Point(117.0, 36.6)], crs="EPSG:4326")
+    header = export.export_layer(gdf, tmp_path / "h.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("\"'=HYPERLINK(\"\"http://x\"\")\",'+A1,名称,")
+
+
+@pytest.mark.parametrize("column", ["a&b", 'say "hi"', "<tag>", "it's", "tab\there"])
+def test_kml_with_xml_characters_in_column_names_is_well_formed(column):
+    import xml.etree.ElementTree as ET
+
+    from spatial._errors import PlanatlasWarning
+
+    gdf = gpd.GeoDataFrame({"name": ["趵突泉 & 大明湖"], column: ["值 <1>"]}, geometry=[Point(117.0, 36.6)],
+                           crs="EPSG:4326")
+    with pytest.warns(PlanatlasWarning, match="KML 的字段名不能含"):
+        data, _, _ = export.export_bytes(gdf, "kml", layer="a&b <c>")
+    root = ET.fromstring(data)  # regression: "not well-formed" with & " < in a column name
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    assert [e.text for e in root.iterfind(".//k:Placemark/k:name", ns)] == ["趵突泉 & 大明湖"]
+    assert [e.text for e in root.iterfind(".//k:SimpleData", ns)] == ["值 <1>"]
+    assert b"planatlas-" not in data  # the layer is named by the layer, not by a temporary file
+
+
+def test_shapefile_long_text_is_cut_on_a_character_and_kept_whole_beside_it(tmp_path):
+    import io
+
+    from spatial._errors import PlanatlasWarning
+
+    long = "济南黄河生态风貌带" * 40  # 360 characters, 1,080 bytes of UTF-8
+    gdf = gpd.GeoDataFrame({"name": ["短", long]}, geometry=[Point(117.0, 36.6)] * 2, crs="EPSG:4326")
+    said = r"1 个文字值 \(列 name\) 已截断，完整文字见压缩包中的 places_long_text.csv"
+    with pytest.warns(PlanatlasWarning, match=said):
+        data, _, _ = export.export_bytes(gdf, "shp", layer="places")
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    (tmp_path / "z").mkdir()
+    zf.extractall(tmp_path / "z")
+    back = gpd.read_file(tmp_path / "z" / "places.shp", encoding="utf-8")
+    cut = back["name"].iloc[1]
+    assert long.startswith(cut) and len(cut.encode("utf-8")) <= 254 and len(cut) == 84  # whole characters
+    whole = pd.read_csv(io.BytesIO(zf.read("places_long_text.csv")), encoding="utf-8-sig")
+    assert whole.to_dict("records") == [{"row": 1, "field": "name", "text": long}]

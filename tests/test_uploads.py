@@ -879,4 +879,66 @@ def test_each_format_is_opened_with_its_one_driver(work, monkeypatch):
     rows = [{"lon": x, "lat": y} for x, y in JINAN.values()]
     read_upload(csv_bytes(rows), filename="p.csv")
     assert [t.split(":", 1)[0] if not t.endswith(".shp") else "shp" for t in opened] == ["GeoJSON", "GPKG", "shp"]
-    assert drivers == ["ESRI Shapefile"]
+    assert drivers == ["GPKG", "ESRI Shapefile"]  # read_info counts features and columns before reading
+
+
+# --------------------------------------------------------------------------- accepted must be usable
+
+
+# GDAL's JSON reader refuses GeoJSON nested much deeper itself (a clear InputFileError)
+@pytest.mark.parametrize(("fmt", "depth"), [("csv", 3), ("csv", 30), ("csv", 500), ("geojson", 3), ("geojson", 30)])
+def test_nested_geometry_collections_are_flattened_and_usable_everywhere(depth, fmt):
+    from spatial import webmap
+    from spatial.io import export_bytes
+
+    data = (("id,wkt\n1,\"" + inputs.nested_collection_wkt(depth) + "\"\n").encode() if fmt == "csv"
+            else inputs.nested_collection_geojson(depth))
+    result = read_upload(data, filename=f"nested.{fmt}")
+    geom = result.frame.geometry.iloc[0]
+    assert geom.geom_type == "MultiPoint" and shapely.get_coordinates(geom).tolist() == [[117.02, 36.66]]
+    assert noted(result, f"nested.{fmt}", "几何集合层层嵌套，已展开为一层")
+    for out in ("geojson", "gpkg", "shp", "kml", "csv"):  # regression: nested collections broke exports
+        assert export_bytes(result.frame, out, layer="nested")[0]
+    assert webmap.make_map({"nested": result.frame}).get_root().render()
+
+
+def test_wkt_nested_too_deep_for_geos_is_refused_not_crashed():
+    data = ("id,wkt\n1,\"" + inputs.nested_collection_wkt(6000) + "\"\n").encode()
+    with pytest.raises(InputFileError) as exc:
+        read_upload(data, filename="deep.csv")
+    assert "嵌套超过 1000 层" in refused(exc, InputFileError)
+    huge = ("id,wkt\n1,\"" + inputs.nested_collection_wkt(20_000) + "\"\n").encode()
+    with pytest.raises(InputFileError) as exc:
+        read_upload(huge, filename="huge.csv")
+    assert "一格超过" in refused(exc, InputFileError)
+
+
+def test_mixed_collections_keep_every_part():
+    from spatial.io._checks import _flat
+
+    inner = shapely.GeometryCollection([shapely.Point(117.0, 36.6), shapely.LineString([(117, 36.6), (117.1, 36.7)])])
+    flat = _flat(shapely.GeometryCollection([inner, shapely.GeometryCollection([park_polygon()])]))
+    assert flat.geom_type == "GeometryCollection" and [g.geom_type for g in flat.geoms] == [
+        "Point", "LineString", "Polygon"]
+
+
+def test_upload_folders_left_by_a_killed_process_are_swept(temp_watch):
+    import signal
+
+    data = inputs.long_csv(300_000, __import__("random").Random(2))
+    pid = os.fork()
+    if pid == 0:  # a process killed in the middle of reading an upload
+        try:
+            read_upload(data, filename="points.csv")
+        finally:
+            os._exit(0)
+    import time
+
+    deadline = time.monotonic() + 30
+    while not os.listdir(temp_watch) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert [n for n in os.listdir(temp_watch) if n.startswith("planatlas-upload-")]  # kill -9 left it
+    read_upload(inputs.long_csv(2, __import__("random").Random(3)), filename="next.csv")
+    assert os.listdir(temp_watch) == []  # the next upload swept it (its process is gone)

@@ -8,12 +8,20 @@ gpkg      GeoPackage (one layer)
 shp       zipped Shapefile (.shp .shx .dbf .prj .cpg; UTF-8 attributes; one
           file per geometry family when points, lines and polygons mix;
           field names cut to 10 bytes, made unique, with a ``_fields.csv``
-          mapping them back)
-kml       KML 2.2 for Google Earth / 奥维 (Ovi) maps, ``name`` as label
+          mapping them back; text longer than the .dbf's 254 bytes cut on a
+          character boundary, with the whole text in a ``_long_text.csv``)
+kml       KML 2.2 for Google Earth / 奥维 (Ovi) maps, ``name`` as label;
+          column names holding ``& < > " '`` or control characters get
+          ``_`` in their place (XML attributes cannot hold them as GDAL writes them)
 csv       UTF-8 with BOM (opens in Excel), ``lon``/``lat`` of a
-          representative point and the geometry as ``wkt``; text that a
-          spreadsheet would run as a formula is prefixed with ``'``
+          representative point and the geometry as ``wkt``; text (header
+          cells too) that a spreadsheet would run as a formula is prefixed with ``'``
 ========  ==================================================================
+
+Whatever a format cannot hold as it is, and was changed on the way (names cut
+or replaced, long text cut), is said in a
+:class:`~spatial._errors.PlanatlasWarning`, and nothing is lost: the mapping
+or the whole text travels in the file.
 
 Every layer passes :func:`spatial.store.writable_frame` first, the same as the
 store, so a layer reads the same whichever file it went to. Every file is
@@ -29,22 +37,26 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
 import shapely
 
-from .._atomic import atomic_path
-from .._errors import InputFileError, StoreError
+from .. import settings
+from .._atomic import atomic_path, describe_failure, temp_dir_prefix
+from .._errors import InputFileError, PlanatlasWarning, StoreError
 from ..store import gpkg_geometry_type, writable_frame
 
-__all__ = ["FORMATS", "export_bytes", "export_layer", "feature_json", "format_for"]
+__all__ = ["FORMATS", "export_bytes", "export_layer", "feature_json", "format_for", "output_path"]
 
 #: format -> (file suffix, MIME type)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -61,6 +73,12 @@ _FORMAT_ALIASES = {"json": "geojson", "shapefile": "shp", "geopackage": "gpkg"}
 
 #: First characters that make Excel/WPS treat a cell as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+#: Longest text a .dbf field holds, bytes.
+DBF_TEXT_BYTES = 254
+
+# what cannot stand in an XML attribute value as GDAL's KML writer puts it
+_XML_UNSAFE = re.compile(r"[&<>\"'\x00-\x1f\x7f]")
 
 _FAMILY = {"Point": "points", "MultiPoint": "points", "LineString": "lines", "MultiLineString": "lines",
            "Polygon": "polygons", "MultiPolygon": "polygons"}
@@ -143,13 +161,47 @@ def _family(geom_type: str | None) -> str:
     return _FAMILY.get(geom_type, "other")
 
 
+def _cut_utf8(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` bytes of UTF-8, never inside a character."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+def _cut_long_text(frame: gpd.GeoDataFrame, layer: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Text cells longer than a .dbf holds, cut; and the whole texts, to travel beside them."""
+    out = frame.copy()
+    rows: list[dict[str, object]] = []
+    for col in out.columns:
+        if col == out.geometry.name or not (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
+            continue
+        values = out[col]
+        long = values.map(lambda v: isinstance(v, str) and len(v.encode("utf-8")) > DBF_TEXT_BYTES)
+        for i in np.flatnonzero(long.to_numpy(dtype=bool)):
+            rows.append({"row": int(i), "field": str(col), "text": values.iloc[i]})
+        if long.any():
+            out[col] = values.where(~long, values[long].map(lambda v: _cut_utf8(v, DBF_TEXT_BYTES)))
+    return out, pd.DataFrame(rows, columns=["row", "field", "text"])
+
+
 def _write_shapefile_zip(gdf: gpd.GeoDataFrame, dest: Path, layer: str) -> None:
-    """A zip of one shapefile per geometry family, plus the field-name mapping when names were cut."""
+    """A zip of one shapefile per geometry family, plus the field-name mapping when names were cut.
+
+    Text longer than :data:`DBF_TEXT_BYTES` is cut on a character boundary
+    (GDAL would cut inside a character, with an English warning per value)
+    and kept whole in ``<layer>_long_text.csv`` (row, field, text), with a
+    :class:`~spatial._errors.PlanatlasWarning`.
+    """
     attrs = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     mapping = _short_names(attrs)
-    frame = gdf.rename(columns=mapping)
+    frame, long_text = _cut_long_text(gdf.rename(columns=mapping), layer)
+    if len(long_text):
+        fields = "、".join(sorted(set(long_text["field"])))
+        warnings.warn(PlanatlasWarning(
+            f"Shapefile 的属性表每格最多 {DBF_TEXT_BYTES} 字节：{len(long_text)} 个文字值 (列 {fields}) 已截断，"
+            f"完整文字见压缩包中的 {layer}_long_text.csv ({len(long_text)} text values longer than "
+            f"{DBF_TEXT_BYTES} bytes were cut in the .dbf; the whole text is in {layer}_long_text.csv)"),
+            stacklevel=3)
     families = frame.geometry.geom_type.map(_family)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_dir_prefix("export")) as tmp:
         written: list[Path] = []
         groups = [(fam, frame[families == fam]) for fam in ("points", "lines", "polygons", "other")]
         groups = [(fam, part) for fam, part in groups if len(part)]
@@ -170,6 +222,8 @@ def _write_shapefile_zip(gdf: gpd.GeoDataFrame, dest: Path, layer: str) -> None:
             if any(mapping[c] != c for c in attrs):
                 table = pd.DataFrame({"field": list(mapping.values()), "column": list(mapping.keys())})
                 zf.writestr(f"{layer}_fields.csv", table.to_csv(index=False))
+            if len(long_text):
+                zf.writestr(f"{layer}_long_text.csv", long_text.to_csv(index=False).encode("utf-8-sig"))
 
 
 def _defuse(value: Any) -> Any:
@@ -187,8 +241,13 @@ def _defuse(value: Any) -> Any:
 
 
 def _write_csv(gdf: gpd.GeoDataFrame, dest: Path) -> None:
-    """Attributes, ``lon``/``lat`` of a point on each feature (7 decimals, about 1 cm) and ``wkt``."""
+    """Attributes, ``lon``/``lat`` of a point on each feature (7 decimals, about 1 cm) and ``wkt``.
+
+    Header cells are defused like values: a column named ``=cmd|...`` would
+    run as a formula in the spreadsheet's first row.
+    """
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    frame.columns = pd.Index([_defuse(str(c)) for c in frame.columns])
     for col in frame.columns:
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
             frame[col] = frame[col].map(_defuse)
@@ -213,11 +272,38 @@ def _write(gdf: gpd.GeoDataFrame, dest: Path, fmt: str, layer: str) -> None:
     elif fmt == "shp":
         _write_shapefile_zip(gdf, dest, layer)
     elif fmt == "kml":
-        name_field = "name" if "name" in gdf.columns else ("item_id" if "item_id" in gdf.columns else None)
+        frame = _xml_safe_columns(gdf)
+        name_field = "name" if "name" in frame.columns else ("item_id" if "item_id" in frame.columns else None)
         options = {"NameField": name_field} if name_field else {}
-        pyogrio.write_dataframe(gdf[~gdf.geometry.isna()], dest, driver="KML", dataset_options=options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on names it adjusts for XML
+            pyogrio.write_dataframe(frame[~frame.geometry.isna()], dest, driver="KML", dataset_options=options,
+                                    layer=_XML_UNSAFE.sub("_", layer))
     elif fmt == "csv":
         _write_csv(gdf, dest)
+
+
+def _xml_safe_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Columns renamed so GDAL's KML writer makes well-formed XML (``&`` ``<`` ``"`` … become ``_``), with a note."""
+    attrs = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    mapping: dict[str, str] = {}
+    used = {c for c in attrs if not _XML_UNSAFE.search(c)}
+    for col in attrs:
+        if not _XML_UNSAFE.search(col):
+            continue
+        base = _XML_UNSAFE.sub("_", col)
+        name, k = base, 2
+        while name in used:
+            name, k = f"{base}_{k}", k + 1
+        used.add(name)
+        mapping[col] = name
+    if not mapping:
+        return gdf
+    shown = ", ".join(f"{old!r} -> {new!r}" for old, new in list(mapping.items())[:5])
+    warnings.warn(PlanatlasWarning(
+        f"KML 的字段名不能含 & < > \" ' 或控制字符，已改名：{shown} "
+        f"(KML field names cannot hold & < > \" ' or control characters; renamed: {shown})"), stacklevel=4)
+    return gdf.rename(columns=mapping)
 
 
 def _check_layer_name(layer: str) -> None:
@@ -228,6 +314,18 @@ def _check_layer_name(layer: str) -> None:
             f"(layer name {layer!r} cannot be a file name: empty, '..', or holds / or \\)"
         )
         raise InputFileError(msg)
+
+
+def output_path(path: str | os.PathLike[str], fmt: str | None = None) -> Path:
+    """The file :func:`export_layer` writes for ``path``: the same, or with ``.zip`` for a shapefile.
+
+    >>> output_path("parks.shp").name
+    'parks.zip'
+    """
+    dest = settings.user_path(path)
+    if format_for(path, fmt) == "shp" and dest.suffix.lower() != ".zip":
+        dest = dest.with_suffix(".zip")
+    return dest
 
 
 def export_layer(
@@ -267,9 +365,7 @@ def export_layer(
     """
     fmt = format_for(path, fmt)
     _check_layer_name(layer)
-    dest = Path(path).expanduser()
-    if fmt == "shp" and dest.suffix.lower() != ".zip":
-        dest = dest.with_suffix(".zip")
+    dest = output_path(path, fmt)
     folder = dest.parent if str(dest.parent) else Path(".")
     if not folder.is_dir():
         msg = f"无法写入 {dest}：文件夹 {folder} 不存在 (cannot write {dest}: folder {folder} does not exist)"
@@ -284,9 +380,10 @@ def export_layer(
         reason = exc.strerror or str(exc)
         msg = f"无法写入 {dest}：{reason} (cannot write {dest}: {reason})"
         raise StoreError(msg) from None
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        reason = " ".join(str(exc).split())[:200]
-        msg = f"无法写入 {dest}：GDAL 写入 {fmt} 失败 (cannot write {dest}: GDAL failed to write {fmt}: {reason})"
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+            pyogrio.errors.FeatureError, pyogrio.errors.GeometryError, ValueError, TypeError) as exc:
+        zh, en = describe_failure(exc) or (f"GDAL 无法写出 {fmt} 格式", f"GDAL could not write {fmt}")
+        msg = f"无法写入 {dest}：{zh} (cannot write {dest}: {en})"
         raise StoreError(msg) from None
     return dest
 
@@ -316,7 +413,7 @@ def export_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer: str = "layer") -> tu
     fmt = format_for("x", fmt)
     _check_layer_name(layer)
     suffix, mime = FORMATS[fmt]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_dir_prefix("export")) as tmp:
         dest = export_layer(gdf, Path(tmp) / f"{layer}{suffix}", fmt=fmt, layer=layer)
         data = dest.read_bytes()
     return data, suffix, mime
