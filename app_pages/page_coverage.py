@@ -27,17 +27,48 @@ FLOOR_AREA_LABELS = TABLE_LABELS | {"population": "住宅建筑面积 (m²)", "p
                                     "residents_outside": "未覆盖建筑面积 (m²)"}
 
 
+#: File names of street networks the app offers from :func:`spatial.settings.networks_dir`.
+NETWORK_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".graphml", ".gpkg")
+
+
 def _save_upload(upload, *, suffix: str) -> Path:
-    """Write an uploaded file to the cache folder under its content hash."""
+    """An uploaded file in the cache folder, in a folder named by its content hash, written atomically and verified.
+
+    The file keeps the user's name (without folders or control characters),
+    so messages and results name it as the user knows it. An entry is reused
+    only when its bytes hash to its folder's name: one left broken (a full
+    disk, a killed server) is written again, never read broken.
+    """
     from spatial import settings
+    from spatial._atomic import write_bytes
+    from spatial.io._limits import display_name
 
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()[:24]
-    path = settings.cache_dir() / "uploads" / f"{digest}{suffix}"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    folder = settings.cache_dir() / "uploads" / digest
+    folder.mkdir(parents=True, exist_ok=True)
+    name = display_name(str(getattr(upload, "name", "") or "upload"))
+    if not name.lower().endswith(suffix):
+        name += suffix
+    path = folder / name
+    if not (path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest()[:24] == digest):
+        write_bytes(path, data)
     return path
+
+
+def server_networks() -> dict[str, Path]:
+    """Street network files the server offers: those in the data folder's ``networks`` folder, by name.
+
+    A web user picks one by name; no path typed in the page ever reaches the
+    server's file system.
+    """
+    from spatial import settings
+
+    folder = settings.networks_dir()
+    if not folder.is_dir():
+        return {}
+    return {p.name: p for p in sorted(folder.iterdir())
+            if p.is_file() and p.name.lower().endswith(NETWORK_SUFFIXES)}
 
 
 @st.cache_resource(show_spinner="正在读取街道网络…", max_entries=4)
@@ -124,7 +155,11 @@ def _facilities(names: list[str]) -> tuple[str, gpd.GeoDataFrame | None]:
 
 
 def _network_choice() -> dict | None:
-    """Street network options; ``None`` when the user has not given a usable network yet."""
+    """Street network options; ``None`` when the user has not given a usable network yet.
+
+    A web user never types a server path: a network comes from the store, an
+    upload, or the data folder's ``networks/`` (put there by the administrator).
+    """
     in_store = [n.removeprefix("network_") for n in common.layers_with_role("network")]
     modes = [m for m in ("walk", "bike", "drive") if m in in_store] or ["walk", "bike"]
     mode = st.radio("出行方式", modes, horizontal=True, key="w_cov_mode",
@@ -136,14 +171,22 @@ def _network_choice() -> dict | None:
             st.info(f"项目中没有{vocab.label('mode', mode)}网络。")
             return None
         return {"store": True, "mode": mode}
-    path_text = st.text_input("本地 OSM 文件路径 (.osm / .osm.pbf)", key="w_cov_netpath")
-    upload = st.file_uploader("或上传 OSM 文件", type=["osm", "pbf"], key="w_cov_netfile")
+    offered = server_networks()
+    upload = st.file_uploader("上传 OSM 文件 (.osm / .osm.pbf)", type=["osm", "pbf"], key="w_cov_netfile")
     if upload is not None:
         suffix = ".osm.pbf" if upload.name.lower().endswith(".pbf") else ".osm"
-        return {"path": str(_save_upload(upload, suffix=suffix)), "mode": mode}
-    if path_text.strip():
-        return {"path": path_text.strip(), "mode": mode}
-    st.info("街道网络分析需要一个本地 OSM 文件 (本工具不在线下载)。")
+        try:
+            saved = _save_upload(upload, suffix=suffix)
+        except PlanatlasError as exc:
+            st.error(f"无法保存上传的街道网络：{exc}")
+            return None
+        return {"path": str(saved), "mode": mode}
+    if offered:
+        name = st.selectbox("或选择服务器上的街道网络", ["", *offered], key="w_cov_netname",
+                            format_func=lambda n: n or "（不选）")
+        if name:
+            return {"path": str(offered[name]), "mode": mode}
+    st.info("街道网络分析需要一个 OSM 文件：请上传，或由管理员放入数据目录的 networks 文件夹 (本工具不在线下载)。")
     return None
 
 
@@ -156,7 +199,11 @@ def _population_choice() -> dict | None:
     if upload is None:
         st.info("请上传人口栅格，或选择普查数据。")
         return None
-    return {"geotiff": str(_save_upload(upload, suffix=".tif"))}
+    try:
+        return {"geotiff": str(_save_upload(upload, suffix=".tif"))}
+    except PlanatlasError as exc:
+        st.error(f"无法保存上传的人口栅格：{exc}")
+        return None
 
 
 def _units_choice() -> str | None:
@@ -241,8 +288,6 @@ def _results(result) -> None:
     st.bar_chart(shown.set_index("统计单元")[[chart_col]], y_label="覆盖率 (%)", horizontal=True)
 
     st.subheader("下载")
-    from spatial.io.export import export_bytes
-
     cols = st.columns(4)
     for i, (what, frame, fmt) in enumerate((
         ("服务范围", result.service_area, "geojson"),
@@ -250,7 +295,10 @@ def _results(result) -> None:
         ("覆盖缺口", result.gaps, "geojson"),
     )):
         try:
-            data, suffix, mime = export_bytes(frame, fmt, layer="service_area" if what == "服务范围" else "gaps")
+            data, suffix, mime, notes = common.export_with_notes(
+                frame, fmt, layer="service_area" if what == "服务范围" else "gaps")
+            for note in notes:
+                cols[i].warning(note)
         except PlanatlasError as exc:
             cols[i].error(str(exc))
             continue

@@ -196,7 +196,10 @@ def test_coverage_network_needs_a_file_and_reports_a_bad_one():
     at = open_page("coverage")
     by_label(at.radio, "方法").set_value("network").run()
     assert by_label(at.button, "运行分析").disabled
-    by_label(at.text_input, "本地 OSM 文件路径 (.osm / .osm.pbf)").input("/nonexistent/jinan.osm.pbf").run()
+    # no box where a web user could type a path on the server
+    assert not [w for w in at.text_input if "路径" in w.label]
+    at.file_uploader[0].upload("broken.osm", b"<osm><way id='1'><nd ref=", "application/xml")
+    at.run()
     by_label(at.button, "运行分析").click().run()
     assert not at.exception
     assert at.error and "分析失败" in at.error[0].value
@@ -219,6 +222,27 @@ def store_names() -> set[str]:
     return set(list_layers(ensure_default_store())["name"])
 
 
+def test_coverage_page_offers_only_the_networks_folder(data_dir, tmp_path):
+    """Street networks on the server come from the data folder's networks/ folder, picked by name."""
+    from app_pages.page_coverage import server_networks
+
+    folder = data_dir / "networks"
+    folder.mkdir(exist_ok=True)
+    osm = Path(__file__).resolve().parent / "data" / "net_tiny.osm"
+    (folder / "central.osm").write_bytes(osm.read_bytes())
+    (folder / "notes.txt").write_text("not a network")
+    (tmp_path / "outside.osm").write_bytes(osm.read_bytes())
+    try:
+        assert list(server_networks()) == ["central.osm"]
+        at = open_page("coverage")
+        by_label(at.radio, "方法").set_value("network").run()
+        picker = by_label(at.selectbox, "或选择服务器上的街道网络")
+        assert picker.options == ["（不选）", "central.osm"]
+    finally:
+        for p in folder.iterdir():
+            p.unlink()
+
+
 def test_coverage_on_a_street_network_from_a_local_osm_file():
     """Network service areas through the page: an uploaded facility on the test streets."""
     at = open_page("upload")
@@ -234,7 +258,8 @@ def test_coverage_on_a_street_network_from_a_local_osm_file():
     by_label(at.radio, "方法").set_value("network")
     at.run()
     osm = Path(__file__).resolve().parent / "data" / "net_tiny.osm"
-    by_label(at.text_input, "本地 OSM 文件路径 (.osm / .osm.pbf)").input(str(osm)).run()
+    at.file_uploader[0].upload("net_tiny.osm", osm.read_bytes(), "application/xml")
+    at.run()
     by_label(at.button, "运行分析").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     result = at.session_state[state.COVERAGE_RESULT]
@@ -549,3 +574,47 @@ def test_the_demo_project_is_labelled_and_runs():
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert [m.label for m in at.metric][2:] == ["覆盖住宅建筑面积", "住宅建筑面积覆盖率"]  # m², not residents
     assert any("演示项目" in c.value and "不是人数" in c.value for c in at.caption)
+
+
+def test_a_large_upload_is_drawn_summarised_with_a_note():
+    import random
+
+    from tests import inputs
+
+    at = open_page("upload")
+    at.file_uploader[0].upload("many.csv", inputs.long_csv(30_000, random.Random(7)), "text/csv")
+    at.button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    at.switch_page("app_pages/page_map.py").run()
+    assert not at.exception
+    assert any("30,000 个要素" in c.value and "网格汇总显示" in c.value for c in at.caption)
+    args = folium_args(at)
+    assert len(args["feature_group"]) < 10 << 20  # a few MB at most, not hundreds
+
+
+def test_a_population_raster_of_another_city_is_a_clear_error_not_nan(tmp_path):
+    from tests import inputs
+
+    tif = inputs.small_geotiff(tmp_path / "beijing.tif", origin=inputs.RASTER_ORIGINS["beijing"]).read_bytes()
+    at = open_page("coverage")
+    by_label(at.radio, "人口数据").set_value("geotiff").run()
+    at.file_uploader[-1].upload("beijing.tif", tif, "image/tiff")
+    at.run()
+    by_label(at.button, "运行分析").click().run()
+    assert not at.exception
+    assert at.error and "beijing.tif" in at.error[0].value and "不重叠" in at.error[0].value
+    assert not any("nan" in m.value for m in at.metric)
+
+
+def test_the_app_heals_a_store_damaged_while_it_runs(data_dir):
+    from spatial import store
+
+    at = open_page("map")
+    path = data_dir / "planatlas.gpkg"
+    path.write_bytes(path.read_bytes()[:40_000])  # cut short under the running app
+    at.run()
+    assert not at.exception
+    assert any("已损坏，已从内置报告离线重建" in w.value for w in at.warning)
+    assert "parks" in set(store.list_layers(path)["name"])
+    at.run()  # and it stays well, without a restart
+    assert not at.exception and not at.error
