@@ -1,6 +1,7 @@
 """The CLI on the real seed report, and every bad input it must refuse cleanly."""
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -167,3 +168,43 @@ def test_console_entry_point_runs(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "历下区" in proc.stdout and "精度" in proc.stdout
+
+
+@pytest.mark.parametrize("kind", ["a file", "under a file", "/proc", "a fifo"])
+def test_an_unusable_data_folder_is_one_line_for_every_subcommand(tmp_path, monkeypatch, capsys, kind):
+    (tmp_path / "a_file").write_text("x")
+    os.mkfifo(tmp_path / "a_fifo")
+    value = {"a file": tmp_path / "a_file", "under a file": tmp_path / "a_file" / "data",
+             "/proc": "/proc/planatlas-data", "a fifo": tmp_path / "a_fifo"}[kind]
+    monkeypatch.setenv("PLANATLAS_DATA_DIR", str(value))
+    for argv in (["layers"], ["export", "--layer", "parks", "--out", str(tmp_path / "p.geojson")],
+                 ["coverage", "--layer", "parks", "--preset", "park-500m"], ["build"]):
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert f"数据目录 {value} 不可用" in err and "PLANATLAS_DATA_DIR" in err
+    assert main(["presets"]) == 0  # what needs no data folder still works
+    assert main(["geocode", "历下区"]) == 0
+
+
+def test_sigterm_during_a_build_leaves_the_old_store_and_no_temporary_file(built, tmp_path):
+    import signal
+    import time
+
+    target = tmp_path / "planatlas.gpkg"
+    target.write_bytes(built.read_bytes())
+    before = target.read_bytes()
+    env = dict(os.environ, PLANATLAS_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.Popen([sys.executable, "-m", "spatial.cli", "build", "--out", str(target), "--force"],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not [p for p in tmp_path.iterdir() if ".planatlas-" in p.name]:
+        time.sleep(0.005)  # until the temporary store exists: the build is writing
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:  # the build had finished: then the store is the new one, whole
+        assert {"parks", "districts"} <= set(store.list_layers(target)["name"])
+    else:
+        assert proc.returncode == 130 and "已中断" in err and "Traceback" not in err
+        assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if ".planatlas-" in p.name] == []
