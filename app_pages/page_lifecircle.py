@@ -46,7 +46,10 @@ def _evaluate(path: str, mtime: float, standard: str, method: str, units: str | 
     ev.parameters["store"] = path
     ev.parameters["units_layer"] = inputs.units_layer
     ev.notes = [*inputs.notes, *ev.notes]
-    with tempfile.TemporaryDirectory(prefix="planatlas-eval-") as tmp:
+    from spatial._atomic import sweep_stale, temp_dir_prefix
+
+    sweep_stale(tempfile.gettempdir())  # what a killed server left
+    with tempfile.TemporaryDirectory(prefix=temp_dir_prefix("eval")) as tmp:
         paths = write_outputs(ev, tmp, title=f"生活圈体检报告：{Path(path).stem}")
         files = {key: paths[key].read_bytes() for key, _label, _mime in _DOWNLOADS}
     return ev, files

@@ -119,14 +119,15 @@ def regular_target(dest: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise write_error(path, exc) from None
     if not stat.S_ISREG(st.st_mode):
-        kind = _kind(st.st_mode)
+        kind = file_kind(st.st_mode)
         msg = (f"无法写入 {path}：它是{kind[0]}，不是普通文件；planatlas 只写普通文件 "
                f"(cannot write {path}: it is {kind[1]}, not a regular file)")
         raise StoreError(msg)
     return target
 
 
-def _kind(mode: int) -> tuple[str, str]:
+def file_kind(mode: int) -> tuple[str, str]:
+    """What a file that is not a regular one is, from its ``st_mode``: (Chinese, English)."""
     if stat.S_ISDIR(mode):
         return "文件夹", "a folder"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):

@@ -16,7 +16,16 @@ from .. import store, vocab
 from .._errors import NetworkDataError, ParameterError
 from ..lifecircle import catalogue
 from ..lifecircle.evaluate import Evaluation
-from ._common import add_store_argument, print_table, store_path, warn
+from ._common import (
+    add_force_argument,
+    add_store_argument,
+    plan_outputs,
+    print_table,
+    record_outputs,
+    step,
+    store_path,
+    warn,
+)
 from ._parser import positive_float
 
 
@@ -36,6 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_store_argument(p)
     p.add_argument("--out", required=True, help="输出文件夹：报告 HTML、GeoPackage、问题台账 XLSX/CSV")
     p.add_argument("--json", action="store_true", help="在标准输出打印全市、分设施类型与分单元的结果 (JSON)")
+    add_force_argument(p)
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -67,24 +77,32 @@ def run(args: argparse.Namespace) -> tuple[Evaluation, dict[str, Path]]:
     from ..lifecircle.cells import build_cells
     from ..lifecircle.evaluate import evaluate
     from ..lifecircle.inputs import read_inputs
-    from ..lifecircle.report import write_outputs
+    from ..lifecircle.report import output_paths, write_outputs
 
     out = _check_out(args.out)
     path = store_path(args)
+    population = args.population if args.population not in ("auto", "units", "none") else None
+    planned = plan_outputs(args, [(f"--out {out.name}/{p.name}", p) for p in output_paths(out).values()],
+                           reading=[path, population])
     method = _method(args, path)
+    step("正在读取评估所需的图层")
     inputs = read_inputs(path, units=args.units, method=method, mode=args.mode, population=args.population)
     for note in inputs.notes:
         warn(note)
+    step(f"正在建立 {args.cell:g} m 居住网格")
     cells = build_cells(inputs.units, residential=inputs.residential, buildings=inputs.buildings,
                         population=inputs.population, cell_m=args.cell)
     if method == "network" and inputs.network is None:
         msg = "街道网络方法需要街道网络 (method 'network' needs a street network)"
         raise NetworkDataError(msg)
+    step(f"正在逐类设施评估 {len(cells.frame):,} 个网格")
     ev = evaluate(cells, inputs.facilities, standard=args.standard, method=method, network=inputs.network)
     ev.parameters["store"] = str(path)
     ev.parameters["units_layer"] = inputs.units_layer
     title = f"生活圈体检报告：{path.stem}"
+    step("正在写出报告、GeoPackage 与问题台账")
     paths = write_outputs(ev, out, title=title)
+    record_outputs(planned)
     return ev, paths
 
 

@@ -7,7 +7,7 @@ import json
 
 from .. import vocab
 from .._errors import UnknownPlaceError
-from ._common import add_store_argument, store_path
+from ._common import add_force_argument, add_store_argument, plan_outputs, record_outputs, store_path
 
 #: Online geocoders ``--service`` accepts (spatial.online.GEOCODERS).
 SERVICES = ("nominatim", "amap", "tianditu")
@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("unresolved", help="列出报告中尚未定位的地名，写成 CSV 供批量补坐标 (what is left to place)")
     p.add_argument("--out", required=True, help="输出 CSV 文件 (UTF-8，Excel 可打开)")
     add_store_argument(p)
+    add_force_argument(p)
     p.set_defaults(func=cmd_unresolved)
 
     p = sub.add_parser("import-places", help="导入补好坐标的 CSV 作为规划师修正，并重新定位 (bring the answers back)")
@@ -42,8 +43,10 @@ def cmd_unresolved(args: argparse.Namespace) -> int:
     from ..corrections import unresolved_table, write_csv
 
     path = store_path(args)
+    planned = plan_outputs(args, [("--out", args.out)], reading=[path])
     table = unresolved_table(store.read_layer("report_items", path=path))
-    out = write_csv(table, args.out)
+    out = write_csv(table, planned[0].target)
+    record_outputs(planned)
     waiting = int((table["note"] != "条目已按其他地点绘制").sum()) if len(table) else 0
     print(f"已将 {len(table)} 个未定位的地名写入 {out}（其中 {waiting} 个所在条目仍未定位）")
     print("在 lon、lat 列填入坐标后运行：planatlas import-places 文件.csv --datum WGS84|GCJ02|BD09")

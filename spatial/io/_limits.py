@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from .. import settings
+from .._atomic import file_kind
 from .._errors import InputFileError
 
 #: Most members a zip archive may hold (a shapefile has 4-8 parts; a folder of
@@ -185,18 +186,6 @@ def refuse_virtual_path(text: str) -> None:
         raise InputFileError(msg)
 
 
-def _kind(mode: int) -> tuple[str, str]:
-    if stat.S_ISDIR(mode):
-        return "文件夹", "a folder"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "设备文件", "a device"
-    if stat.S_ISFIFO(mode):
-        return "命名管道 (FIFO)", "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "套接字", "a socket"
-    return "特殊文件", "a special file"
-
-
 def check_user_file(path: PathLike, *, what: tuple[str, str], max_bytes: int) -> int:
     """Refuse a path a user gave that is not a local, regular file of at most ``max_bytes``; its size.
 
@@ -230,7 +219,7 @@ def check_user_file(path: PathLike, *, what: tuple[str, str], max_bytes: int) ->
         msg = f"无法读取{what[0]}文件 {shown}：{reason} (cannot read {what[1]} file {shown}: {reason})"
         raise InputFileError(msg) from None
     if not stat.S_ISREG(st.st_mode):
-        zh, en = _kind(st.st_mode)
+        zh, en = file_kind(st.st_mode)
         msg = (f"{shown} 是{zh}，不是普通文件；planatlas 只读取普通文件作为{what[0]} "
                f"({what[1]} {shown} is {en}, not a regular file; planatlas reads only regular files)")
         raise InputFileError(msg)

@@ -146,6 +146,8 @@ def write_ledger(ledger: pd.DataFrame, path: str | os.PathLike[str], *,
                 with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
                     shown.to_excel(xl, sheet_name="问题台账", index=False)
                     pd.DataFrame({"说明": notes or []}).to_excel(xl, sheet_name="说明", index=False)
+    except StoreError:  # already said in words (disk full …) by atomic_path
+        raise
     except OSError as exc:
         msg = f"无法写入台账 {path} ({exc.strerror or exc}) (cannot write the ledger)"
         raise StoreError(msg) from None

@@ -434,6 +434,8 @@ def write_report(ev: Evaluation, path: str | os.PathLike[str], *, title: str = "
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(target, suffix=".html") as tmp:
             tmp.write_text(text, encoding="utf-8")
+    except StoreError:  # already said in words (disk full …) by atomic_path
+        raise
     except OSError as exc:
         msg = f"无法写入报告 {target} ({exc.strerror or exc}) (cannot write the report)"
         raise StoreError(msg) from None
@@ -444,6 +446,16 @@ def units_frame(ev: Evaluation) -> Any:
     """The units with their figures (EPSG:4326), one row per unit."""
     units = ev.cells.units[["unit", "geometry"]].merge(ev.by_unit, on="unit", how="left")
     return units.to_crs(settings.STORAGE_CRS)
+
+
+def output_paths(out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """The files :func:`write_outputs` writes into ``out_dir``, by key (for the CLI to check them first)."""
+    out = Path(out_dir).expanduser()
+    return {
+        "report": out / "lifecircle_report.html", "gpkg": out / "lifecircle.gpkg",
+        "xlsx": out / "lifecircle_ledger.xlsx", "csv": out / "lifecircle_ledger.csv",
+        "units_csv": out / "lifecircle_units.csv",
+    }
 
 
 def write_outputs(ev: Evaluation, out_dir: str | os.PathLike[str], *, title: str = "生活圈体检报告") -> dict[str, Path]:
@@ -465,14 +477,12 @@ def write_outputs(ev: Evaluation, out_dir: str | os.PathLike[str], *, title: str
         raise StoreError(msg)
     try:
         out.mkdir(parents=True, exist_ok=True)
+    except StoreError:  # already said in words (disk full …) by atomic_path
+        raise
     except OSError as exc:
         msg = f"无法创建文件夹 {out} ({exc.strerror or exc}) (cannot create the folder)"
         raise StoreError(msg) from None
-    paths = {
-        "report": out / "lifecircle_report.html", "gpkg": out / "lifecircle.gpkg",
-        "xlsx": out / "lifecircle_ledger.xlsx", "csv": out / "lifecircle_ledger.csv",
-        "units_csv": out / "lifecircle_units.csv",
-    }
+    paths = output_paths(out)
     limits = _limits(ev)
     notes = [f"{k}: {v}" for k, v in ev.parameters.items() if k != "timings"] + ev.notes
     write_ledger(ev.ledger, paths["xlsx"], limit_m=limits, notes=notes)
@@ -485,6 +495,8 @@ def write_outputs(ev: Evaluation, out_dir: str | os.PathLike[str], *, title: str
     try:
         with atomic_path(paths["units_csv"], suffix=".csv") as tmp:
             ev.by_unit.to_csv(tmp, index=False, encoding="utf-8-sig")
+    except StoreError:  # already said in words (disk full …) by atomic_path
+        raise
     except OSError as exc:
         msg = f"无法写入 {paths['units_csv']} ({exc.strerror or exc})"
         raise StoreError(msg) from None
