@@ -92,6 +92,19 @@ def rand_text(rng: random.Random, n: int) -> str:
     return "".join(rand_char(rng) for _ in range(n))
 
 
+def noise_text(rng: random.Random, n: int) -> str:
+    """``n`` characters of :func:`rand_char` that are no letters of a script without case (Han and the like):
+    noise that cannot extend a place name it touches."""
+    import unicodedata
+
+    out = []
+    while len(out) < n:
+        ch = rand_char(rng)
+        if unicodedata.category(ch) != "Lo":
+            out.append(ch)
+    return "".join(out)
+
+
 def report_soup(rng: random.Random, *, max_tokens: int = 80) -> str:
     """Report-shaped text: parser tokens and short random runs, in random order."""
     parts = []
@@ -466,3 +479,227 @@ def layer_set(rng: random.Random) -> dict[str, gpd.GeoDataFrame]:
         else:
             layers[rng.choice(BAD_LAYER_NAMES)] = good_frame(1)
     return layers
+
+
+# --------------------------------------------------------------------------- files that point elsewhere
+
+
+def disclosure_files(secret: Path, rng: random.Random) -> list[tuple[str, bytes]]:
+    """Files that would make a reader open ``secret`` (or a URL), as ``(kind, bytes)``, with variations.
+
+    OGR VRTs (with a BOM, leading blanks, comments, an XML declaration, upper
+    case), GDALG pipelines (``type`` first or last), GeoJSON whose ``crs``
+    links to the file, a raster VRT over it, and KML, GPX and GML, which
+    planatlas does not read at all.
+    """
+    vrt = vrt_reading(str(secret))
+    raster_vrt = (f'<VRTDataset rasterXSize="10" rasterYSize="10"><VRTRasterBand dataType="Byte" band="1">'
+                  f"<SimpleSource><SourceFilename>{secret}</SourceFilename><SourceBand>1</SourceBand>"
+                  "</SimpleSource></VRTRasterBand></VRTDataset>").encode()
+    link = json.dumps({"type": "FeatureCollection",
+                       "crs": {"type": "link", "properties": {"href": str(secret), "type": "ogcwkt"}},
+                       "features": [{"type": "Feature", "properties": {},
+                                     "geometry": {"type": "Point", "coordinates": [117.02, 36.66]}}]}).encode()
+    prologue = rng.choice([b"", b"\xef\xbb\xbf", b"  \n\t", b"<?xml version='1.0'?>\n", b"<!-- x -->\n"])
+    files = [
+        ("vrt", vrt),
+        ("vrt with prologue", prologue + vrt),
+        ("vrt upper case", vrt.replace(b"OGRVRTDataSource", b"OGRVRTDATASOURCE")),
+        ("gdalg type last", gdalg_reading(str(secret))),
+        ("gdalg type first", gdalg_reading(str(secret), type_first=True)),
+        ("geojson crs link", link),
+        ("raster vrt", raster_vrt),
+        ("vsicurl vrt", vrt_reading("/vsicurl/http://127.0.0.1:9/leak.csv")),
+        *((kind.lower(), data) for kind, data in FOREIGN_XML.items()),
+    ]
+    return files
+
+
+def secret_file(folder: Path) -> tuple[Path, str]:
+    """A CSV-readable file holding a canary that must never come back, and the canary."""
+    canary = "PLANATLAS_CANARY_" + "".join(random.Random(str(folder)).choice("ABCDEFGHJK") for _ in range(12))
+    path = folder / "secret.csv"
+    path.write_text(f"name,lon,lat\n{canary},117.02,36.66\n", encoding="utf-8")
+    return path, canary
+
+
+# --------------------------------------------------------------------------- paths a user may name
+
+
+def hostile_paths(folder: Path, *, suffix: str, planted: dict[str, Path]) -> dict[str, str]:
+    """Paths of every kind a user can type where planatlas expects a file, by a name for reports.
+
+    Created in ``folder``: a folder, a FIFO, a symbolic link loop, a link to
+    a foreign file, a file whose parent is a file, a name with control
+    characters, a very long name, an empty file and a file of garbage, each
+    with ``suffix``; plus system paths (/dev/null, /dev/zero, /proc/…) and
+    GDAL's virtual paths. ``planted`` maps names to existing files to include
+    (the store, a foreign file …).
+    """
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"a_folder{suffix}").mkdir(exist_ok=True)
+    fifo = folder / f"fifo{suffix}"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    loop = folder / f"loop{suffix}"
+    if not loop.is_symlink():
+        loop.symlink_to(loop)
+    a_file = folder / "a_file"
+    a_file.write_text("x")
+    empty = folder / f"empty{suffix}"
+    empty.write_bytes(b"")
+    garbage = folder / f"garbage{suffix}"
+    garbage.write_bytes(bytes(range(256)) * 16)
+    paths = {
+        "missing": str(folder / f"missing{suffix}"),
+        "folder": str(folder / f"a_folder{suffix}"),
+        "fifo": str(fifo),
+        "symlink loop": str(loop),
+        "parent is a file": str(a_file / f"x{suffix}"),
+        "control characters": str(folder / f"ctl\x1b[31m\u202e{suffix}"),
+        "very long name": str(folder / ("长" * 120 + suffix)),
+        "empty": str(empty),
+        "garbage": str(garbage),
+        "/dev/null": "/dev/null",
+        "/dev/zero": "/dev/zero",
+        "/proc file": "/proc/version",
+        "vsicurl": f"/vsicurl/http://127.0.0.1:9/x{suffix}",
+        "driver prefix": "CSV:/etc/passwd",
+    }
+    for name, target in planted.items():
+        paths[name] = str(target)
+        link = folder / f"link_to_{name.replace(' ', '_')}{suffix}"
+        if not link.is_symlink():
+            link.symlink_to(target)
+        paths[f"link to {name}"] = str(link)
+    return paths
+
+
+# --------------------------------------------------------------------------- damaged stores
+
+#: Ways a store on disk gets damaged.
+STORE_DAMAGE = ("truncate", "garbage", "empty", "zero pages", "flip bytes", "drop layer table",
+                "drop a layer", "garbage geometry", "not sqlite", "header only")
+
+
+def damage_store(store: Path, out: Path, how: str, rng: random.Random) -> Path:
+    """A copy of ``store`` at ``out`` damaged as ``how`` (one of :data:`STORE_DAMAGE`)."""
+    import shutil
+    import sqlite3
+
+    data = store.read_bytes()
+    if how == "truncate":
+        out.write_bytes(data[: rng.randrange(100, len(data) - 1)])
+    elif how == "garbage":
+        out.write_bytes(rng.randbytes(rng.randrange(1, 200_000)))
+    elif how == "empty":
+        out.write_bytes(b"")
+    elif how == "header only":
+        out.write_bytes(data[:100])
+    elif how == "not sqlite":
+        out.write_bytes(b'{"type": "FeatureCollection", "features": []}')
+    elif how == "zero pages":
+        buf = bytearray(data)
+        page = 4096
+        for _ in range(rng.randrange(1, 6)):
+            i = rng.randrange(1, max(2, len(buf) // page)) * page
+            buf[i:i + page] = bytes(len(buf[i:i + page]))
+        out.write_bytes(bytes(buf))
+    elif how == "flip bytes":
+        buf = bytearray(data)
+        for _ in range(rng.randrange(1, 40)):
+            buf[rng.randrange(100, len(buf))] ^= rng.randrange(1, 256)
+        out.write_bytes(bytes(buf))
+    else:
+        shutil.copyfile(store, out)
+        con = sqlite3.connect(out)
+        try:
+            for fn in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+                con.create_function(fn, 1, lambda *a: 0)
+            if how == "drop layer table":
+                con.execute('DROP TABLE "planatlas_layers"')
+            elif how == "drop a layer":
+                name = rng.choice([r[0] for r in con.execute(
+                    "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")])
+                con.execute(f'DROP TABLE "{name}"')
+            else:  # garbage geometry blobs in every other row of every layer
+                for table, column in con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"
+                                                 ).fetchall():
+                    con.execute(f'UPDATE "{table}" SET "{column}" = randomblob(?) WHERE rowid % 2 = 1',
+                                (rng.randrange(8, 80),))
+            con.commit()
+        finally:
+            con.close()
+    return out
+
+
+# --------------------------------------------------------------------------- large inputs
+
+
+def wide_csv(n_columns: int) -> bytes:
+    """A CSV with ``n_columns`` columns (two of them lon/lat) and one row."""
+    header = ",".join(["lon", "lat", *(f"c{i}" for i in range(n_columns - 2))])
+    row = ",".join(["117.02", "36.66", *("1" for _ in range(n_columns - 2))])
+    return f"{header}\n{row}\n".encode()
+
+
+def long_csv(n_rows: int, rng: random.Random) -> bytes:
+    """A CSV of ``n_rows`` points in Jinan."""
+    lines = ["name,lon,lat"]
+    for i in range(n_rows):
+        x, y = rng.uniform(JINAN_BOX[0], JINAN_BOX[2]), rng.uniform(JINAN_BOX[1], JINAN_BOX[3])
+        lines.append(f"p{i},{x:.6f},{y:.6f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def nested_collection_wkt(depth: int) -> str:
+    """A point inside ``depth`` nested GeometryCollections."""
+    return "GEOMETRYCOLLECTION (" * depth + "POINT (117.02 36.66)" + ")" * depth
+
+
+def nested_collection_geojson(depth: int) -> bytes:
+    """A GeoJSON feature whose geometry is a point inside ``depth`` nested collections (written as text:
+    ``json.dumps`` itself cannot nest that deep)."""
+    geom = '{"type": "Point", "coordinates": [117.02, 36.66]}'
+    geom = '{"type": "GeometryCollection", "geometries": [' * depth + geom + "]}" * depth
+    head = '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"d": ' + str(depth)
+    return (head + '}, "geometry": ' + geom + "}]}").encode()
+
+
+def sparse_geotiff(path: Path, *, width: int, height: int) -> Path:
+    """A tiled, deflated GeoTIFF of ``width`` x ``height`` cells that is tiny on disk (sparse tiles)."""
+    import warnings
+
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=1, dtype="float32",
+                           crs="EPSG:4326", transform=from_origin(116.8, 36.8, 1e-5, 1e-5), tiled=True,
+                           blockxsize=512, blockysize=512, compress="deflate", sparse_ok=True, nodata=0):
+            pass
+    return path
+
+
+def small_geotiff(path: Path, *, origin: tuple[float, float], cells: int = 20, value: float = 100.0,
+                  cell_deg: float = 0.005) -> Path:
+    """A ``cells`` x ``cells`` GeoTIFF of ``cell_deg`` degree cells from ``origin`` (west, north), ``value`` each."""
+    import warnings
+
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with rasterio.open(path, "w", driver="GTiff", width=cells, height=cells, count=1, dtype="float32",
+                           crs="EPSG:4326", transform=from_origin(origin[0], origin[1], cell_deg, cell_deg)) as ds:
+            ds.write(np.full((cells, cells), value, dtype="float32"), 1)
+    return path
+
+
+#: Places for a population raster: inside Jinan, and places it does not overlap.
+RASTER_ORIGINS = {"jinan": (116.9, 36.75), "beijing": (116.3, 40.0), "ocean": (150.0, 10.0),
+                  "null island": (0.0, 0.05)}

@@ -33,6 +33,9 @@ from tests import battery  # noqa: E402  (needs the project root on sys.path)
 
 OUT = ROOT / "docs" / "robustness.md"
 
+#: Categories whose every case is listed with its outcome and time (few, slow, each of interest).
+DETAILED = ("large inputs", "app pages", "signals")
+
 #: What the battery found when it was first run, all fixed since; kept so the page records it.
 FINDINGS_FIXED = [
     ("report text", "a U+2028 line separator stayed inside an item and a BOM at a line start was "
@@ -111,6 +114,10 @@ def render(tallies: list[battery.Tally], *, started: _dt.datetime, seconds: floa
         lines += [f"* {cat}: `{e}`" for cat, e in problems]
     else:
         lines.append("None: no traceback, no data lost, no hang, no unclear message, no wrong result.")
+    for t in tallies:
+        if t.category in DETAILED and t.cases:
+            lines += ["", f"## {t.category}: every case", "", "| case | outcome | seconds |", "| --- | --- | ---: |"]
+            lines += [f"| {label} | {outcome} | {sec:.1f} |" for label, outcome, sec in sorted(t.cases)]
     lines += ["", "## Found when the battery was introduced (all fixed)", ""]
     lines += [f"* {cat}: {text}." for cat, text in FINDINGS_FIXED]
     lines += [
