@@ -134,7 +134,8 @@ def test_every_writing_subcommand_has_force() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     for name, p in sub.choices.items():
-        writes = any(a.dest in {"out", "distance_tif"} for a in p._actions)
+        writes = any(a.dest in {"out", "distance_tif"} or (a.dest == "store" and "新建" in (a.help or ""))
+                     for a in p._actions)  # an import's --store creates the store when it is missing
         assert writes == any(a.dest == "force" for a in p._actions), name
 
 
@@ -150,3 +151,48 @@ def test_stale_temporaries_of_dead_writers_are_swept(tmp_path: Path, frame: gpd.
     names = {p.name for p in tmp_path.iterdir()}
     assert dead.name not in names and dead.name + "-journal" not in names
     assert mine.name in names and users.name in names
+
+
+def _intake_units(tmp_path: Path) -> Path:
+    from tests.test_cli_errors import _intake_files
+
+    return Path(_intake_files(tmp_path)["units"])
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "users gpkg", "damaged store", "the input itself"])
+def test_an_import_never_writes_a_store_it_must_not(tmp_path: Path, kind: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    units = _intake_units(tmp_path)
+    target = tmp_path / "project.gpkg"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    elif kind == "users gpkg":  # a GeoPackage of the planner's, not a planatlas store
+        gpd.read_file(units).to_file(target, driver="GPKG")
+    elif kind == "damaged store":
+        store.write_store({"units": gpd.read_file(units)}, target)
+        target.write_bytes(target.read_bytes()[:5000])
+    else:
+        target = units.with_suffix(".gpkg")
+        gpd.read_file(units).to_file(target, driver="GPKG")
+        units = target
+    before = _outputs._identity(target) if target.is_file() else None
+    content = target.read_bytes() if target.is_file() else None
+    code, _, err = run(["import-units", str(units), "--store", str(target), "--force"], capsys)
+    assert code == 1, err
+    line = one_error_line(err)
+    assert str(target.name) in line and "Traceback" not in err
+    if content is not None:
+        assert target.read_bytes() == content and _outputs._identity(target) == before
+    assert not [p for p in tmp_path.iterdir() if ".planatlas-" in p.name]
+
+
+def test_an_import_creates_a_store_it_may_update_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    units = _intake_units(tmp_path)
+    target = tmp_path / "project.gpkg"
+    assert run(["import-units", str(units), "--store", str(target)], capsys)[0] == 0
+    assert _outputs.written_by_planatlas(target)
+    code, _, err = run(["import-units", str(units), "--name", "streets", "--store", str(target)], capsys)
+    assert code == 0, err
+    assert {"units", "streets"} <= set(store.list_layers(target)["name"])

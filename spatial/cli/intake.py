@@ -10,38 +10,62 @@ the default store (built from the embedded report) takes the layers.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
-from .. import facilities, intake, vocab
+from .. import facilities, intake, settings, store, vocab
 from .._errors import ParameterError, StoreError
+from ..io import _outputs
 from ..io.roads import parse_modes
 from ..network import MODES
-from ._common import warn
+from ._common import add_force_argument, plan_outputs, record_outputs, step, warn
 from ._parser import bbox, positive_float
 
 
 def _store_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", help="项目数据库 GeoPackage (.gpkg；不存在时新建；"
                         "默认：用户数据目录中的 planatlas.gpkg)")
+    add_force_argument(parser)
 
 
-def import_store(args: argparse.Namespace) -> Path:
-    """The store an import writes to: ``--store`` (created when missing), else the default store."""
+def import_store(args: argparse.Namespace, *, reading: Sequence[str | None] = ()) -> Path:
+    """The store an import writes to: ``--store`` (created when missing), else the default store.
+
+    An existing ``--store`` must be a whole planatlas store (it is updated, one
+    atomic step); a new one is planned like every output
+    (:func:`spatial.cli._common.plan_outputs`: a regular file, not a file the
+    import reads, not over a file planatlas did not write unless ``--force``).
+    """
     if getattr(args, "store", None):
-        path = Path(args.store).expanduser()
+        path = settings.user_path(args.store)
         if path.suffix.lower() != ".gpkg":
             msg = f"--store 须为 .gpkg 文件，收到 {args.store} (--store must be a .gpkg file)"
             raise StoreError(msg)
-        if path.exists() and not path.is_file():
-            msg = f"--store {args.store} 不是文件 (not a file)"
-            raise StoreError(msg)
-        if not path.parent.is_dir():
+        if path.is_file():  # a store to update: never one of the import's own inputs, and whole
+            _outputs.plan_outputs([("--store", path)], reading=reading, force=True)
+            return store.check_store(path)
+        planned = plan_outputs(args, [("--store", path)], reading=reading)[0]
+        if not planned.target.parent.is_dir():
             msg = f"--store 的文件夹 {path.parent} 不存在 (the folder of --store does not exist)"
             raise StoreError(msg)
-        return path
+        args.new_store = planned
+        return planned.target
     from layers.build import ensure_default_store  # the CLI sits on top: it may build the default store
 
+    for given in reading:  # the default store is never an input file of its own import
+        if given is not None and settings.user_path(given).resolve() == settings.default_store_path().resolve():
+            msg = (f"{given} 是项目数据库本身，不能导入它自己 "
+                   f"({given} is the project store itself; it cannot be imported into itself)")
+            raise ParameterError(msg)
+    step("正在打开默认数据库 (缺失或损坏时离线重建)")
     return ensure_default_store()
+
+
+def _written(args: argparse.Namespace) -> None:
+    """Remember a store the import created as planatlas's own."""
+    planned = getattr(args, "new_store", None)
+    if planned is not None:
+        record_outputs([planned])
 
 
 def _modes(text: str) -> tuple[str, ...]:
@@ -156,10 +180,11 @@ def _report(result: intake.ImportResult) -> None:
 
 
 def cmd_import_osm(args: argparse.Namespace) -> int:
-    path = import_store(args)
+    path = import_store(args, reading=[args.file, args.clip_file])
     area = intake.clip_area(store_path=path, district=args.clip, bbox=args.bbox, clip_file=args.clip_file)
     result = intake.import_osm(args.file, store_path=path, clip=area, modes=args.modes, components=args.components,
                                replace=args.replace, progress=print)
+    _written(args)
     _report(result)
     return 0
 
@@ -171,15 +196,17 @@ def cmd_fetch_osm(args: argparse.Namespace) -> int:
     extract, area = fetch_osm(args.place)
     result = intake.import_osm(extract, store_path=path, clip=area, modes=args.modes, replace=args.replace,
                                progress=print)
+    _written(args)
     _report(result)
     return 0
 
 
 def cmd_import_poi(args: argparse.Namespace) -> int:
-    path = import_store(args)
+    path = import_store(args, reading=[args.file])
     result = intake.import_poi(args.file, store_path=path, source=args.source, datum=args.datum,
                                merge_m=0.0 if args.keep_duplicates else args.merge_m, name=args.name,
                                replace=args.replace)
+    _written(args)
     _report(result)
     c = result.counts
     print(f"读取 {c['rows']:,} 条：无坐标 {c['no_coordinates']:,}、境外 {c['outside_china']:,}、"
@@ -189,28 +216,30 @@ def cmd_import_poi(args: argparse.Namespace) -> int:
 
 
 def cmd_import_roads(args: argparse.Namespace) -> int:
-    path = import_store(args)
+    path = import_store(args, reading=[args.file])
     fields = {k: getattr(args, f"{k}_field") for k in ("oneway", "level", "bridge", "tunnel", "walk", "bike",
                                                          "drive", "speed", "name")}
     result = intake.import_roads(args.file, store_path=path, modes=args.modes, tolerance_m=args.tolerance,
                                  components=args.components, datum=args.datum, assume_crs=args.crs, fields=fields,
                                  replace=args.replace)
+    _written(args)
     _report(result)
     return 0
 
 
 def cmd_import_units(args: argparse.Namespace) -> int:
-    path = import_store(args)
+    path = import_store(args, reading=[args.file])
     result = intake.import_units(args.file, store_path=path, name=args.name, title=args.title,
                                  name_field=args.name_field, population_field=args.population_field,
                                  population_source=args.population_source, datum=args.datum, assume_crs=args.crs,
                                  replace=args.replace)
+    _written(args)
     _report(result)
     return 0
 
 
 def cmd_import_population(args: argparse.Namespace) -> int:
-    path = import_store(args)
+    path = import_store(args, reading=[args.file])
     table = args.file is not None and Path(args.file).suffix.lower() in (".csv", ".txt", ".xlsx")
     if args.dasymetric:
         if args.file:
@@ -232,6 +261,7 @@ def cmd_import_population(args: argparse.Namespace) -> int:
     else:
         msg = "请给出人口栅格或人口表文件，或 --dasymetric (give a raster, a table, or --dasymetric)"
         raise ParameterError(msg)
+    _written(args)
     _report(result)
     return 0
 

@@ -84,7 +84,8 @@ def _download(query: str, dest: Path) -> None:
     try:
         response = requests.post(url, data={"data": query}, timeout=max(settings.ONLINE_TIMEOUT_S, 300))
     except requests.RequestException as exc:
-        msg = f"无法连接 Overpass 服务器：{exc}，请检查网络 (cannot reach the Overpass API: {exc})"
+        reason = type(exc).__name__  # the exception's text names URLs and sockets: its kind is enough
+        msg = f"无法连接 Overpass 服务器 ({reason})，请检查网络 (cannot reach the Overpass API: {reason})"
         raise OfflineError(msg) from None
     if response.status_code != 200:
         msg = (f"Overpass 服务器返回 {response.status_code}，请稍后再试 "
@@ -95,6 +96,25 @@ def _download(query: str, dest: Path) -> None:
         raise InputFileError(msg)
     with atomic_path(dest) as tmp:
         tmp.write_bytes(response.content)
+
+
+def _whole_osm(path: Path) -> bool:
+    """Whether a cached download is a regular file holding OSM XML to its closing ``</osm>`` tag.
+
+    Writes are atomic, so a cut file means a damaged disk or a hand-made
+    entry: it is downloaded again, never imported broken.
+    """
+    try:
+        if not path.is_file() or path.is_symlink():
+            return False
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(64)
+            fh.seek(max(0, size - 64))
+            tail = fh.read()
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"<?xml") and tail.rstrip().endswith(b"</osm>")
 
 
 def fetch_osm(place: str) -> tuple[Path, Any]:
@@ -129,6 +149,6 @@ def fetch_osm(place: str) -> tuple[Path, Any]:
     folder = settings.cache_dir() / "osm"
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / f"{settings.cache_key('overpass', place.strip(), shapely.to_wkt(area, rounding_precision=6))}.osm"
-    if not dest.is_file():
+    if not _whole_osm(dest):  # a cache entry is reused only when it is a whole OSM XML file
         _download(overpass_query(area), dest)
     return dest, ClipArea(area, f"{place.strip()} (OpenStreetMap 边界)")

@@ -351,8 +351,9 @@ def header_info(path: Path) -> tuple[tuple[float, float, float, float] | None, s
         reader = osmium.io.Reader(str(path), osmium.osm.NOTHING)
         header = reader.header()
         reader.close()
-    except RuntimeError as exc:
-        msg = f"无法读取 OSM 文件 {path.name}：{exc} (cannot read the OSM file {path.name})"
+    except RuntimeError:  # libosmium's text names its internals, not what a planner can fix
+        msg = (f"无法读取 OSM 文件 {path.name}：文件已损坏或不是 OSM 格式 "
+               f"(cannot read the OSM file {path.name}: damaged or not OSM)")
         raise InputFileError(msg) from None
     box = header.box()
     bounds = None
@@ -368,9 +369,11 @@ def _check_path(path: str | Path) -> Path:
     except TypeError:
         msg = f"OSM 文件须为路径，收到 {type(path).__name__} (the OSM file must be a path)"
         raise ParameterError(msg) from None
-    if not p.is_file():
-        msg = f"找不到 OSM 文件：{p} (OSM file not found: {p})"
-        raise InputFileError(msg)
+    from .. import settings
+    from ._limits import check_user_file
+
+    # a regular local file only (a FIFO would block, /dev/zero never end), of a size an extract can have
+    check_user_file(p, what=("OSM", "OSM"), max_bytes=settings.MAX_OSM_BYTES)
     name = p.name.lower()
     if not name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")):
         msg = (f"{p.name} 不是 OSM 文件：请给出 .osm.pbf 或 .osm "
@@ -538,8 +541,9 @@ def _scan(path: Path, clip: _Clip, *, index: str, spill: Path | None,
                                                  tags.get("isced:level"), None, loc.lon, loc.lat))
                 continue
             _area(obj, tags, wkb, collected)
-    except RuntimeError as exc:
-        msg = f"无法读取 OSM 文件 {path.name}：{exc} (cannot read the OSM file {path.name})"
+    except RuntimeError:  # libosmium's text names its internals, not what a planner can fix
+        msg = (f"无法读取 OSM 文件 {path.name}：文件已损坏或不是 OSM 格式 "
+               f"(cannot read the OSM file {path.name}: damaged or not OSM)")
         raise InputFileError(msg) from None
     return streets.arrays(), collected, newest
 
