@@ -31,6 +31,7 @@ builder's business (``layers.build.ensure_default_store``), not this module's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -197,9 +198,27 @@ class LayerSource:
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
 
 
+def _unique_identifier(tmp: Path, identifier: str, name: str) -> str:
+    """``identifier``, or it with the layer name when another table of the GeoPackage has it already.
+
+    GeoPackage identifiers must be unique: two layers with one title (units
+    imported twice from one file under two names) would otherwise fail.
+    """
+    if not tmp.exists():
+        return identifier
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{tmp}?mode=ro", uri=True)) as con:
+            taken = con.execute("SELECT 1 FROM gpkg_contents WHERE identifier = ? AND table_name != ?",
+                                (identifier, name)).fetchone()
+    except sqlite3.Error:
+        return identifier
+    return f"{identifier} [{name}]" if taken else identifier
+
+
 def _write_layer(frame: gpd.GeoDataFrame | LayerSource, tmp: Path, name: str, spec: LayerSpec) -> dict[str, Any]:
     """Write one layer into the GeoPackage at ``tmp``; return its metadata row."""
-    options = {"IDENTIFIER": f"{spec.title_zh} {spec.title_en}".strip(), "DESCRIPTION": spec.description}
+    identifier = _unique_identifier(tmp, f"{spec.title_zh} {spec.title_en}".strip(), name)
+    options = {"IDENTIFIER": identifier, "DESCRIPTION": spec.description}
     if isinstance(frame, LayerSource):
         gtype, n = frame.geometry_type, 0
         for chunk in frame.chunks():
