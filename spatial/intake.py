@@ -49,6 +49,7 @@ import shapely
 from shapely.geometry import box
 
 from . import facilities, population, settings, store, vocab
+from ._atomic import temp_dir_prefix
 from ._errors import (
     EmptyLayerError,
     InputFileError,
@@ -104,8 +105,8 @@ __all__ = [
 #: Licence of OpenStreetMap data.
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 
-#: Largest OSM file read, bytes (a province extract of Geofabrik is 100-300 MB).
-MAX_OSM_BYTES = 2 * 1024**3
+#: Largest OSM file read, bytes: the one limit of :mod:`spatial.settings`.
+MAX_OSM_BYTES = settings.MAX_OSM_BYTES
 
 
 @dataclass
@@ -299,9 +300,9 @@ def import_osm(
     """
     target = _target(store_path)
     src = Path(path)
-    if src.is_file() and src.stat().st_size > MAX_OSM_BYTES:
-        msg = (f"{src.name} 超过 {MAX_OSM_BYTES // 1024**3} GB：请先裁剪（osmium extract）或用 --clip "
-               f"({src.name} is larger than {MAX_OSM_BYTES // 1024**3} GB)")
+    if src.is_file() and src.stat().st_size > settings.MAX_OSM_BYTES:
+        msg = (f"{src.name} 超过 {settings.MAX_OSM_BYTES // 1024**3} GB：请先裁剪（osmium extract）或用 --clip "
+               f"({src.name} is larger than {settings.MAX_OSM_BYTES // 1024**3} GB)")
         raise InputFileError(msg)
     names = [f"network_{m}" for m in modes] + ["osm_facilities", "osm_green", "osm_residential", "osm_buildings"]
     _check_free(target, names, replace=replace)
@@ -312,7 +313,8 @@ def import_osm(
         bounds, _ = header_info(src)
         _check_cover(bounds, clip, src.name, notes)
     # buildings go to a temporary GeoPackage as they are read and into the store in chunks
-    with tempfile.TemporaryDirectory(prefix="planatlas-osm-", dir=target.parent if target.parent.is_dir()
+    # named so that the next write beside the store sweeps it when this process is killed (kill -9)
+    with tempfile.TemporaryDirectory(prefix=temp_dir_prefix("osm"), dir=target.parent if target.parent.is_dir()
                                      else None) as spill:
         extract = read_osm(src, clip=None if clip is None else clip.geometry, modes=modes, components=components,
                            index=index or DEFAULT_INDEX, progress=progress, spill_dir=spill)

@@ -67,8 +67,8 @@ MAX_UPLOAD_FEATURES: int = 1_000_000
 MAX_RASTER_CELLS: int = 25_000_000
 
 #: Largest OSM extract read by ``planatlas import-osm``, bytes (it is streamed, never held whole;
-#: Geofabrik's China extract is about 1.4 GB, Shandong's about 0.2 GB).
-MAX_OSM_BYTES: int = 8 * 1024 * 1024 * 1024
+#: Geofabrik's Shandong extract is about 0.2 GB; larger ones are cut with ``osmium extract`` first).
+MAX_OSM_BYTES: int = 2 * 1024 * 1024 * 1024
 
 #: Largest population raster file, bytes (WorldPop's 100 m China raster is about 1 GB).
 MAX_RASTER_BYTES: int = 2 * 1024 * 1024 * 1024

@@ -147,9 +147,12 @@ def test_stale_temporaries_of_dead_writers_are_swept(tmp_path: Path, frame: gpd.
     mine.write_bytes(b"being written by this process")
     users = tmp_path / ".planatlas.backup.gpkg"
     users.write_bytes(b"a user's hidden file")
+    spill = tmp_path / f"{_atomic.temp_dir_prefix('osm').replace(str(os.getpid()), '999999999')}xyz"
+    spill.mkdir()  # the buildings spill folder of an import-osm killed with kill -9
+    (spill / "chunk_0.parquet").write_bytes(b"x")
     store.write_store({"parks": frame}, tmp_path / "planatlas.gpkg")
     names = {p.name for p in tmp_path.iterdir()}
-    assert dead.name not in names and dead.name + "-journal" not in names
+    assert dead.name not in names and dead.name + "-journal" not in names and spill.name not in names
     assert mine.name in names and users.name in names
 
 
