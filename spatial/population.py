@@ -420,11 +420,11 @@ def _check_raster_file(path: Path) -> None:
         raise InputFileError(msg)
 
 
-def _check_cells(name: str, rows: int, cols: int, what_zh: str, what_en: str) -> None:
-    """Refuse a grid of more than :data:`~spatial.settings.MAX_RASTER_CELLS` cells before it is allocated."""
+def _check_cells(name: str, rows: int, cols: int, what_zh: str, what_en: str, *, limit: int | None = None) -> None:
+    """Refuse a grid of more than ``limit`` cells (:data:`MAX_RASTER_CELLS`) before it is allocated."""
     cells = int(rows) * int(cols)
-    if cells > settings.MAX_RASTER_CELLS:
-        limit = settings.MAX_RASTER_CELLS
+    limit = MAX_RASTER_CELLS if limit is None else limit
+    if cells > limit:
         msg = (f"{name}：{what_zh}有 {rows:,} × {cols:,} = {cells:,} 个格子，超过上限 {limit:,}；"
                f"请裁剪到分析范围或用更大的格子 ({name}: {what_en} has {cells:,} cells; the limit is {limit:,}: "
                "clip it to the study area or use larger cells)")
@@ -525,12 +525,11 @@ def load_population(
                        f"({path.name} has {src.count} band(s); band {band} asked)")
                 raise InputFileError(msg)
             window = _window_within(src, within, path.name)
-            cells = (window.width * window.height) if window is not None else src.width * src.height
-            limit = MAX_RASTER_CELLS if max_cells is None else int(max_cells)
-            if cells > limit:
-                msg = (f"{path.name} 要读取 {cells:,} 个栅格，超过上限 {limit:,}：请先裁剪到城市范围 "
-                       f"({path.name}: {cells:,} cells to read, more than the limit of {limit:,}; clip it to the city)")
-                raise InputFileError(msg)
+            rows, cols = (window.height, window.width) if window is not None else (src.height, src.width)
+            what = ("栅格中要读取的范围", "the part of the raster to read") if window is not None else (
+                "栅格文件", "the raster file")
+            _check_cells(path.name, rows, cols, *what,
+                         limit=MAX_RASTER_CELLS if max_cells is None else int(max_cells))
             data = src.read(band, masked=True, window=window).astype("float64").filled(np.nan)
             src_crs = CRS.from_user_input(src.crs)
             src_transform, src_bounds = src.transform, src.bounds
