@@ -86,13 +86,14 @@ def _bad_values(action: argparse.Action, tmp: Path) -> list[str]:
         (tmp / "a_folder").mkdir(exist_ok=True)
         garbage = tmp / "garbage.bin"
         garbage.write_bytes(b"\x00\xffnot a file of any kind\x00" * 50)
-        return [str(tmp / "missing.file"), str(tmp / "a_folder"), str(garbage)]
+        # a name no file system takes: refused by the parser, never an OSError later
+        return [str(tmp / "missing.file"), str(tmp / "a_folder"), str(garbage), str(tmp / ("长" * 120 + ".gpkg"))]
     if dest in {"datum"}:
         return ["bogus", ""]
     if dest in {"out", "distance_tif"}:
         (tmp / "a_file").write_text("x")
         # a missing folder is created; a file where a folder should be, or an unknown format, is refused
-        return [str(tmp / "a_file" / "x.gpkg"), str(tmp / "x.dwg")]
+        return [str(tmp / "a_file" / "x.gpkg"), str(tmp / "x.dwg"), str(tmp / ("长" * 120 + ".gpkg"))]
     if dest in {"layer"}:
         return ["no_such_layer", ""]
     if dest in {"preset"}:

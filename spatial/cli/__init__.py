@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from types import FrameType, ModuleType
 
 from .._errors import PlanatlasError, PlanatlasWarning
-from ._parser import Parser
+from ._parser import Parser, add_file_types
 
 #: Modules that add subcommands, in the order ``--help`` lists them. They are
 #: imported by :func:`build_parser`, inside :func:`main`, so Ctrl-C or SIGTERM
@@ -51,6 +51,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="命令")
     for module in commands():
         module.register(sub)
+    add_file_types(parser)  # every file option of every subcommand, those added later too
     return parser
 
 

@@ -101,3 +101,40 @@ def bbox(text: str) -> tuple[float, float, float, float]:
         msg = f"范围 {text} 不是有效的经纬度范围 (W < E, S < N in degrees)"
         raise argparse.ArgumentTypeError(msg)
     return (w, s, e, n)
+
+
+#: Options (by ``dest``) that name a file or folder, in every subcommand: they get :func:`file_path`.
+FILE_DESTS = frozenset({"file", "store", "report", "network", "population", "out", "distance_tif", "clip_file"})
+
+#: Longest name of one part of a path, and of a whole path, bytes (Linux's NAME_MAX and PATH_MAX).
+NAME_MAX_BYTES = 255
+PATH_MAX_BYTES = 4096
+
+
+def file_path(text: str) -> str:
+    """A path as typed, refused before any work when no system could open it.
+
+    A part longer than 255 bytes (or a path of more than 4096), or a NUL
+    character, makes every later ``exists()`` raise instead of answering:
+    refused here, once, for every file option of every subcommand.
+    """
+    shown = "".join(ch if ch.isprintable() else "?" for ch in text)[:120]
+    if "\x00" in text:
+        msg = f"路径中含有空字符：{shown} (the path holds a NUL character)"
+        raise argparse.ArgumentTypeError(msg)
+    raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) > PATH_MAX_BYTES or any(len(part) > NAME_MAX_BYTES for part in raw.split(b"/")):
+        msg = (f"路径过长 (每一级名称最多 {NAME_MAX_BYTES} 字节，全长最多 {PATH_MAX_BYTES} 字节)：{shown}… "
+               f"(the path is too long for the file system: {len(raw)} bytes)")
+        raise argparse.ArgumentTypeError(msg)
+    return text
+
+
+def add_file_types(parser: argparse.ArgumentParser) -> None:
+    """Give every file option of ``parser`` and of its subcommands :func:`file_path` (when it has no type)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                add_file_types(sub)
+        elif action.dest in FILE_DESTS and action.type is None and action.nargs != 0:
+            action.type = file_path

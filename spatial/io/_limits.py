@@ -293,9 +293,13 @@ def open_source(data: UploadData, *, filename: str | None, max_bytes: int | None
         refuse_virtual_path(text)
         path = Path(text)
         name = display_name(filename or path.name)
-        if not path.exists():
+        try:
+            os.stat(text)
+        except FileNotFoundError:
             msg = f"{name}：找不到该文件 ({name}: no such file)"
-            raise InputFileError(msg)
+            raise InputFileError(msg) from None
+        except OSError:  # a name too long, a loop of links …: check_user_file says which
+            pass
         size = check_user_file(path, what=("上传", "upload"), max_bytes=2**62)
         if path.suffix.lower() == ".shp":
             size = sum(p.stat().st_size for p in sibling_files(path).values())
