@@ -50,6 +50,9 @@ _HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
 # "planatlas-<kind>-<host>-<pid>-<random>" (folders in the system's temporary folder)
 _TEMP_NAME = re.compile(r"^(?:\..*\.planatlas|planatlas-[a-z]+)-([A-Za-z0-9]+)-(\d+)-")
 
+# outputs that are no local file: GDAL's virtual paths and URLs
+_VIRTUAL_OUT = re.compile(r"^\s*(?:/vsi|[A-Za-z][A-Za-z0-9+.-]*://)", re.IGNORECASE)
+
 # what GDAL and SQLite say when the disk is full (they do not raise OSError)
 _FULL_TEXT = re.compile(r"disk is full|no space left|database or disk is full|SQLITE_FULL|ENOSPC", re.IGNORECASE)
 _IO_TEXT = re.compile(r"disk I/O error|SQLITE_IOERR|write failed|File too large", re.IGNORECASE)
@@ -106,6 +109,11 @@ def regular_target(dest: str | os.PathLike[str]) -> Path:
         Something other than a regular file is there (folder, device, FIFO,
         socket), or the link loops.
     """
+    text = os.fspath(dest)
+    if _VIRTUAL_OUT.match(text):  # GDAL would write to memory, an archive or a server, never to this path
+        msg = (f"无法写入 {text[:80]}：输出须为本地文件，不写 GDAL 虚拟路径 (/vsi…) 或网址 "
+               f"(cannot write {text[:80]}: outputs are local files, not /vsi paths or URLs)")
+        raise StoreError(msg)
     path = settings.user_path(dest)
     try:
         target = path.resolve() if path.is_symlink() else path

@@ -199,3 +199,9 @@ def test_an_import_creates_a_store_it_may_update_again(tmp_path: Path, capsys: p
     code, _, err = run(["import-units", str(units), "--name", "streets", "--store", str(target)], capsys)
     assert code == 0, err
     assert {"units", "streets"} <= set(store.list_layers(target)["name"])
+
+
+@pytest.mark.parametrize("out", ["/vsimem/x.tif", "/vsizip//tmp/x.zip/x.geojson", "https://example.org/x.gpkg"])
+def test_outputs_are_local_files_never_virtual_paths(tmp_path: Path, out: str) -> None:
+    with pytest.raises(StoreError, match="输出须为本地文件"):
+        _outputs.plan_outputs([("--distance-tif", out)])
