@@ -100,6 +100,18 @@ def write_error(dest: str | os.PathLike[str], exc: BaseException) -> StoreError:
     return StoreError(f"无法写入 {dest}：{zh} (cannot write {dest}: {en})")
 
 
+def refuse_virtual_output(dest: str | os.PathLike[str]) -> None:
+    """Refuse an output GDAL would write to memory, an archive or a server (``/vsi…``, a URL), never to a file.
+
+    Checked on the text as given (a :class:`~pathlib.Path` folds ``https://`` into ``https:/``).
+    """
+    text = os.fspath(dest)
+    if _VIRTUAL_OUT.match(text) or text.startswith(("https:/", "http:/", "ftp:/")):
+        msg = (f"无法写入 {text[:80]}：输出须为本地文件，不写 GDAL 虚拟路径 (/vsi…) 或网址 "
+               f"(cannot write {text[:80]}: outputs are local files, not /vsi paths or URLs)")
+        raise StoreError(msg)
+
+
 def regular_target(dest: str | os.PathLike[str]) -> Path:
     """The file a write to ``dest`` really replaces: ``dest``, or the target of the link it is.
 
@@ -109,11 +121,7 @@ def regular_target(dest: str | os.PathLike[str]) -> Path:
         Something other than a regular file is there (folder, device, FIFO,
         socket), or the link loops.
     """
-    text = os.fspath(dest)
-    if _VIRTUAL_OUT.match(text):  # GDAL would write to memory, an archive or a server, never to this path
-        msg = (f"无法写入 {text[:80]}：输出须为本地文件，不写 GDAL 虚拟路径 (/vsi…) 或网址 "
-               f"(cannot write {text[:80]}: outputs are local files, not /vsi paths or URLs)")
-        raise StoreError(msg)
+    refuse_virtual_output(dest)
     path = settings.user_path(dest)
     try:
         target = path.resolve() if path.is_symlink() else path

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import settings
-from .._atomic import atomic_path, regular_target
+from .._atomic import atomic_path, refuse_virtual_output, regular_target
 from .._errors import ParameterError, StoreError
 
 #: Files the record of planatlas's outputs keeps at most (the oldest are forgotten first).
@@ -200,6 +200,7 @@ def plan_outputs(
     own = _default_store_key()
     planned: list[Output] = []
     for option, given in outputs:
+        refuse_virtual_output(given)
         path = settings.user_path(given)
         target = regular_target(path)
         _check_folder(option, path, target)
