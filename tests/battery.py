@@ -960,8 +960,11 @@ class Workspace:
         self.pristine = root / "pristine"
         self.pristine.mkdir(parents=True, exist_ok=True)
         self.files = root / "files"
+        self.base = root / "base"  # the files of the working command lines (tests/test_cli_errors.py)
+        self.base.mkdir(parents=True, exist_ok=True)
         self.seed_store = store
         self.originals: dict[str, bytes] = {}
+        self.builders: list[Callable[[], object]] = []
         self.reset()
 
     def reset(self) -> None:
@@ -981,6 +984,8 @@ class Workspace:
             path.chmod(0o600)
             self.foreign[suffix] = path
         self.data_dir = self.root / "data"
+        for build in self.builders:  # the hostile paths of the cases, as they were
+            build()
 
     def protected(self) -> list[Path]:
         return [self.store, *self.foreign.values(), Path("/dev/null"), *sorted(self.files.iterdir())]
@@ -1001,9 +1006,73 @@ def _seed_store(scratch: Path) -> Path:
 _SEED_BUILD: Any = None
 
 
-def _cli_cases(ws: Workspace, rng: random.Random, n: int) -> list[tuple[list[str], set[str]]]:
-    """Command lines with one hostile path each (and --force now and then), with the paths they may change."""
-    osm = ROOT / "tests" / "data" / "net_tiny.osm"
+#: Options (by dest) that name a file: which the command reads, which it writes, which it may do both to.
+_PATH_DESTS = {"file", "store", "report", "network", "population", "out", "distance_tif", "clip_file"}
+_OUT_DESTS = {"out", "distance_tif"}
+#: The suffix of a pool when the working command line gives no value to copy it from.
+_DEFAULT_SUFFIX = {"report": ".md", "network": ".osm", "population": ".tif", "store": ".gpkg",
+                   "clip_file": ".geojson", "file": ".csv", "out": ".gpkg", "distance_tif": ".tif"}
+
+
+#: Options added to a working command line to keep a case short (the same command, a coarser run).
+_QUICKER = {"evaluate": ["--method", "buffer", "--cell", "1000"]}
+
+
+def working_lines(store: Path, folder: Path) -> dict[str, list[str]]:
+    """A working command line for every subcommand: the table of ``tests/test_cli_errors.py``
+    (a new subcommand must add one there), made quicker where an option allows it."""
+    if str(ROOT / "tests") not in sys.path:  # the test modules import their helpers as top-level modules
+        sys.path.append(str(ROOT / "tests"))
+    from tests.test_cli_errors import _good
+
+    return {cmd: [*argv, *_QUICKER.get(cmd, [])] for cmd, argv in _good(store, folder).items()}
+
+
+def _subparsers() -> dict[str, Any]:
+    import argparse
+
+    from spatial.cli import build_parser
+
+    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def _suffix(value: str | None, dest: str) -> str:
+    if value is None:
+        return _DEFAULT_SUFFIX[dest]
+    name = Path(value).name.lower()
+    if name.endswith((".osm.pbf", ".pbf")):
+        return ".osm"
+    return Path(value).suffix.lower()
+
+
+def _value_of(argv: list[str], action: Any) -> tuple[int | None, str | None]:
+    """Where the working command line gives ``action`` a value, and the value."""
+    if action.option_strings:
+        for flag in action.option_strings:
+            if flag in argv[:-1]:
+                i = argv.index(flag) + 1
+                return i, argv[i]
+        return None, None
+    # the positional file: the first argument after the subcommand that is not an option or its value
+    i = 1
+    while i < len(argv):
+        if argv[i].startswith("--"):
+            i += 2
+            continue
+        return i, argv[i]
+    return None, None
+
+
+def _updates_its_store(sub: Any) -> bool:
+    """Whether a subcommand changes the store it is given (an import: that is its job)."""
+    return any(a.dest == "store" and ("新建" in (a.help or "")) for a in sub._actions) or sub.prog.endswith(
+        "import-places")
+
+
+def _cli_pools(ws: Workspace, rng: random.Random) -> Callable[[], tuple[dict[str, dict[str, str]],
+                                                                       dict[str, dict[str, str]]]]:
+    """A maker of the hostile paths (inputs and outputs by suffix), made again after every case."""
     report = inputs.SEED_REPORT
     reports = {
         "big5 report": report.encode("big5", "replace"),
@@ -1012,82 +1081,97 @@ def _cli_cases(ws: Workspace, rng: random.Random, n: int) -> list[tuple[list[str
         "3 MB report": (report * 50).encode()[: 3 << 20],
         "vrt as report": inputs.PASSWD_VRT,
     }
-    for name, data in reports.items():
-        (ws.files / f"{name.replace(' ', '_')}.md").write_bytes(data)
-    pop_outside = inputs.small_geotiff(ws.files / "pop_outside.tif", origin=inputs.RASTER_ORIGINS["beijing"])
-    pop_sparse = inputs.sparse_geotiff(ws.files / "pop_sparse.tif", width=200_000, height=200_000)
-    (ws.files / "vrt.tif").write_bytes(inputs.PASSWD_VRT)
-    (ws.files / "vrt.gpkg").write_bytes(inputs.PASSWD_VRT)
-    damaged = inputs.damage_store(ws.store, ws.files / "damaged.gpkg", rng.choice(inputs.STORE_DAMAGE), rng)
-    planted = {"store": ws.store, "users own file": ws.foreign[".gpkg"]}
-    pool_in = {suffix: inputs.hostile_paths(ws.files / f"in{suffix.replace('.', '_')}", suffix=suffix,
-                                            planted=planted)
-               for suffix in (".md", ".gpkg", ".osm", ".tif", ".csv")}
-    pool_in[".md"].update({k: str(ws.files / f"{k.replace(' ', '_')}.md") for k in reports})
-    pool_in[".tif"].update({"outside the city": str(pop_outside), "sparse 200000 x 200000": str(pop_sparse),
-                            "vrt named .tif": str(ws.files / "vrt.tif")})
-    pool_in[".gpkg"].update({"damaged store": str(damaged), "vrt named .gpkg": str(ws.files / "vrt.gpkg")})
-    pool_out = {suffix: inputs.hostile_paths(ws.files / f"out{suffix.replace('.', '_')}", suffix=suffix,
-                                             planted={"store": ws.store, "users own file": ws.foreign.get(
-                                                 suffix, ws.foreign[".gpkg"])})
-                for suffix in (".gpkg", ".geojson", ".csv", ".kml", ".zip", ".tif", "")}
+    damage = rng.choice(inputs.STORE_DAMAGE)
+    damage_seed = rng.random()
+    suffixes_in = (".md", ".gpkg", ".osm", ".tif", ".csv", ".geojson")
+    suffixes_out = (".gpkg", ".geojson", ".csv", ".kml", ".zip", ".tif", "")
+
+    def make() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+        for name, data in reports.items():
+            (ws.files / f"{name.replace(' ', '_')}.md").write_bytes(data)
+        pop_outside = inputs.small_geotiff(ws.files / "pop_outside.tif", origin=inputs.RASTER_ORIGINS["beijing"])
+        pop_sparse = inputs.sparse_geotiff(ws.files / "pop_sparse.tif", width=200_000, height=200_000)
+        for suffix in (".tif", ".gpkg", ".geojson", ".csv", ".osm"):
+            (ws.files / f"vrt{suffix}").write_bytes(inputs.PASSWD_VRT)
+        damaged = inputs.damage_store(ws.store, ws.files / "damaged.gpkg", damage, random.Random(damage_seed))
+        planted = {"store": ws.store, "users own file": ws.foreign[".gpkg"]}
+        pool_in = {suffix: inputs.hostile_paths(ws.files / f"in{suffix.replace('.', '_')}", suffix=suffix,
+                                                planted=planted) for suffix in suffixes_in}
+        pool_in[".md"].update({k: str(ws.files / f"{k.replace(' ', '_')}.md") for k in reports})
+        pool_in[".tif"].update({"outside the city": str(pop_outside), "sparse 200000 x 200000": str(pop_sparse)})
+        pool_in[".gpkg"]["damaged store"] = str(damaged)
+        for suffix in (".tif", ".gpkg", ".geojson", ".csv", ".osm"):
+            pool_in[suffix][f"vrt named {suffix}"] = str(ws.files / f"vrt{suffix}")
+        pool_out = {suffix: inputs.hostile_paths(ws.files / f"out{suffix.replace('.', '_')}", suffix=suffix,
+                                                 planted={"store": ws.store, "users own file": ws.foreign.get(
+                                                     suffix, ws.foreign[".gpkg"])})
+                    for suffix in suffixes_out}
+        return pool_in, pool_out
+
+    return make
+
+
+def _cli_cases(ws: Workspace, rng: random.Random, n: int) -> list[tuple[list[str], set[str]]]:
+    """Command lines with one hostile path each (and --force now and then), with the paths they may change.
+
+    Generated from the parser: every subcommand, every option that names a
+    file (a new subcommand is covered as soon as ``tests/test_cli_errors.py``
+    has a working command line for it), each given every kind of hostile path.
+    """
+    make = _cli_pools(ws, rng)
+    pool_in, pool_out = make()
+    ws.builders.append(make)
     store = str(ws.store)
+    good = working_lines(ws.store, ws.base)
+    # commands whose working line writes a new store of its own: import into the workspace's store instead
     new = str(ws.files / "new")
-    good = {
-        "build": ["build", "--out", new + ".gpkg"],
-        "layers": ["layers", "--store", store],
-        "export": ["export", "--layer", "parks", "--out", new + ".geojson", "--store", store],
-        "coverage": ["coverage", "--layer", "parks", "--preset", "park-500m", "--store", store],
-        "unresolved": ["unresolved", "--out", new + ".csv", "--store", store],
-        "import-places": ["import-places", "FILE", "--datum", "WGS84", "--store", store],
-        "evaluate": ["evaluate", "--standard", "gb50180", "--method", "buffer", "--cell", "1000", "--store", store,
-                     "--out", new + "_evaluation"],
-    }
-    options: dict[str, list[tuple[str, dict[str, str]]]] = {
-        "build": [("--report", pool_in[".md"]), ("--out", pool_out[".gpkg"])],
-        "layers": [("--store", pool_in[".gpkg"])],
-        "export": [("--store", pool_in[".gpkg"]), *(("--out", pool_out[s]) for s in
-                                                   (".gpkg", ".geojson", ".csv", ".kml", ".zip"))],
-        "coverage": [("--store", pool_in[".gpkg"]), ("--network", pool_in[".osm"]), ("--network", pool_in[".gpkg"]),
-                     ("--population", pool_in[".tif"]), ("--out", pool_out[".gpkg"]),
-                     ("--out", pool_out[".geojson"]), ("--distance-tif", pool_out[".tif"])],
-        "unresolved": [("--store", pool_in[".gpkg"]), ("--out", pool_out[".csv"])],
-        "import-places": [("FILE", pool_in[".csv"]), ("--store", pool_in[".gpkg"])],
-        "evaluate": [("--store", pool_in[".gpkg"]), ("--population", pool_in[".tif"]), ("--out", pool_out[""])],
-    }
-    cases: list[tuple[list[str], set[str]]] = []
-    every = [(cmd, flag, name, value) for cmd, opts in options.items() for flag, pool in opts
-             for name, value in pool.items()]
+    every: list[tuple[str, Any, str, str]] = []
+    for cmd, sub in _subparsers().items():
+        base = good.get(cmd)
+        if base is None:
+            continue
+        for action in sub._actions:
+            if action.dest not in _PATH_DESTS:
+                continue
+            _, value = _value_of(base, action)
+            suffix = _suffix(value, action.dest)
+            writes = action.dest in _OUT_DESTS
+            pool = pool_out.get(suffix, pool_out[".gpkg"]) if writes else pool_in.get(suffix, pool_in[".csv"])
+            every += [(cmd, action, name, path) for name, path in pool.items()]
     rng.shuffle(every)
-    for cmd, flag, _name, value in every[:n]:
+    subs = _subparsers()
+    cases: list[tuple[list[str], set[str]]] = []
+    for cmd, action, _name, value in every[:n]:
         argv = list(good[cmd])
-        if flag == "FILE":  # a positional file
-            argv[argv.index("FILE")] = value
-        elif flag in argv:
-            i = argv.index(flag)
-            argv[i + 1] = value
-        else:
-            argv += [flag, value]
-        if "FILE" in argv:
-            argv[argv.index("FILE")] = str(ws.foreign[".csv"])
-        if flag == "--network":
+        i, _ = _value_of(argv, action)
+        if i is not None:
+            argv[i] = value
+        elif action.option_strings:
+            argv += [action.option_strings[-1], value]
+        else:  # a positional file the working line does without (import-population --dasymetric)
+            if "--dasymetric" in argv:
+                k = argv.index("--dasymetric")
+                del argv[k:k + 2]
+            argv.insert(1, value)
+        if action.dest == "network":
             argv += ["--method", "network"]
-        if cmd == "coverage" and flag in ("--out", "--distance-tif") and rng.random() < 0.3:
-            argv += ["--distance-tif" if flag == "--out" else "--out", str(ws.foreign[".csv"].with_suffix(
-                ".tif" if flag == "--out" else ".gpkg"))]
-        force = rng.random() < 0.3
-        if force and cmd not in ("layers", "import-places"):
+        updates = _updates_its_store(subs[cmd])
+        force = rng.random() < 0.3 and any(a.dest == "force" for a in subs[cmd]._actions)
+        if force:
             argv.append("--force")
         may_change: set[str] = set()
+        outs = [argv[j + 1] for j, a in enumerate(argv[:-1]) if a in ("--out", "--distance-tif")]
         if force:  # --force may replace what the outputs name (and what the links there point at)
-            outs = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--out", "--distance-tif")]
             for out in outs:
                 may_change |= {out, os.path.realpath(out), str(Path(out).with_suffix(".csv")),
                                os.path.realpath(Path(out).with_suffix(".csv"))}
-        if cmd == "import-places":  # it updates the store it is given: that is its job
-            may_change |= {store, os.path.realpath(store)}
+        if updates:  # an import updates the store it is given: that is its job (when it is a whole store)
+            _, given = _value_of(argv, next(a for a in subs[cmd]._actions if a.dest == "store"))
+            if given is not None:
+                may_change |= {given, os.path.realpath(given)}
         cases.append((argv, may_change))
     # two outputs to one path, and the store as an output, whatever the force
+    osm = ROOT / "tests" / "data" / "net_tiny.osm"
     cases += [
         (["coverage", "--layer", "parks", "--preset", "park-500m", "--store", store, "--out", new + "2.gpkg",
           "--distance-tif", new + "2.tif", "--force"], {new + "2.gpkg", new + "2.csv", new + "2.tif"}),
@@ -1096,6 +1180,7 @@ def _cli_cases(ws: Workspace, rng: random.Random, n: int) -> list[tuple[list[str
          set()),
         (["coverage", "--layer", "parks", "--method", "network", "--network", str(osm), "--preset", "park-500m",
           "--store", store, "--out", str(osm.with_suffix(".gpkg"))], set()),
+        (["import-units", store, "--store", store, "--force"], set()),
     ]
     return cases
 
@@ -1157,9 +1242,13 @@ def cat_environment(n: int, rng: random.Random, scratch: Path) -> Tally:
         commands = [
             ["layers"], ["presets"], ["geocode", "历下区"],
             ["export", "--layer", "parks", "--format", "geojson", "--out", str(base / "out.geojson"), "--force"],
-            ["layers", "--store", str(store)],
             ["coverage", "--layer", "parks", "--preset", "park-500m", "--store", str(store)],
         ]
+        # and every subcommand's working command line (generated from the parser; the demo builds a city)
+        (base / "lines").mkdir()
+        good = working_lines(store, base / "lines")
+        commands += [[*good[c], *(["--force"] if "--out" in good[c] else [])] for c in _subparsers()
+                     if c in good and c not in ("demo", "presets", "geocode")]
         variables = ["PLANATLAS_DATA_DIR", "PLANATLAS_DATA_DIR", "XDG_DATA_HOME", "TMPDIR"]
         cases = [(var, name, cmd) for var in variables for name in values for cmd in commands]
         rng.shuffle(cases)
@@ -1852,8 +1941,8 @@ CATEGORIES: list[tuple[Callable[[int, random.Random, Path], Tally | list[Tally]]
     (cat_store_writes, 100, 6),
     (cat_store_killed, 4, 2),
     (cat_injection, 1, 1),
-    (cat_cli, 220, 14),
-    (cat_environment, 160, 8),
+    (cat_cli, 400, 14),
+    (cat_environment, 240, 8),
     (cat_damaged_store, 50, 8),
     (cat_disk_full, 55, 10),
     (cat_signals, 9, 2),
