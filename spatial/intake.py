@@ -300,7 +300,7 @@ def import_osm(
     """
     target = _target(store_path)
     src = Path(path)
-    if src.is_file() and src.stat().st_size > settings.MAX_OSM_BYTES:
+    if os.path.isfile(src) and src.stat().st_size > settings.MAX_OSM_BYTES:
         msg = (f"{src.name} 超过 {settings.MAX_OSM_BYTES // 1024**3} GB：请先裁剪（osmium extract）或用 --clip "
                f"({src.name} is larger than {settings.MAX_OSM_BYTES // 1024**3} GB)")
         raise InputFileError(msg)
@@ -309,7 +309,7 @@ def import_osm(
     notes: list[str] = []
     from .io.osm import DEFAULT_INDEX, header_info
 
-    if src.is_file():
+    if os.path.isfile(src):
         bounds, _ = header_info(src)
         _check_cover(bounds, clip, src.name, notes)
     # buildings go to a temporary GeoPackage as they are read and into the store in chunks

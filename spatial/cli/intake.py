@@ -10,6 +10,7 @@ the default store (built from the embedded report) takes the layers.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def import_store(args: argparse.Namespace, *, reading: Sequence[str | None] = ()
         if path.suffix.lower() != ".gpkg":
             msg = f"--store 须为 .gpkg 文件，收到 {args.store} (--store must be a .gpkg file)"
             raise StoreError(msg)
-        if path.is_file():  # a store to update: never one of the import's own inputs, and whole
+        if os.path.isfile(path):  # a store to update: never one of the import's own inputs, and whole
             _outputs.plan_outputs([("--store", path)], reading=reading, force=True)
             return store.check_store(path)
         planned = plan_outputs(args, [("--store", path)], reading=reading)[0]
