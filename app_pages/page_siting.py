@@ -132,9 +132,11 @@ def run_siting(path: Path, ftype: str, model: str, how: dict, reach: dict, metho
 
 
 def _files(result) -> dict[str, bytes]:
+    from spatial._atomic import sweep_stale, temp_dir_prefix
     from spatial.siting import write_outputs
 
-    with tempfile.TemporaryDirectory() as tmp:
+    sweep_stale(tempfile.gettempdir())  # what a killed server left
+    with tempfile.TemporaryDirectory(prefix=temp_dir_prefix("site")) as tmp:  # swept if the server is killed
         return {p.name: p.read_bytes() for p in write_outputs(result, tmp)}
 
 

@@ -205,3 +205,19 @@ def test_an_import_creates_a_store_it_may_update_again(tmp_path: Path, capsys: p
 def test_outputs_are_local_files_never_virtual_paths(tmp_path: Path, out: str) -> None:
     with pytest.raises(StoreError, match="输出须为本地文件"):
         _outputs.plan_outputs([("--distance-tif", out)])
+
+
+def test_site_plans_its_folder_like_every_output(seed_store: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sites"
+    out.mkdir()
+    (out / "siting.xlsx").write_bytes(b"the planner's own workbook")
+    argv = ["site", "--type", "park", "--count", "2", "--facilities", "parks", "--candidate-cell", "3000",
+            "--method", "buffer", "--distance", "500", "--store", str(seed_store), "--out", str(out)]
+    code, _, err = run(argv, capsys)
+    assert code == 1 and "siting.xlsx" in one_error_line(err) and "--force" in err
+    assert (out / "siting.xlsx").read_bytes() == b"the planner's own workbook"
+    assert sorted(p.name for p in out.iterdir()) == ["siting.xlsx"]  # nothing written before the refusal
+    code, _, err = run([*argv, "--force"], capsys)
+    assert code == 0, err
+    assert _outputs.written_by_planatlas(out / "siting.xlsx") and _outputs.written_by_planatlas(out / "sites.gpkg")

@@ -22,8 +22,17 @@ import pandas as pd
 
 from .. import store, vocab
 from .._errors import ParameterError, UnknownLayerError
+from ..io import _outputs
 from ..thresholds import Threshold, resolve_threshold
-from ._common import add_store_argument, print_table, store_path, warn
+from ._common import (
+    add_force_argument,
+    add_store_argument,
+    plan_outputs,
+    print_table,
+    record_outputs,
+    store_path,
+    warn,
+)
 from ._parser import positive_float, positive_int
 
 
@@ -65,6 +74,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="容许差距，%%：与最优的差距证明在此以内即停 (默认 0.5)")
     p.add_argument("--out", help="输出文件夹：sites.gpkg、sites.geojson、siting.xlsx")
     p.add_argument("--json", action="store_true", help="在标准输出打印 JSON (参数、选址、曲线、分单元)")
+    add_force_argument(p)
     add_store_argument(p)
     p.set_defaults(func=cmd_site)
 
@@ -190,6 +200,18 @@ def _check_layers(args: argparse.Namespace, path: Path) -> None:
             raise UnknownLayerError(msg)
 
 
+def _planned(args: argparse.Namespace, path: Path) -> list[_outputs.Output]:
+    """The files ``--out`` will hold, checked before any work (never over a file being read or not planatlas's)."""
+    from ..siting.result import OUTPUT_NAMES
+
+    if not args.out:
+        return []
+    out = Path(args.out).expanduser()
+    population = args.population if args.population not in ("auto", "units", "none") else None
+    return plan_outputs(args, [(f"--out {out.name}/{name}", out / name) for name in OUTPUT_NAMES],
+                        reading=[path, args.network, population])
+
+
 def cmd_site(args: argparse.Namespace) -> int:
     from ..siting import apply_exclusions, site_facilities, target_for, write_outputs
     from ..siting.inputs import candidates_from_store, read_named, store_inputs, with_demand
@@ -197,6 +219,7 @@ def cmd_site(args: argparse.Namespace) -> int:
 
     _check_args(args)
     path = store_path(args)
+    planned = _planned(args, path)
     _check_layers(args, path)
     reach = _threshold(args)
     target = target_for(args.type, store.read_table("targets", path=path)) if args.from_target else None
@@ -228,6 +251,7 @@ def cmd_site(args: argparse.Namespace) -> int:
     for w in caught:
         warn(str(w.message))
     written = write_outputs(result, args.out) if args.out else []
+    record_outputs(planned)
     if args.json:
         print(json.dumps({"parameters": _clean(result.parameters), "sites": _records(result.sites),
                           "curve": _records(result.curve), "by_unit": _records(result.by_unit),

@@ -177,6 +177,10 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
         book.save(tmp)
 
 
+#: The files :func:`write_outputs` writes into its folder (the CLI plans them before the run).
+OUTPUT_NAMES = ("sites.gpkg", "sites.geojson", "siting.xlsx")
+
+
 def write_outputs(result: SitingResult, out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write ``sites.gpkg``, ``sites.geojson`` and ``siting.xlsx`` into ``out_dir`` (created if missing).
 
