@@ -51,6 +51,12 @@ FINDINGS_FIXED = [
     ("export layer names", "`export_bytes(layer='../../x')` wrote x.geojson (or the shapefile parts) "
      "outside its temporary folder and left it there; `/tmp/x` wrote to /tmp "
      "(`spatial/io/export.py`: such layer names are refused)"),
+    ("command line: hostile paths", "a path with a part longer than 255 bytes in any file option of any "
+     "subcommand gave 内部错误 OSError (pathlib's `exists()` raises ENAMETOOLONG; `spatial/cli/_parser.py`: "
+     "every file option gets the `file_path` type), and `--distance-tif /vsicurl/…` a GDAL "
+     "CPLE_IllegalArgError (`spatial/_atomic.py`: outputs are local files)"),
+    ("command line: hostile paths", "`import-units` of one file under a second layer name failed with "
+     "GDAL's 'identifier already used' (`spatial/store.py`: identifiers made unique)"),
     ("store: failed writes", "columns differing only in case, complex numbers, a non-text column "
      "name, an empty or reserved layer name (`gpkg_*`, `sqlite_*`) raised raw pyogrio/Python errors, "
      "and a layer named `planatlas_layers` was silently replaced by the metadata table "
