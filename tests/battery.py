@@ -1643,6 +1643,18 @@ def _app_messages(at: Any) -> list[str]:
     return out
 
 
+def _uploads_of(store: Path, filename: str) -> int:
+    """How many layers of the store were imported from a file of this name (0 when it cannot be read)."""
+    from spatial._errors import PlanatlasError
+    from spatial.intake import imported_layers
+
+    try:
+        table = imported_layers(store)
+    except PlanatlasError:
+        return 0
+    return int((table["file"] == filename).sum()) if "file" in table else 0
+
+
 def _app_case(action: str, payload: tuple[str, bytes], data_dir: Path, seed: Path, canary: str) -> Outcome:
     """One visit of the app: an upload, an analysis with an uploaded raster, or a damaged store between reruns."""
     import shutil
@@ -1661,9 +1673,10 @@ def _app_case(action: str, payload: tuple[str, bytes], data_dir: Path, seed: Pat
     if action == "upload":
         at.switch_page("app_pages/page_upload.py").run()
         at.file_uploader[0].upload(name, data, "application/octet-stream")
+        before = _uploads_of(store, name)
         at.button[0].click().run()
         shown = _app_messages(at)
-        uploaded = bool(at.session_state["uploads"])
+        uploaded = _uploads_of(store, name) > before  # uploads are layers of the store
         at.switch_page("app_pages/page_map.py").run()
         at.run()
         if not shown and not uploaded:

@@ -136,7 +136,7 @@ def test_an_import_that_fails_writes_nothing(tmp_path: Path, monkeypatch: pytest
         return real(df, p, layer=layer, **kw)
 
     monkeypatch.setattr(pyogrio, "write_dataframe", fail_on_buildings)
-    with pytest.raises(StoreError, match="磁盘已满 .*disk full"):
+    with pytest.raises(StoreError, match=r"磁盘已满 .*disk full"):
         intake.import_osm(SMALL, store_path=path, modes=("walk",), replace=True)
     assert path.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind

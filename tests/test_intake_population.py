@@ -55,7 +55,7 @@ def test_raster_over_the_city_becomes_the_project_population(seed_store_copy: Pa
 def test_raster_outside_the_city_or_too_large_is_refused(seed_store_copy: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     before = seed_store_copy.read_bytes()
-    with pytest.raises(InputFileError, match="不在城市内|不在分析坐标系 .* 的适用范围"):
+    with pytest.raises(InputFileError, match=r"不在城市内|不在分析坐标系 .* 的适用范围"):
         intake.import_population(_tif(tmp_path / "helsinki.tif", west=24.9, north=60.2), store_path=seed_store_copy)
     monkeypatch.setattr(population, "MAX_RASTER_CELLS", 100)
     with pytest.raises(InputFileError, match="超过上限"):
