@@ -942,3 +942,14 @@ def test_upload_folders_left_by_a_killed_process_are_swept(temp_watch):
     assert [n for n in os.listdir(temp_watch) if n.startswith("planatlas-upload-")]  # kill -9 left it
     read_upload(inputs.long_csv(2, __import__("random").Random(3)), filename="next.csv")
     assert os.listdir(temp_watch) == []  # the next upload swept it (its process is gone)
+
+
+def test_a_geopackage_whose_schema_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "a.gpkg"
+    gpd.GeoDataFrame({"name": ["x"]}, geometry=[Point(117.0, 36.6)], crs=4326).to_file(path)
+    data = bytearray(path.read_bytes())
+    i = data.find(b"CREATE TABLE")
+    data[i + 20:i + 22] = b"\xc5A"  # a broken UTF-8 sequence inside the schema text
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputFileError, match="已损坏"):
+        read_upload(path)

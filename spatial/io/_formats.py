@@ -467,11 +467,13 @@ def _check_gpkg_schema(path: Path, name: str) -> None:
     uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
     try:
         con = sqlite3.connect(uri, uri=True)
+        con.text_factory = bytes  # a damaged schema is not UTF-8: decoded below, never a UnicodeDecodeError
         try:
-            rows = con.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall()
+            raw = con.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall()
         finally:
             con.close()
-    except sqlite3.Error:
+        rows = [(bytes(t).decode("utf-8"), bytes(q).decode("utf-8")) for t, q in raw]
+    except (sqlite3.Error, UnicodeDecodeError, TypeError):
         msg = (
             f"无法读取 {name}：已损坏，或不是 GeoPackage (SQLite) 文件 "
             f"(cannot read {name}: damaged, or not a GeoPackage (SQLite) file)"
