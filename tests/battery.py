@@ -1246,7 +1246,10 @@ def cat_environment(n: int, rng: random.Random, scratch: Path) -> Tally:
         ]
         # and every subcommand's working command line (generated from the parser; the demo builds a city)
         (base / "lines").mkdir()
-        good = working_lines(store, base / "lines")
+        import shutil
+
+        # on a copy: an import updates the store it is given (its job); the seed store must not change
+        good = working_lines(Path(shutil.copyfile(store, base / "lines" / "store.gpkg")), base / "lines")
         commands += [[*good[c], *(["--force"] if "--out" in good[c] else [])] for c in _subparsers()
                      if c in good and c not in ("demo", "presets", "geocode")]
         variables = ["PLANATLAS_DATA_DIR", "PLANATLAS_DATA_DIR", "XDG_DATA_HOME", "TMPDIR"]
