@@ -91,6 +91,11 @@ def _whole_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                f"如来自数据库，数据库可能已损坏，请重建 ({missing} of {len(units)} districts have no geometry; "
                "if they come from the store, it may be damaged: rebuild it)")
         raise EmptyLayerError(msg)
+    invalid = ~shapely.is_valid(units.geometry.to_numpy())
+    if invalid.any():  # a ring that crosses itself (a damaged blob, a careless edit): repaired, area kept
+        units = units.copy()
+        units.loc[units.index[invalid], units.geometry.name] = shapely.make_valid(
+            units.geometry.to_numpy()[invalid])
     return units
 
 

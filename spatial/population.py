@@ -311,6 +311,12 @@ def census_surface(
         msg = (f"人口字段 {population_column} 须为非负数 "
                f"({population_column!r} must be non-negative numbers)")
         raise InputFileError(msg)
+    missing = np.array([g is None or g.is_empty for g in districts.geometry.to_numpy()], dtype=bool)
+    if (missing & (pops > 0)).any():  # their residents could be put nowhere: never dropped silently
+        k, lost = int((missing & (pops > 0)).sum()), float(pops[missing].sum())
+        msg = (f"{k} 个单元没有几何 (无法读取或为空)，其 {lost:,.0f} 人无法落到人口网格上：请修复或重建该图层 "
+               f"({k} units have no geometry; their {lost:,.0f} residents cannot be placed on the grid)")
+        raise InputFileError(msg)
     cell = _check_cell(cell_m)
     given: object = weight  # checked at run time: callers pass what they have
     if given is not None and not isinstance(given, PopulationRaster):

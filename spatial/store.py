@@ -45,8 +45,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 import shapely.errors
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError, GeometryError
 
@@ -591,6 +593,21 @@ def _stored_geometries(store: Path, name: str) -> int | None:
         return None
 
 
+def _drop_impossible(gdf: gpd.GeoDataFrame) -> None:
+    """Geometries a damaged blob decoded into coordinates no place has (beyond ±180°/±90°, not finite):
+    set to none, so they are counted with the unreadable ones instead of breaking an analysis."""
+    geoms = gdf.geometry.to_numpy()
+    present = ~shapely.is_missing(geoms)
+    if not present.any():
+        return
+    bounds = shapely.bounds(geoms[present])
+    bad = ~np.isfinite(bounds).all(axis=1) | (np.abs(bounds[:, [0, 2]]) > 180).any(axis=1) | (
+        np.abs(bounds[:, [1, 3]]) > 90).any(axis=1)
+    if bad.any():
+        idx = np.flatnonzero(present)[bad]
+        gdf.loc[gdf.index[idx], gdf.geometry.name] = None
+
+
 def read_layer(name: str, *, path: str | os.PathLike[str] | None = None) -> gpd.GeoDataFrame:
     """Read one layer from the store, in EPSG:4326.
 
@@ -620,6 +637,7 @@ def read_layer(name: str, *, path: str | os.PathLike[str] | None = None) -> gpd.
     gdf.attrs[UNREADABLE_ATTR] = 0
     if isinstance(gdf, gpd.GeoDataFrame):
         stored = _stored_geometries(store, name)
+        _drop_impossible(gdf)
         readable = int(gdf.geometry.notna().sum())
         if stored is not None and stored > readable:
             lost = stored - readable
