@@ -107,3 +107,38 @@ def test_a_whole_store_is_checked_once(seed_store: Path, monkeypatch: pytest.Mon
     store.list_layers(seed_store)
     store.read_layer("parks", path=seed_store)
     assert calls == []
+
+
+def test_impossible_coordinates_count_as_unreadable(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    frame = gpd.GeoDataFrame({"name": ["ok", "far", "nan"]}, crs="EPSG:4326", geometry=[
+        shapely.Point(117.0, 36.6), shapely.Point(1e300, 36.6), shapely.Point(float("nan"), 36.6)])
+    path = store.write_store({"parks": frame}, tmp_path / "s.gpkg")
+    with pytest.warns(PlanatlasWarning, match="2 个的几何数据已损坏"):
+        back = store.read_layer("parks", path=path)
+    assert back.attrs[store.UNREADABLE_ATTR] == 2 and list(back.geometry.notna()) == [True, False, False]
+
+
+@pytest.mark.parametrize("damaged", ["garbage geometry"], indirect=True)
+def test_coverage_on_units_without_geometry_is_a_clear_refusal(damaged: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["coverage", "--layer", "parks", "--preset", "park-500m", "--store", str(damaged)])
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if "错误：" in ln]
+    assert code == 1 and len(errors) == 1 and "内部错误" not in err, err
+    assert "没有几何" in errors[0] or "已损坏" in errors[0]
+
+
+def test_a_self_crossing_unit_is_repaired_before_coverage() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from spatial.coverage import _whole_units
+
+    bowtie = shapely.Polygon([(117.0, 36.6), (117.1, 36.7), (117.1, 36.6), (117.0, 36.7)])
+    units = gpd.GeoDataFrame({"name": ["x"]}, geometry=[bowtie], crs="EPSG:4326")
+    fixed = _whole_units(units)
+    assert fixed.geometry.is_valid.all() and shapely.area(fixed.geometry.iloc[0]) == pytest.approx(0.005)
+    assert not bowtie.is_valid  # the input is left as it was
