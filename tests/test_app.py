@@ -618,3 +618,21 @@ def test_the_app_heals_a_store_damaged_while_it_runs(data_dir):
     assert "parks" in set(store.list_layers(path)["name"])
     at.run()  # and it stays well, without a restart
     assert not at.exception and not at.error
+
+
+def test_an_uploaded_raster_left_broken_in_the_cache_is_written_again(data_dir):
+    """The cache entry of an upload is reused only when its bytes are whole (a full disk, a killed server)."""
+    from app_pages.page_coverage import _save_upload
+
+    class Upload:
+        name = "人口.tif"
+
+        def getvalue(self) -> bytes:
+            return b"II*\x00" + bytes(range(256)) * 40
+
+    first = _save_upload(Upload(), suffix=".tif")
+    assert first.read_bytes() == Upload().getvalue() and first.name == "人口.tif"
+    first.write_bytes(first.read_bytes()[:100])  # cut short, as a non-atomic write on a full disk left it
+    again = _save_upload(Upload(), suffix=".tif")
+    assert again == first and again.read_bytes() == Upload().getvalue()
+    assert not [p for p in first.parent.iterdir() if p != first]  # no temporary left beside it
