@@ -1594,7 +1594,7 @@ def cat_signals(n: int, rng: random.Random, scratch: Path) -> Tally:
                     return Outcome("accepted", "", left)
                 argv = (["build", "--out", str(target), "--force"] if what == "build" else
                         ["export", "--layer", "report_items", "--format", "gpkg", "--out", str(folder / "items.gpkg"),
-                         "--store", str(target)])
+                         "--store", str(target), "--force"])  # the user's file may be replaced: never half-written
                 if what == "export":
                     (folder / "items.gpkg").write_bytes(b"SQLite format 3\x00 previous")
                     shutil.copyfile(target, folder / "keep.gpkg")
