@@ -18,6 +18,8 @@ st.set_page_config(page_title="planatlas · 济南规划图集", layout="wide")
 # Leaflet & co. served from ./static/vendor (idempotent: a few stat calls)
 install_assets()
 state.init_state()
+state.keep_widgets()  # every page opens as the planner left it
+common.app_css()
 
 page = st.navigation(list(nav.pages().values()))
 state.note_page(page.title)
@@ -26,3 +28,5 @@ common.project_banner()  # a demo project says so at the top of every page
 for note in common.store_notes():  # a damaged store was rebuilt: said on every page for a while
     st.warning(note)
 page.run()
+common.unload_guard(any(state.get(k) is not None for k in (state.COVERAGE_RESULT, state.LIFECIRCLE_RESULT,
+                                                          state.SITING_RESULT)))

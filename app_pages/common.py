@@ -146,12 +146,63 @@ def project_selector() -> None:
                               key="w_project")
     if picked != current:
         state.put(state.PROJECT, picked)
-        for key in (state.MAP_CENTER, state.MAP_ZOOM, state.MAP_LAYERS, state.MAP_FOCUS, state.COVERAGE_RESULT,
-                    state.COVERAGE_LABEL, state.COVERAGE_FACILITIES, state.REPORT_SELECTED):
+        for key in (state.MAP_CENTER, state.MAP_ZOOM, state.MAP_LAYERS, state.MAP_FOCUS, state.MAP_ADDED,
+                    state.COVERAGE_RESULT, state.COVERAGE_LABEL, state.COVERAGE_FACILITIES, state.COVERAGE_INPUTS,
+                    state.REPORT_SELECTED, state.LIFECIRCLE_RESULT, state.LIFECIRCLE_FILES, state.SITING_RESULT,
+                    state.SITING_MAP, state.SITING_FILES):
             state.put(key, state.DEFAULTS[key])
         # widgets holding the other project's layer names start afresh
         for key in [k for k in st.session_state if str(k).startswith("w_") and k != "w_project"]:
             del st.session_state[key]
+
+
+#: The app's own CSS. Streamlit's file uploader speaks English ("Upload", "50MB per file"): its
+#: words are hidden and Chinese ones drawn instead (each page states the limits in a caption).
+#: The main map's frame follows the window's height, so the map, its legend and its layer control
+#: fit a 1280×720 laptop screen without scrolling.
+APP_CSS = """
+<style>
+  .block-container { padding-top: 2.6rem; padding-bottom: 1rem; }
+  [data-testid="stMain"] h1 { font-size: 1.55rem; padding: 0 0 .4rem 0; }
+  .st-key-pa_main_map iframe { height: calc(100vh - 118px) !important; min-height: 360px; }
+  [data-testid="stFileUploaderDropzoneInstructions"] > div > span,
+  [data-testid="stFileUploaderDropzoneInstructions"] > div > small { display: none; }
+  [data-testid="stFileUploaderDropzoneInstructions"] > div::after { content: "拖放文件到此处"; font-size: .9rem; }
+  [data-testid="stFileUploaderDropzone"] button > div,
+  [data-testid="stFileUploaderDropzone"] button > span { display: none; }
+  [data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; }
+  [data-testid="stMetricValue"] > div { overflow: visible; white-space: normal; font-size: 1.45rem; }
+  [data-testid="stMetricLabel"] p { white-space: normal; }
+</style>
+"""
+
+
+def app_css() -> None:
+    """Put the app's CSS on the page (every run: Streamlit replaces the page's elements)."""
+    st.html(APP_CSS)
+
+
+def unload_guard(active: bool) -> None:
+    """Ask before a reload (F5) or closing the tab throws away an analysis result of this session.
+
+    The map's view and layers and the report's filters survive a reload in the
+    URL; a result computed in this session does not, so the browser asks.
+    """
+    import streamlit.components.v1 as components
+
+    if not active:
+        return
+    components.html(
+        """<script>
+        (function () {
+            var w = window.parent;
+            if (w.__paUnloadGuard) { return; }
+            w.__paUnloadGuard = true;
+            w.addEventListener("beforeunload", function (e) { e.preventDefault(); e.returnValue = ""; });
+        })();
+        </script>""",
+        height=0,
+    )
 
 
 def project_banner() -> None:

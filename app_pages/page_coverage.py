@@ -123,7 +123,7 @@ def _preset_choice(standards) -> dict:
                                 key="w_cov_speed", help="步行约 80 m/min (4.8 km/h)，骑行约 250 m/min。")
         return {"minutes": minutes, "speed_m_per_min": speed}
     row = table.loc[choice]
-    st.caption(f"来源：{row['source']}")
+    st.caption(f"依据：{row['source']}")
     return {"preset": choice}
 
 
@@ -240,33 +240,55 @@ def _run(coverage, facilities, preset_kw: dict, method: str, net: dict | None, p
     state.put(state.COVERAGE_RESULT, result)
     state.put(state.COVERAGE_LABEL, facilities.attrs.get("planatlas_label", ""))
     state.put(state.COVERAGE_FACILITIES, facilities)
+    state.put(state.COVERAGE_INPUTS, facilities.attrs.get("planatlas_inputs"))
 
 
-def _results(result) -> None:
+def _readable(text: object) -> str:
+    """A parameter's text with raw column names replaced by their headings (字段 population_2020 -> 2020 年常住人口)."""
+    import re
+
+    return re.sub(r"字段 ([A-Za-z_][A-Za-z0-9_]*)", lambda m: f"字段“{vocab.column_label(m.group(1))}”", str(text or ""))
+
+
+def basis_lines(p: dict, *, facilities_label: str) -> list[str]:
+    """What a coverage figure stands on, one line each: standard, facilities, population, method and network."""
+    residents = str(p.get("population_units", "residents")).startswith("residents")
+    what = "人口" if residents else "住宅建筑面积 (不是人数)"
+    lines = [f"标准：{p.get('preset_title') or '自定义'} · {p.get('distance_m', float('nan')):,.0f} m"
+             + (f"（{p['preset_source']}）" if p.get("preset_source") else
+                f"（{p.get('minutes', 0):g} 分钟 × {p.get('speed_m_per_min', 0):g} 米/分钟）"),
+             f"设施：{facilities_label or '—'}，使用 {p.get('n_facilities_used', '')} / {p.get('n_facilities', '')} 处"
+             + (f"，规模筛选：{p['area_filter']}" if p.get("area_filter") not in (None, "", "none") else ""),
+             f"{what}：{_readable(p.get('population_source'))}；{p.get('population_method', '')}",
+             f"方法：{_METHODS.get(p.get('method'), p.get('method'))}"
+             + (f"；网络：{p['network_source']}" if p.get("network_source") else "")]
+    return lines
+
+
+def _results(result, *, stale: bool) -> None:
     from streamlit_folium import st_folium
 
     from spatial import webmap
 
     p = result.parameters
-    c1, c2, c3, c4 = st.columns(4)
+    if stale:
+        st.warning("⚠ 已过期：左侧的选择已改变，下面仍是上次运行的结果（依据见下）。点击“运行分析”更新。")
+    residents = str(p.get("population_units", "residents")).startswith("residents")
+    c1, c2 = st.columns(2)
     c1.metric("服务半径", f"{p.get('distance_m', float('nan')):,.0f} m")
     c2.metric("覆盖面积", f"{p.get('covered_km2', float('nan')):,.1f} km²",
               help=f"统计单元总面积 {p.get('area_km2', float('nan')):,.0f} km²")
-    residents = str(p.get("population_units", "residents")).startswith("residents")
+    c3, c4 = st.columns(2)
     if residents:
-        c3.metric("覆盖人口", f"{p.get('population_covered', float('nan')) / 1e4:,.1f} 万人")
+        c3.metric("覆盖人口", f"{p.get('population_covered', float('nan')) / 1e4:,.1f} 万人",
+                  help=f"统计单元总人口 {p.get('population', float('nan')) / 1e4:,.1f} 万人")
         c4.metric("人口覆盖率", f"{p.get('population_covered_pct', float('nan')):.1f} %")
     else:  # no population data: the figures are m² of residential floor area, and say so
         c3.metric("覆盖住宅建筑面积", f"{p.get('population_covered', float('nan')) / 1e4:,.1f} 万 m²")
         c4.metric("住宅建筑面积覆盖率", f"{p.get('population_covered_pct', float('nan')):.1f} %")
     label = common.project_label()
-    what = "人口" if residents else "住宅建筑面积 (不是人数)"
-    st.caption((f"{label} · " if label else "")
-               + f"方法：{_METHODS.get(p.get('method'), p.get('method'))} · {what}：{p.get('population_source', '')}"
-               f"（{p.get('population_method', '')}） · "
-               f"设施 {p.get('n_facilities_used', '')}/{p.get('n_facilities', '')}"
-               + (f" · 网络：{p['network_source']}" if p.get("network_source") else "")
-               + (f" · 规模筛选：{p['area_filter']}" if p.get("area_filter") not in (None, "", "none") else ""))
+    lines = basis_lines(p, facilities_label=state.get(state.COVERAGE_LABEL) or "")
+    st.caption("  \n".join([label, *lines] if label else lines))  # next to the figures: what they stand on
 
     layers = {"gaps": result.gaps, "service_area": result.service_area}
     facilities = state.get(state.COVERAGE_FACILITIES)
@@ -278,11 +300,14 @@ def _results(result) -> None:
     st_folium(m, key="coverage_map", height=480, use_container_width=True, returned_objects=[])
 
     table = result.table.copy()
-    st.subheader("分单元覆盖")
     labels = TABLE_LABELS if residents else FLOOR_AREA_LABELS
+    _gap_ranking(table, labels)
+    st.subheader("分单元覆盖")
     shown = table.rename(columns=labels)[[v for k, v in labels.items() if k in table.columns]]
+    counts = {labels[c] for c in ("population", "population_covered", "residents_outside") if c in table.columns}
     st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in shown.columns[1:]})
+                 column_config={c: st.column_config.NumberColumn(format="localized" if c in counts else "%.1f")
+                                for c in shown.columns[1:]})
     pct = labels["population_covered_pct"]
     chart_col = pct if table["population_covered_pct"].notna().any() else labels["area_covered_pct"]
     st.bar_chart(shown.set_index("统计单元")[[chart_col]], y_label="覆盖率 (%)", horizontal=True)
@@ -310,6 +335,39 @@ def _results(result) -> None:
                             key="w_cov_dl_csv", on_click="ignore")
 
 
+def gap_ranking(table, labels: dict[str, str]):
+    """The units ranked by what is left outside the service area (residents, else area), worst first."""
+    import pandas as pd
+
+    key = "residents_outside" if table["residents_outside"].notna().any() else "area_covered_pct"
+    ranked = table.sort_values(key, ascending=key == "area_covered_pct").reset_index(drop=True)
+    out = pd.DataFrame({"排名": range(1, len(ranked) + 1), "统计单元": ranked["name"].astype(str)})
+    if key == "residents_outside":
+        out[labels["residents_outside"]] = ranked["residents_outside"].round(0)
+        out[labels["population_covered_pct"]] = ranked["population_covered_pct"].round(1)
+    out["未覆盖面积 (km²)"] = (ranked["area_km2"] - ranked["covered_km2"]).round(1)
+    out[labels["area_covered_pct"]] = ranked["area_covered_pct"].round(1)
+    return out
+
+
+def _gap_ranking(table, labels: dict[str, str]) -> None:
+    st.subheader("覆盖缺口排名")
+    ranked = gap_ranking(table, labels)
+    st.caption("按未覆盖的人口（无人口数据时按覆盖率）由多到少排列：排在前面的单元最需要新设施。")
+    st.dataframe(ranked, hide_index=True, width="stretch", height=min(38 + 35 * len(ranked), 320),
+                 column_config={c: st.column_config.NumberColumn(format="localized")
+                                for c in ranked.columns if c not in ("统计单元",) and "(%)" not in c
+                                and "km²" not in c})
+
+
+def _inputs(name: str, preset_kw: dict, method: str, net: dict | None, pop: dict | None, units: str | None,
+            facilities) -> tuple:
+    """The page's choices as a comparable value (a result run with other choices is marked stale)."""
+    rows = -1 if facilities is None else len(facilities)
+    return (name, tuple(sorted(preset_kw.items())), method, tuple(sorted((net or {}).items())),
+            tuple(sorted((pop or {}).items())), units, rows)
+
+
 def render() -> None:
     """Draw the coverage page."""
     state.init_state()
@@ -330,17 +388,18 @@ def render() -> None:
         pop = _population_choice()
         ready = facilities is not None and len(facilities) > 0 and pop is not None and units is not None and (
             method != "network" or net is not None)
+        inputs = _inputs(name, preset_kw, method, net, pop, units, facilities)
         if st.button("运行分析", type="primary", disabled=not ready, key="w_cov_run"):
             facilities = facilities.copy()
             facilities.attrs["planatlas_label"] = common.layer_label(name)
+            facilities.attrs["planatlas_inputs"] = inputs
             _run(coverage, facilities, preset_kw, method, net, pop, units)
     with right:
         result = state.get(state.COVERAGE_RESULT)
         if result is None:
             st.info("选择设施与标准后点击“运行分析”。")
         else:
-            st.caption(f"设施：{state.get(state.COVERAGE_LABEL) or ''}")
-            _results(result)
+            _results(result, stale=state.get(state.COVERAGE_INPUTS) != inputs)
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script

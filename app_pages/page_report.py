@@ -141,10 +141,7 @@ def render() -> None:
         st.caption(f"该条目未定位 (定位状态：{vocab.label('geocode_status', row.get('geocode_status'))})。")
     elif st.button("在地图上显示", key="w_rep_show"):
         pt = geom.representative_point()
-        state.show_on_map(f"条目 {picked}", pt.y, pt.x)
-        layers = state.get(state.MAP_LAYERS)
-        if layers is not None and "report_items" not in layers:
-            state.put(state.MAP_LAYERS, [*layers, "report_items"])
+        state.show_on_map(f"条目 {picked}", pt.y, pt.x, wkt=geom.wkt, layer="report_items")
         nav.go_to("map")
     correction_panel(row)
 

@@ -72,7 +72,7 @@ def render() -> None:
             st.caption(f"未定位 (定位状态：{vocab.label('geocode_status', item.get('geocode_status'))})")
         elif st.button("在地图上显示", key=f"w_tgt_show_{item['item_id']}"):
             pt = geom.representative_point()
-            state.show_on_map(f"条目 {item['item_id']}", pt.y, pt.x)
+            state.show_on_map(f"条目 {item['item_id']}", pt.y, pt.x, wkt=geom.wkt, layer="report_items")
             nav.go_to("map")
 
 

@@ -47,10 +47,7 @@ def _import(file, kind: str, datum: str, vendor: str) -> None:
         st.error(f"无法导入 {file.name}：{exc}")  # the store is left exactly as it was
         return
     state.put(state.UPLOAD_MESSAGES, list(result.notes))
-    names = list(result.layers)
-    layers = state.get(state.MAP_LAYERS)
-    if layers is not None:
-        state.put(state.MAP_LAYERS, [*layers, *names])
+    state.add_map_layers(list(result.layers))  # shown on the map whenever it is opened
     written = "、".join(f"{common.layer_label(n)} ({n}) {k:,} 个要素" for n, k in result.layers.items())
     st.success(f"已导入 {file.name}：{written}，已写入项目数据库。")
     for note in result.notes:
@@ -104,7 +101,7 @@ def _manage() -> None:
             else:
                 layers = state.get(state.MAP_LAYERS)
                 if layers is not None:
-                    state.put(state.MAP_LAYERS, [n for n in layers if n != name])
+                    state.set_map_layers([n for n in layers if n != name])
                 st.rerun()
 
 

@@ -18,7 +18,11 @@ MAP_BASEMAP = "map_basemap"  # key of spatial.webmap.BASEMAPS
 MAP_COLOR_BY = "map_color_by"  # districts column or None
 MAP_CLUSTER = "map_cluster"  # bool: cluster report items
 MAP_SEARCH = "map_search"  # text of the search box
-MAP_FOCUS = "map_focus"  # dict(label, lat, lon) of the feature flown to
+MAP_FOCUS = "map_focus"  # dict(label, lat, lon, wkt, layer) of the feature flown to
+MAP_VIEW_SERIAL = "map_view_serial"  # int: one more per view sent (spatial.webmap.view.sendable)
+MAP_URL_READ = "map_url_read"  # the map's view was read from the URL once this session
+MAP_ADDED = "map_added"  # layers to show on top of the default set (uploads made before the map was opened)
+MAP_LAYERS_SYNC = "map_layers_sync"  # MAP_LAYERS was changed from outside the picker: the picker follows
 MAP_LAST_POPUP = "map_last_popup"  # text of the last clicked popup
 MAP_LAST_VIEW = "map_last_view"  # (center, zoom) the browser's map last reported
 MAP_FLY_PENDING = "map_fly_pending"  # a fly-to waits to be sent to the browser
@@ -43,6 +47,8 @@ REPORT_FIX_MESSAGE = "report_fix_message"  # what the last saved correction did
 COVERAGE_RESULT = "coverage_result"
 COVERAGE_LABEL = "coverage_label"
 COVERAGE_FACILITIES = "coverage_facilities"  # the facilities the result was run on
+COVERAGE_INPUTS = "coverage_inputs"  # the page's choices the result was run with (stale mark)
+REPORT_URL_READ = "report_url_read"  # the report filters were read from the URL once this session
 
 # --- 生活圈体检 page: the last evaluation and its output files (bytes by kind)
 LIFECIRCLE_RESULT = "lifecircle_result"
@@ -72,6 +78,12 @@ DEFAULTS: dict[str, Any] = {
     MAP_LAST_VIEW: None,
     MAP_FLY_PENDING: False,
     MAP_SIGNATURE: None,
+    MAP_VIEW_SERIAL: 0,
+    MAP_URL_READ: False,
+    MAP_ADDED: [],
+    MAP_LAYERS_SYNC: False,
+    COVERAGE_INPUTS: None,
+    REPORT_URL_READ: False,
     CURRENT_PAGE: None,
     PREVIOUS_PAGE: None,
     PROJECT: "default",
@@ -112,12 +124,67 @@ def put(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
-def show_on_map(label: str, lat: float, lon: float, *, zoom: int = 14) -> None:
-    """Centre the map page on a point (used by the report and targets pages)."""
-    put(MAP_FOCUS, {"label": str(label), "lat": float(lat), "lon": float(lon)})
-    put(MAP_CENTER, (float(lat), float(lon)))
-    put(MAP_ZOOM, int(zoom))
+def show_on_map(label: str, lat: float, lon: float, *, zoom: int | None = None, wkt: str | None = None,
+                layer: str | None = None) -> None:
+    """Fly the map page to a feature and mark it (used by the map's search, the report and targets pages).
+
+    ``wkt`` (WGS-84) lets the map fit an area's bounds instead of a street zoom
+    at its point; ``layer`` is switched on so the target's own layer shows.
+    The map page turns this into an explicit view change
+    (:func:`spatial.webmap.view.sendable`), so a second fly-to to the same
+    place after panning still moves the map.
+    """
+    put(MAP_FOCUS, {"label": str(label), "lat": float(lat), "lon": float(lon), "wkt": wkt, "layer": layer,
+                    "zoom": zoom})
     put(MAP_FLY_PENDING, True)
+    if layer:
+        add_map_layers([layer])
+
+
+def set_map_layers(names: list[str]) -> None:
+    """The layers the map shows; its layer picker follows on the map page's next run (see keep_widgets)."""
+    put(MAP_LAYERS, list(names))
+    put(MAP_LAYERS_SYNC, True)
+
+
+def add_map_layers(names: list[str]) -> None:
+    """Show these layers on the map too (an upload, a fly-to's layer).
+
+    Before the map was first opened the choice is still the default set: the
+    new layers are remembered on top of it (MAP_ADDED), so they show whenever
+    the map is opened.
+    """
+    layers = get(MAP_LAYERS)
+    if layers is None:
+        put(MAP_ADDED, [*get(MAP_ADDED), *[n for n in names if n not in get(MAP_ADDED)]])
+        return
+    set_map_layers([*layers, *[n for n in names if n not in layers]])
+
+#: Widget keys (``w_*``) whose value Streamlit refuses to set (buttons, uploads, tables, maps):
+#: never carried over a page switch. Matched as suffixes or parts of the key.
+_NOT_KEPT_SUFFIXES = ("_run", "_fly", "_show", "_save", "_import", "_export", "_file", "_upload", "_netfile",
+                      "_popfile", "_table", "_map", "_html", "_dl", "_dl_csv")
+_NOT_KEPT_PARTS = ("_dl_", "_mv_", "_rm_", "_show_", "_btn")
+
+
+def kept_widget(key: str) -> bool:
+    """Whether the value of widget ``key`` is carried over page switches (see :func:`keep_widgets`)."""
+    return (key.startswith("w_") and not key.endswith(_NOT_KEPT_SUFFIXES)
+            and not any(part in key for part in _NOT_KEPT_PARTS))
+
+
+def keep_widgets() -> None:
+    """Carry every page's widget values over a page switch.
+
+    Streamlit forgets the value of a widget that was not drawn in a run (the
+    selectors of 服务圈分析 came back as 公园 while the result shown was for
+    绿道). Writing each value back at the top of every run keeps it, so a page
+    opens as the planner left it (Streamlit's documented way).
+    """
+    for key in list(st.session_state.keys()):
+        name = str(key)
+        if kept_widget(name):
+            st.session_state[name] = st.session_state[name]
 
 
 def note_page(title: str) -> None:

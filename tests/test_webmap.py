@@ -297,7 +297,7 @@ def test_districts_choropleth_follows_the_chosen_figure():
     by_area = webmap.make_map(layers, specs=LAYERS, color_by="area_km2")
     area_fill = {p["_tooltip"]: p["_style"]["fillColor"] for p in all_properties(by_area)}
     assert area_fill[next(k for k in area_fill if "市中区" in k)] == webmap.CHOROPLETH_COLOURS[-1]
-    assert all(p["_style"]["fillOpacity"] >= 0.6 for p in all_properties(by_area))
+    assert all(p["_style"]["fillOpacity"] == webmap.styles.CHOROPLETH_FILL_OPACITY for p in all_properties(by_area))
 
 
 def test_a_figure_the_districts_cannot_be_coloured_by_is_refused_in_chinese_first():
@@ -460,14 +460,14 @@ def test_the_legend_sits_inside_the_map_element_in_a_browser(tmp_path):
             const a = el.getBoundingClientRect(), b = map.getBoundingClientRect();
             return a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom;
         })""")
-        assert inside == [True, True]  # the choropleth and the crossings' status
+        assert inside == [True, True, True]  # the choropleth, the crossings by status, the items by category
         # switching the districts off in the layer control takes their legend away
         page.evaluate("""() => {
             for (const label of document.querySelectorAll('.leaflet-control-layers-overlays label')) {
                 if (label.textContent.trim() === '区县') label.querySelector('input').click();
             }
         }""")
-        assert page.evaluate("document.querySelectorAll('.pa-legend').length") == 1
+        assert page.evaluate("document.querySelectorAll('.pa-legend').length") == 2
         browser.close()
 
 
@@ -666,7 +666,7 @@ def test_live_map_base_does_not_depend_on_the_overlays():
                              cluster_items=False)
     strip = lambda page: re.sub(r"_[0-9a-f]{32}", "", page)  # noqa: E731 - folium's random ids
     assert strip(a.base.get_root().render()) == strip(b.base.get_root().render())
-    assert b.legends == [] and len(a.legends) == 2  # the choropleth and the crossings' status
+    assert b.legends == [] and len(a.legends) == 3  # the choropleth, the crossings by status, the items by category
 
 
 def test_live_map_legend_script_survives_st_folium_renaming():

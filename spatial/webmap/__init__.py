@@ -25,6 +25,7 @@ Modules, one concept each:
 ``legends``         legends as Leaflet controls inside the map
 ``assets``          vendored Leaflet / markercluster / jQuery, :func:`localise_assets`
 ``standalone``      :func:`standalone_html` with every asset inlined
+``view``            the view as state: fitted zooms, fly-tos st_folium applies, the target's mark
 ``_draw``           plumbing: GeoJSON, display simplification, groups, clusters
 ``_format``         plumbing: values formatted for people
 ==================  ===========================================================
@@ -46,6 +47,7 @@ from .basemaps import (
 from .legends import categorical_legend_html, choropleth_legend_html
 from .maps import LiveMap, figure_choices, make_live_map, make_map
 from .popups import escape, popup_html
+from . import view
 from .standalone import standalone_html
 from .styles import CHOROPLETH_COLOURS, Choropleth, class_breaks, code_colours
 
@@ -75,4 +77,5 @@ __all__ = [
     "make_map",
     "popup_html",
     "standalone_html",
+    "view",
 ]

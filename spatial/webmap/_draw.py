@@ -42,7 +42,7 @@ from ._format import cell_text, code_order, is_blank
 from .basemaps import get_basemap
 from .legends import LegendControl, categorical_legend_html, choropleth_legend_html, swatch_html
 from .popups import escape, feature_popup, tooltip_html
-from .styles import Choropleth, class_breaks, code_colours, feature_style
+from .styles import PRECISION_MARKS, Choropleth, class_breaks, code_colours, feature_style
 
 #: Display-only simplification when a style does not say, degrees (about 10 m in Jinan).
 DISPLAY_TOLERANCE_DEG: float = LayerStyle().tolerance_deg
@@ -160,7 +160,7 @@ def colours_of(rows: Sequence[Row], spec: LayerSpec) -> dict[str, str] | None:
 
 
 def features_of(rows: Sequence[Row], spec: LayerSpec, *, colours: Mapping[str, str] | None = None,
-                choropleth: Choropleth | None = None) -> FeatureTexts:
+                choropleth: Choropleth | None = None, points: Sequence[bool] | None = None) -> FeatureTexts:
     """Popups, tooltips and styles of every feature of a layer.
 
     Parameters
@@ -173,15 +173,21 @@ def features_of(rows: Sequence[Row], spec: LayerSpec, *, colours: Mapping[str, s
         Code -> colour of ``style.color_by`` (from :func:`colours_of`; computed when not given).
     choropleth : Choropleth, optional, keyword-only
         Fill the features by this figure instead of the style's colours.
+    points : sequence of bool, optional, keyword-only
+        Which features are points: a point shows its ``precision`` in its
+        symbol (:data:`~spatial.webmap.styles.PRECISION_MARKS`).
     """
+    if points is None:
+        points = [False] * len(rows)
     if colours is None:
         colours = colours_of(rows, spec)
     column = spec.style.color_by
     figure = choropleth.column if choropleth else None
     styles = [
         feature_style(spec.style, code=r.get(column) if column else None, colours=colours,
-                      fill=choropleth.colour(r.get(choropleth.column)) if choropleth else None)
-        for r in rows
+                      fill=choropleth.colour(r.get(choropleth.column)) if choropleth else None,
+                      precision=r.get("precision") if is_point else None)
+        for r, is_point in zip(rows, points, strict=True)
     ]
     return FeatureTexts(popups=[feature_popup(r, spec) for r in rows],
                         tooltips=[tooltip_html(r, spec, figure=figure) for r in rows], styles=styles)
@@ -210,20 +216,40 @@ def parts_of(rows: Sequence[Row], spec: LayerSpec, *, colours: Mapping[str, str]
 
 
 def legend_of(rows: Sequence[Row], spec: LayerSpec, *, colours: Mapping[str, str] | None = None,
-              choropleth: Choropleth | None = None) -> str:
+              choropleth: Choropleth | None = None, points: Sequence[bool] | None = None) -> str:
     """Legend HTML of a layer ("" when it needs none).
 
     A choropleth gets its classes; a layer coloured by a code gets one entry
-    per code present, unless its layer-control entries already carry the
-    colours (grouped by the colour column).
+    per code present (report items by category, crossings by status); a
+    layer of points whose ``precision`` differs gets the symbols that say it
+    (filled, hollow, dashed ring).
     """
     if choropleth is not None:
         return choropleth_legend_html(choropleth) if choropleth.breaks.size else ""
     column = spec.style.color_by
-    if not colours or not column or column == spec.style.group_by:
+    entries = []
+    if colours and column:
+        entries = [(colours[code], cell_text(column, code)) for code in sorted(colours, key=code_order(column))]
+    marks: list[tuple[dict[str, object], str]] = []
+    if points is not None and any(points):
+        present = {str(r.get("precision")).strip() for r, p in zip(rows, points, strict=True)
+                   if p and not is_blank(r.get("precision"))}
+        marked = [c for c in code_order_list("precision", present) if c in PRECISION_MARKS]
+        if len(marked) > 1:
+            base = spec.style.path_options(None)
+            by_symbol: dict[str, list[str]] = {}
+            for c in marked:  # codes drawn alike share one legend row
+                by_symbol.setdefault(json.dumps(PRECISION_MARKS[c], sort_keys=True), []).append(c)
+            marks = [({**base, **PRECISION_MARKS[cs[0]]}, "、".join(cell_text("precision", c) for c in cs))
+                     for cs in by_symbol.values()]
+    if not entries and not marks:
         return ""
-    entries = [(colours[code], cell_text(column, code)) for code in sorted(colours, key=code_order(column))]
-    return categorical_legend_html(spec.title_zh or spec.name, entries)
+    return categorical_legend_html(spec.title_zh or spec.name, entries, marks=marks)
+
+
+def code_order_list(column: str, codes: Iterable[str]) -> list[str]:
+    """``codes`` in the vocabulary's order of ``column``'s domain."""
+    return sorted(codes, key=code_order(column))
 
 
 def geojson(frame: gpd.GeoDataFrame, texts: FeatureTexts, *, name: str,
@@ -272,7 +298,8 @@ def add_layer(m: folium.Map, frame: gpd.GeoDataFrame, spec: LayerSpec, *, chorop
     """
     rows = records(frame)
     colours = colours_of(rows, spec)
-    texts = features_of(rows, spec, colours=colours, choropleth=choropleth)
+    points = np.isin(shapely.get_type_id(frame.geometry.values), _POINT_TYPES).tolist()
+    texts = features_of(rows, spec, colours=colours, choropleth=choropleth, points=points)
     groups = []
     for part in parts_of(rows, spec, colours=colours):
         group = folium.FeatureGroup(name=part.name, show=show)
@@ -285,7 +312,7 @@ def add_layer(m: folium.Map, frame: gpd.GeoDataFrame, spec: LayerSpec, *, chorop
         else:
             layer.add_to(group)
         groups.append(group)
-    legend = legend_of(rows, spec, colours=colours, choropleth=choropleth)
+    legend = legend_of(rows, spec, colours=colours, choropleth=choropleth, points=points)
     if legend and groups:
         LegendControl(legend).attach(groups[0])
     for group in groups:

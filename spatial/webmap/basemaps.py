@@ -17,6 +17,8 @@ import os
 from dataclasses import dataclass
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 
 from .. import datum as _datum
 from .._errors import ParameterError
@@ -82,7 +84,7 @@ class Basemap:
     needs_key: bool = False
 
 
-_OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+_OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> 贡献者'
 _TIANDITU_WMTS = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
                   "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
                   "&TILECOL={x}&tk={key}")
@@ -191,13 +193,14 @@ def new_map(
     Returns
     -------
     folium.Map
-        With the basemap's tile layer(s) and a scale bar, nothing else.
+        With the basemap's tile layer(s) and a metric scale bar, nothing else.
     """
     bm = get_basemap(basemap)
     lat, lon = center if center is not None else DEFAULT_CENTER
     lat, lon = display_point(lat, lon, basemap=basemap)
     m = folium.Map(location=[lat, lon], zoom_start=int(zoom) if zoom is not None else DEFAULT_ZOOM, tiles=None,
-                   control_scale=True, height=height, prefer_canvas=False)
+                   control_scale=False, height=height, prefer_canvas=False)
+    _MetricScale().add_to(m)  # folium's scale bar shows miles and feet too
     key = _tianditu_key()
     folium.TileLayer(tiles=bm.tiles.replace("{key}", key), attr=bm.attribution, name=escape(bm.title),
                      subdomains=bm.subdomains, max_zoom=bm.max_zoom, overlay=False, control=True).add_to(m)
@@ -205,3 +208,19 @@ def new_map(
         folium.TileLayer(tiles=bm.overlay_tiles.replace("{key}", key), attr=bm.attribution, name="注记",
                          subdomains=bm.subdomains, max_zoom=bm.max_zoom, overlay=True, control=False).add_to(m)
     return m
+
+
+class _MetricScale(MacroElement):
+    """A scale bar in metres and kilometres only (Leaflet's default adds miles and feet)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # branca is not annotated
+        self._name = "MetricScale"

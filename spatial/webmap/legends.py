@@ -36,8 +36,15 @@ __all__ = [
 #: layer control unfolds from the top right and would cover a legend there).
 LEGEND_POSITION = "bottomleft"
 
-_BOX = ("background:rgba(255,255,255,.9);padding:6px 8px;font-size:12px;line-height:18px;"
-        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-height:40vh;overflow-y:auto")
+#: Corner of a long legend (more than :data:`LONG_LEGEND` rows, e.g. 15 item categories): the
+#: bottom right, so it does not stack on the choropleth's legend and run off the top of the map.
+LONG_LEGEND_POSITION = "bottomright"
+
+#: Rows above which a legend is long (two columns, its own corner).
+LONG_LEGEND = 6
+
+_BOX = ("background:rgba(255,255,255,.92);padding:5px 7px;font-size:12px;line-height:17px;"
+        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-height:42vh;overflow-y:auto;max-width:320px")
 
 
 def swatch_html(colour: str) -> str:
@@ -46,12 +53,29 @@ def swatch_html(colour: str) -> str:
             f'margin-right:4px;background:{safe_colour(colour)}"></span>')
 
 
-def _legend(title: str, rows: Sequence[str]) -> str:
-    return f'<div class="pa-legend" style="{_BOX}"><b>{escape(title)}</b>{"".join(rows)}</div>'
+def _legend(title: str, rows: Sequence[str], *, extra: str = "") -> str:
+    columns = "column-count:2;column-gap:10px;" if len(rows) > LONG_LEGEND else ""
+    body = f'<div style="{columns}">{"".join(rows)}</div>' if rows else ""
+    return f'<div class="pa-legend" style="{_BOX}"><b>{escape(title)}</b>{body}{extra}</div>'
 
 
-def categorical_legend_html(title: str, entries: Sequence[tuple[str, str]]) -> str:
-    """Legend of a layer coloured by a code: one swatch and label per code.
+def mark_svg(options: dict[str, object]) -> str:
+    """A point symbol as a small SVG, drawn from the same path options the map uses."""
+    radius = min(float(options.get("radius") or 5.0), 7.0)  # type: ignore[arg-type]
+    colour = safe_colour(options.get("color"), default="#555555")
+    fill = safe_colour(options.get("fillColor"), default=colour)
+    opacity = float(options.get("fillOpacity") or 0.0)  # type: ignore[arg-type]
+    dash = str(options.get("dashArray") or "").replace('"', "")
+    weight = min(float(options.get("weight") or 1.0), 2.5)  # type: ignore[arg-type]
+    return (f'<svg width="18" height="16" style="vertical-align:middle;margin-right:4px">'
+            f'<circle cx="9" cy="8" r="{radius:.1f}" stroke="{colour}" stroke-width="{weight:.1f}" '
+            f'fill="{fill}" fill-opacity="{opacity:.2f}"' + (f' stroke-dasharray="{escape(dash)}"' if dash else "")
+            + "/></svg>")
+
+
+def categorical_legend_html(title: str, entries: Sequence[tuple[str, str]], *,
+                            marks: Sequence[tuple[dict[str, object], str]] = ()) -> str:
+    """Legend of a layer coloured by a code: one swatch and label per code, then its point symbols.
 
     Parameters
     ----------
@@ -59,13 +83,22 @@ def categorical_legend_html(title: str, entries: Sequence[tuple[str, str]]) -> s
         The layer's title (escaped here).
     entries : sequence of (colour, label)
         Label text is escaped here.
+    marks : sequence of (path options, label), keyword-only
+        Point symbols and what they mean (e.g. how precise a position is),
+        listed under 定位精度.
 
     Returns
     -------
     str
         HTML of a ``div.pa-legend``.
     """
-    return _legend(title, [f"<div>{swatch_html(colour)}{escape(label)}</div>" for colour, label in entries])
+    extra = ""
+    if marks:
+        extra = ('<div class="pa-legend-precision" style="margin-top:4px;border-top:1px solid #ddd">'
+                 "<b>定位精度</b>" + "".join(f"<div>{mark_svg(o)}{escape(label)}</div>" for o, label in marks)
+                 + "</div>")
+    return _legend(title, [f"<div>{swatch_html(colour)}{escape(label)}</div>" for colour, label in entries],
+                   extra=extra)
 
 
 def choropleth_legend_html(choropleth: Choropleth) -> str:
@@ -127,11 +160,12 @@ class LegendControl(MacroElement):
         """
     )
 
-    def __init__(self, html: str, *, position: str = LEGEND_POSITION) -> None:
+    def __init__(self, html: str, *, position: str | None = None) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # branca is not annotated
         self._name = "LegendControl"
         self.html = html
-        self.position = position
+        long = html.count("<div>") > LONG_LEGEND
+        self.position = position or (LONG_LEGEND_POSITION if long else LEGEND_POSITION)
 
     def attach(self, group: folium.FeatureGroup) -> None:
         """Add the legend to ``group`` (it shows while the group is on the map)."""

@@ -32,6 +32,7 @@ from ._draw import DISPLAY_NOTE, add_overlays
 from .assets import STATIC_URL, localise_assets, localise_element, walk
 from .basemaps import new_map
 from .legends import LegendControl
+from .view import LIVE_MAP_CSS, LayerMemory
 
 __all__ = ["LiveMap", "figure_choices", "make_live_map", "make_map"]
 
@@ -178,20 +179,31 @@ def make_live_map(
     collapsed_control: bool = True,
     asset_url: str = STATIC_URL,
     height: str | int = "100%",
+    focus: folium.FeatureGroup | None = None,
 ) -> LiveMap:
     """Like :func:`make_map`, split into a base map and its overlays (see :class:`LiveMap`).
 
     The base map is always built at :data:`~spatial.webmap.DEFAULT_CENTER` and
     :data:`~spatial.webmap.DEFAULT_ZOOM` so its script stays the same; move it
-    with ``st_folium(center=, zoom=)``. Parameters and errors as for :func:`make_map`.
+    with ``st_folium(center=, zoom=)`` (:func:`spatial.webmap.view.sendable`).
+    The map fills its frame (:data:`~spatial.webmap.view.LIVE_MAP_CSS`), and
+    layers the planner unticks in the layer control stay unticked when the
+    overlays are redrawn (:class:`~spatial.webmap.view.LayerMemory`).
+    ``focus`` (:func:`spatial.webmap.view.focus_group`) is drawn last, above
+    every layer and outside any cluster. Other parameters and errors as for
+    :func:`make_map`.
     """
     base = new_map(basemap, height=height)
+    base.get_root().header.add_child(folium.Element(LIVE_MAP_CSS), name="pa_live_css")
     scratch = new_map(basemap, height=height)
     drawn = add_overlays(scratch, layers, specs=specs, basemap=basemap, color_by=color_by,
                          cluster_items=cluster_items, hidden=hidden)
     notes = [str(f.attrs.get(DISPLAY_NOTE)) for f in drawn.values() if f.attrs.get(DISPLAY_NOTE)]
     groups = [child for child in scratch._children.values() if isinstance(child, folium.FeatureGroup)]
+    if focus is not None:
+        groups.append(focus)
     for group in groups:  # detached: st_folium attaches them to the live map itself
+        LayerMemory(str(group.layer_name)).add_to(group)
         group._parent = None
         for element in walk(group):
             if isinstance(element, JSCSSMixin):

@@ -34,6 +34,7 @@ __all__ = [
     "CHOROPLETH_COLOURS",
     "CHOROPLETH_FILL_OPACITY",
     "NO_DATA_COLOUR",
+    "PRECISION_MARKS",
     "Choropleth",
     "class_breaks",
     "class_colour",
@@ -48,8 +49,25 @@ CHOROPLETH_COLOURS: tuple[str, ...] = ("#ffffcc", "#fed976", "#fd8d3c", "#e31a1c
 #: Fill of a feature whose figure is missing.
 NO_DATA_COLOUR = "#cccccc"
 
-#: Least fill opacity of a choropleth (a faint reference fill would hide the classes), 0-1.
-CHOROPLETH_FILL_OPACITY = 0.6
+#: Least fill opacity of a choropleth (a faint reference fill would hide the classes), 0-1; light
+#: enough that streets and place names of the basemap still read through the darkest class.
+CHOROPLETH_FILL_OPACITY = 0.45
+
+#: How a point shows how far its position can be trusted, by ``precision`` code: overrides of its
+#: path options. A surveyed or sourced point is a filled dot; a position within about a kilometre
+#: a lighter dot; the centre of a zone or town a hollow ring; a district's centroid a wide dashed
+#: ring: the wider and emptier the symbol, the less the spot itself means.
+PRECISION_MARKS: dict[str, dict[str, object]] = {
+    "exact": {},
+    "approximate": {"fillOpacity": 0.45},
+    "schematic": {"fillOpacity": 0.45},
+    "area_centroid": {"fillOpacity": 0.0, "weight": 2.5, "radius": 8.0},
+    "district_fallback": {"fillOpacity": 0.0, "weight": 2.0, "radius": 11.0, "dashArray": "3 3"},
+}
+
+#: CSS class of each mark (for pages and tests to find them; no raw code reaches the page).
+PRECISION_CLASSES: dict[str, str] = {"approximate": "pa-light", "schematic": "pa-light",
+                                     "area_centroid": "pa-hollow", "district_fallback": "pa-ring"}
 
 #: CSS colours accepted from a spec: hex, a plain colour name, rgb()/rgba()/hsl()/hsla().
 _COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|(?:rgb|hsl)a?\([0-9., %]{5,40}\)")
@@ -182,6 +200,7 @@ def feature_style(
     code: object = None,
     colours: Mapping[str, str] | None = None,
     fill: str | None = None,
+    precision: object = None,
 ) -> dict[str, object]:
     """Leaflet path options of one feature.
 
@@ -197,6 +216,9 @@ def feature_style(
     fill : str, optional, keyword-only
         A choropleth fill; the stroke keeps the layer's colour and the fill is
         at least :data:`CHOROPLETH_FILL_OPACITY` opaque.
+    precision : object, optional, keyword-only
+        The ``precision`` code of a point feature: its mark from
+        :data:`PRECISION_MARKS` (hollow for centroids). Leave it out for lines and areas.
 
     Returns
     -------
@@ -214,5 +236,8 @@ def feature_style(
     if fill is not None:
         options["fillColor"] = safe_colour(fill, default=NO_DATA_COLOUR)
         options["fillOpacity"] = max(float(style.fill_opacity), CHOROPLETH_FILL_OPACITY)
-    options["className"] = f"pa-{style.popup if style.popup in POPUPS else 'generic'}"
+    marks = PRECISION_MARKS.get(str(precision).strip(), {}) if not is_blank(precision) else {}
+    options.update(marks)
+    options["className"] = f"pa-{style.popup if style.popup in POPUPS else 'generic'}" + (
+        f" {PRECISION_CLASSES[str(precision).strip()]}" if marks else "")
     return options
