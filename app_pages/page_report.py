@@ -11,6 +11,11 @@ import streamlit as st
 
 from app_pages import common, nav, state
 from spatial import vocab
+from spatial.webmap import cell_text
+
+#: URL parameter -> column of the filters kept in the address (a reload or a shared link keeps them).
+_URL_FILTERS = {"part": "part_title", "section": "section_title", "cat": "category", "year": "year",
+                "status": "geocode_status", "precision": "precision"}
 
 #: filter label -> column of report_items
 FILTERS: dict[str, str] = {
@@ -81,6 +86,37 @@ def _follow_table_click(event, ids: list[str]) -> None:
         st.session_state["w_rep_item"] = clicked
 
 
+def _read_url(items: pd.DataFrame) -> None:
+    """Once per session: the filters of a shared or reloaded report URL."""
+    if state.get(state.REPORT_URL_READ):
+        return
+    state.put(state.REPORT_URL_READ, True)
+    params = st.query_params
+    for param, column in _URL_FILTERS.items():
+        if param in params and column in items.columns:
+            allowed = set(items[column].dropna().astype(str))
+            wanted = [v for v in params.get_all(param) if v in allowed]
+            if wanted:
+                st.session_state[f"w_rep_{column}"] = wanted
+    if params.get("q"):
+        st.session_state["w_rep_query"] = str(params["q"])[:100]
+    if params.get("all") == "1":
+        st.session_state["w_rep_located"] = False
+
+
+def _write_url(choices: dict[str, list], query: str, located_only: bool) -> None:
+    wanted: dict[str, list[str] | str] = {p: [str(v) for v in choices.get(c) or []] for p, c in _URL_FILTERS.items()}
+    wanted = {k: v for k, v in wanted.items() if v}
+    if query.strip():
+        wanted["q"] = query.strip()
+    if not located_only:
+        wanted["all"] = "1"
+    current = {k: (st.query_params.get_all(k) if isinstance(v, list) else st.query_params.get(k))
+               for k, v in wanted.items()}
+    if current != wanted or set(st.query_params.keys()) != set(wanted):
+        st.query_params.from_dict(wanted)
+
+
 def render() -> None:
     """Draw the report page."""
     state.init_state()
@@ -91,6 +127,7 @@ def render() -> None:
     items = common.get_layer("report_items")
     if items is None:
         return
+    _read_url(items)
     cols = st.columns(3)
     choices = {}
     for i, (label, column) in enumerate(FILTERS.items()):
@@ -100,15 +137,21 @@ def render() -> None:
         domain = vocab.COLUMN_DOMAINS.get(column)
         choices[column] = cols[i % 3].multiselect(
             label, values, key=f"w_rep_{column}", placeholder="全部",
-            format_func=lambda v, d=domain: vocab.label(d, v) if d else v)
-    text_query = st.text_input("全文搜索", key="w_rep_query")
+            format_func=lambda v, d=domain, c=column: vocab.label(d, v) if d else cell_text(c, v))
+    c1, c2 = st.columns([3, 1])
+    text_query = c1.text_input("全文搜索", key="w_rep_query")
+    located_only = c2.checkbox("只看已定位的条目", value=True, key="w_rep_located",
+                               help="规划师要上图的条目：有地点的。取消勾选可看报告的全部条目（含无地名的表述）。")
+    _write_url(choices, text_query, located_only)
     shown = filter_items(items, choices)
+    if located_only:
+        shown = shown[shown.geometry.notna() & ~shown.geometry.is_empty]
     if text_query.strip():
         shown = shown[shown["text"].astype(str).str.contains(text_query.strip(), regex=False, na=False)]
     st.caption(f"{len(shown)} / {len(items)} 条")
     table = pd.DataFrame(shown[[c for c in _TABLE_COLUMNS if c in shown.columns]])
-    for column, domain in vocab.labelled_frame_columns(table.columns).items():
-        table[column] = table[column].map(lambda v, d=domain: vocab.label(d, v))
+    for column in table.columns:  # codes as words, years as years, no None
+        table[column] = [cell_text(column, v) for v in table[column]]
     table = table.rename(columns={c: vocab.column_label(c) for c in table.columns})
     event = st.dataframe(table, hide_index=True, width="stretch", height=320, key="w_rep_table",
                          on_select="rerun", selection_mode="single-row")

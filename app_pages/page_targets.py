@@ -9,6 +9,36 @@ import streamlit as st
 
 from app_pages import common, nav, state
 from spatial import vocab
+from spatial.webmap import cell_text, fmt_number
+
+#: What a missing value of the review year means on this page.
+NOT_GIVEN = "—（报告未列出）"
+
+
+def shown_table(table: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
+    """The targets as a planner reads them: one row per target, numbers written out, no None.
+
+    Rows repeating the same subject, unit, values and items (a sentence
+    listing two figures of one target) are kept once; a missing figure of the
+    review year reads 报告未列出, item ids that are missing read as nothing.
+    """
+    keys = [c for c in ("subject", "unit", f"value_{old}", f"value_{new}", f"item_id_{old}", f"item_id_{new}")
+            if c in table.columns]
+    table = table.drop_duplicates(subset=keys).reset_index(drop=True)
+    out = table.copy()
+    for column, blank in ((f"value_{old}", NOT_GIVEN), (f"value_{new}", NOT_GIVEN)):
+        out[column] = [fmt_number(v) or blank for v in table[column]]
+    for column in (f"item_id_{old}", f"item_id_{new}", f"text_{new}", "unit"):
+        if column in out.columns:
+            out[column] = out[column].astype(object).where(out[column].notna(), "").astype(str)
+            out[column] = out[column].replace({"None": "", "nan": ""})
+    out["mappable"] = out["mappable"].map(lambda v: vocab.label("yes_no", "yes" if v else "no"))
+    return out
+
+
+def year_text(value: object) -> str:
+    """A year as a calendar year ("2023", never "2,023" or "None")."""
+    return cell_text("year", value) or "—"
 
 
 def target_years(table: pd.DataFrame) -> tuple[str, str] | None:
@@ -38,17 +68,26 @@ def render() -> None:
     units = sorted(table["unit"].dropna().astype(str).unique())
     unit = c1.selectbox("单位", ["全部", *units], key="w_tgt_unit")
     only_mappable = c2.checkbox("只看可定位的目标", key="w_tgt_mappable")
+    table = table.drop_duplicates(subset=[c for c in ("subject", "unit", f"value_{old}", f"value_{new}",
+                                                        f"item_id_{old}", f"item_id_{new}") if c in table.columns])
     shown = table if unit == "全部" else table[table["unit"].astype(str) == unit]
     if only_mappable:
         shown = shown[shown["mappable"]]
-    labels = {"subject": "指标", "unit": "单位", f"value_{old}": f"{old} 完成", f"value_{new}": f"{new} 目标",
-              "mappable": "可定位", f"item_id_{new}": f"{new} 条目", f"item_id_{old}": f"{old} 条目",
-              f"text_{new}": f"{new} 原文"}
-    cols = [c for c in labels if c in shown.columns]
-    st.dataframe(shown[cols].rename(columns=labels), hide_index=True, width="stretch", height=320)
+    labels = {"subject": "指标", "unit": "单位", f"value_{old}": f"{old} 年完成", f"value_{new}": f"{new} 年目标",
+              "mappable": "可定位", f"item_id_{new}": f"{new} 年条目", f"item_id_{old}": f"{old} 年条目",
+              f"text_{new}": f"{new} 年原文"}
+    if shown.empty:
+        what = ("可定位的" if only_mappable else "") + (f"单位为“{unit}”的" if unit != "全部" else "")
+        st.info(f"没有{what}目标：换一个单位，或取消“只看可定位的目标”。")
+        return
+    readable = shown_table(shown, old, new)
+    cols = [c for c in labels if c in readable.columns]
+    st.caption(f"{len(readable)} 项目标；{old} 年完成值只在报告的回顾部分写出时才有。")
+    st.dataframe(readable[cols].rename(columns=labels), hide_index=True, width="stretch", height=320)
 
-    if unit != "全部" and not shown.empty:
+    if unit != "全部":
         chart = shown.groupby("subject")[[f"value_{old}", f"value_{new}"]].max()
+        chart = chart.rename(columns={f"value_{old}": f"{old} 年完成", f"value_{new}": f"{new} 年目标"})
         st.bar_chart(chart, stack=False, y_label=unit)
     else:
         st.caption("选择一个单位即可比较数值 (不同单位不宜放在同一图中)。")
@@ -57,7 +96,7 @@ def render() -> None:
     st.subheader("目标所在条目")
     if shown.empty:
         return
-    labels = [f"{r['subject']} · {r[f'value_{new}']:g} {r['unit']}" for _, r in shown.iterrows()]
+    labels = [f"{r['subject']} · {fmt_number(r[f'value_{new}'])} {r['unit']}" for _, r in shown.iterrows()]
     pick = st.selectbox("目标", range(len(shown)), format_func=labels.__getitem__, key="w_tgt_pick")
     row = shown.iloc[pick]
     ids = [str(row[c]) for c in (f"item_id_{new}", f"item_id_{old}") if pd.notna(row.get(c)) and row.get(c)]
@@ -65,7 +104,7 @@ def render() -> None:
         return
     found = items[items["item_id"].astype(str).isin(ids)]
     for _, item in found.iterrows():
-        st.markdown(f"**{item['item_id']}** ({item.get('year', '')})")
+        st.markdown(f"**{item['item_id']}** ({year_text(item.get('year'))})")
         st.text(str(item.get("text", "")))
         geom = item.geometry
         if geom is None or geom.is_empty:

@@ -15,14 +15,64 @@ from app_pages import common, state
 from spatial._errors import InputFileError, PlanatlasError
 
 _DATUMS = {
-    "auto": "按来源 (图层：WGS-84；POI：高德/腾讯 GCJ-02、百度 BD-09)",
+    "GCJ02": "GCJ-02 (高德、腾讯；多数中国网络地图数据)",
     "WGS84": "WGS-84 (GPS、OpenStreetMap、天地图)",
-    "GCJ02": "GCJ-02 (高德、腾讯)",
     "BD09": "BD-09 (百度)",
 }
+
+#: Words in a file's name or columns that say its datum, most telling first.
+_DATUM_HINTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("BD09", "百度", ("bd09", "bd-09", "baidu", "百度")),
+    ("GCJ02", "高德/腾讯", ("gcj", "amap", "gaode", "autonavi", "高德", "tencent", "腾讯", "qq")),
+    ("WGS84", "GPS/OSM", ("wgs", "gps", "osm", "openstreetmap", "tianditu", "天地图", "cgcs")),
+)
 _KINDS = {"layer": "图层 (GeoJSON、GeoPackage、压缩的 Shapefile、带经纬度的 CSV)",
           "poi": "POI 导出 (高德、百度、腾讯的 CSV、Excel 或 JSON)"}
 _VENDORS = {"auto": "按列名判断", "amap": "高德", "baidu": "百度", "tencent": "腾讯"}
+
+
+def guess_datum(name: str, data: bytes, kind: str) -> tuple[str | None, str]:
+    """``(datum, why)`` guessed from a file: a POI export's vendor, else words in its name or first bytes.
+
+    ``(None, "")`` when nothing in the file says it; the planner then has to choose.
+    """
+    if kind == "poi":
+        from spatial.io.poi import guess_vendor, read_table
+
+        try:
+            frame, _name, _notes = read_table(data, filename=name)
+        except PlanatlasError:
+            frame = None
+        if frame is not None:
+            vendor, evidence = guess_vendor(list(frame.columns), frame)
+            if vendor is not None:
+                datum = "BD09" if vendor == "baidu" else "GCJ02"
+                return datum, f"{_VENDORS.get(vendor, vendor)}导出（{evidence}）"
+    text = (name + " " + data[:4096].decode("utf-8", errors="ignore")).lower()
+    for datum, who, words in _DATUM_HINTS:
+        hit = next((w for w in words if w in text), None)
+        if hit is not None:
+            return datum, f"文件名或内容含“{hit}”（{who}）"
+    return None, ""
+
+
+def already_imported(data: bytes) -> list[str]:
+    """Layers of the store imported from a file with exactly these bytes (sha256)."""
+    import hashlib
+
+    from spatial import intake
+
+    path = common.store_path()
+    if path is None:
+        return []
+    try:
+        imported = intake.imported_layers(path)
+    except PlanatlasError:
+        return []
+    if imported.empty or "sha256" not in imported.columns:
+        return []
+    digest = hashlib.sha256(data).hexdigest()
+    return [str(n) for n in imported.loc[imported["sha256"].astype(str) == digest, "name"]]
 
 
 def _import(file, kind: str, datum: str, vendor: str) -> None:
@@ -38,9 +88,9 @@ def _import(file, kind: str, datum: str, vendor: str) -> None:
             raise InputFileError(msg)
         if kind == "poi":
             result = intake.import_poi(file.name, data=data, filename=file.name, store_path=path, source=vendor,
-                                       datum=None if datum == "auto" else datum, name=_poi_name(path, vendor))
+                                       datum=datum, name=_poi_name(path, vendor))
         else:
-            result = intake.import_upload(data, filename=file.name, datum="WGS84" if datum == "auto" else datum,
+            result = intake.import_upload(data, filename=file.name, datum=datum,
                                           store_path=path,
                                           allow_outside_china=common.project() == "demo")
     except (PlanatlasError, ValueError, OSError) as exc:
@@ -112,20 +162,34 @@ def render() -> None:
     from spatial.io import uploads as uploads_mod
 
     st.caption(uploads_mod.describe_limits(lang="zh"))
-    with st.form("upload_form", clear_on_submit=False):
-        kind = st.radio("文件类型", list(_KINDS), format_func=_KINDS.get, key="w_up_kind")
-        file = st.file_uploader("文件", type=["geojson", "json", "gpkg", "zip", "csv", "xlsx"], key="w_up_file")
-        datum = st.selectbox("坐标系 (数据来源的坐标)", list(_DATUMS), format_func=_DATUMS.get,
-                             key="w_up_datum",
-                             help="从高德/腾讯拾取的坐标是 GCJ-02，从百度拾取的是 BD-09：导入时会转换为 WGS-84。"
-                                  "POI 导出按平台的坐标系转换，此处的选择会覆盖它。")
+    kind = st.radio("文件类型", list(_KINDS), format_func=_KINDS.get, key="w_up_kind")
+    file = st.file_uploader("文件", type=["geojson", "json", "gpkg", "zip", "csv", "xlsx"], key="w_up_file")
+    st.caption("可选 GeoJSON、JSON、GeoPackage、ZIP、CSV、XLSX 文件，单个不超过 50 MB。")
+    if file is None:
+        st.info("先选择文件：坐标系会按文件推测，请确认后导入。")
+        _manage()
+        return
+    data = file.getvalue()
+    guess, why = guess_datum(file.name, data, kind)
+    keys = list(_DATUMS)
+    if guess is not None:
+        st.caption(f"推测坐标系：{_DATUMS[guess]} —— 依据：{why}。请确认。")
+    else:
+        st.caption("文件中看不出坐标系：请选择（从高德/腾讯拾取的坐标是 GCJ-02，百度是 BD-09，GPS 与 OSM 是 WGS-84）。")
+    datum = st.selectbox("坐标系 (数据来源的坐标)", keys, index=keys.index(guess) if guess else None,
+                         format_func=_DATUMS.get, key=f"w_up_datum_{file.file_id}", placeholder="请选择坐标系",
+                         help="导入时转换为 WGS-84 保存。")
+    vendor = "auto"
+    if kind == "poi":
         vendor = st.selectbox("POI 来源", list(_VENDORS), format_func=_VENDORS.get, key="w_up_vendor")
-        submitted = st.form_submit_button("导入")
-    if submitted:
-        if file is None:
-            st.error("请先选择一个文件。")
-        else:
-            _import(file, kind, datum, vendor)
+    twins = already_imported(data)
+    again = True
+    if twins:
+        names = "、".join(common.layer_label(n) for n in twins)
+        st.warning(f"同一文件已导入过：{names}。再导入会生成一个重复的图层。")
+        again = st.checkbox("仍然再导入一次", key=f"w_up_again_{file.file_id}")
+    if st.button("导入", type="primary", disabled=datum is None or not again, key="w_up_import"):
+        _import(file, kind, str(datum), vendor)
     _manage()
 
 

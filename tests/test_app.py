@@ -217,6 +217,23 @@ def uploaded(filename: str) -> str:
     return str(table[table["file"] == filename]["name"].iloc[-1])
 
 
+def import_file(at, name: str, data: bytes, mime: str, *, datum: str | None = "WGS84", replace: bool = False):
+    """Choose a file on the upload page, confirm its datum (None: take the page's guess) and import it."""
+    uploader = at.file_uploader[0]
+    if replace:
+        uploader.set_value((name, data, mime))
+    else:
+        uploader.upload(name, data, mime)
+    at.run()
+    if datum is not None:
+        by_label(at.selectbox, "坐标系 (数据来源的坐标)").set_value(datum)
+    for again in [c for c in at.checkbox if c.label == "仍然再导入一次"]:
+        again.check()
+    at.run()
+    next(b for b in at.button if b.key == "w_up_import").click().run()
+    return at
+
+
 def store_names() -> set[str]:
     from layers.build import ensure_default_store
     from spatial.store import list_layers
@@ -251,8 +268,7 @@ def test_coverage_on_a_street_network_from_a_local_osm_file():
     fc = {"type": "FeatureCollection", "features": [{
         "type": "Feature", "properties": {"name": "泉城广场测试点"},
         "geometry": {"type": "Point", "coordinates": [117.0200, 36.6600]}}]}
-    at.file_uploader[0].upload("site.geojson", json.dumps(fc).encode("utf-8"), "application/geo+json")
-    at.button[0].click().run()
+    import_file(at, "site.geojson", json.dumps(fc).encode("utf-8"), "application/geo+json")
     assert not at.error, [e.value for e in at.error]
     at.switch_page("app_pages/page_coverage.py").run()
     by_label(at.selectbox, "设施图层").set_value(uploaded("site.geojson"))
@@ -407,9 +423,7 @@ def _geojson_bytes() -> bytes:
 
 def test_upload_joins_map_analysis_and_export():
     at = open_page("upload")
-    at.file_uploader[0].upload("community.geojson", _geojson_bytes(), "application/geo+json")
-    by_label(at.selectbox, "坐标系 (数据来源的坐标)").set_value("GCJ02")
-    at.button[0].click().run()  # the form's submit button
+    import_file(at, "community.geojson", _geojson_bytes(), "application/geo+json", datum="GCJ02")
     assert not at.exception and not at.error, [e.value for e in at.error]
     name = uploaded("community.geojson")
     from layers.build import ensure_default_store
@@ -431,8 +445,7 @@ def test_upload_joins_map_analysis_and_export():
 
 def test_uploads_survive_a_reload_and_can_be_renamed_and_removed():
     at = open_page("upload")
-    at.file_uploader[0].upload("keep.geojson", _geojson_bytes(), "application/geo+json")
-    at.button[0].click().run()
+    import_file(at, "keep.geojson", _geojson_bytes(), "application/geo+json")
     name = uploaded("keep.geojson")
     fresh = open_page("upload")  # a new session: a reload, or the app restarted
     assert any(name in m.value for m in fresh.markdown)
@@ -455,8 +468,8 @@ def test_a_poi_export_uploads_into_a_classified_facility_layer(tmp_path):
 
     at = open_page("upload")
     by_label(at.radio, "文件类型").set_value("poi")
-    at.file_uploader[0].upload("amap.csv", write_amap_csv(tmp_path / "amap.csv").read_bytes(), "text/csv")
-    at.button[0].click().run()
+    import_file(at, "amap.csv", write_amap_csv(tmp_path / "amap.csv").read_bytes(), "text/csv", datum=None)
+    assert "高德" in " ".join(c.value for c in at.caption)  # the datum guessed from the export, said
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("GCJ-02" in w.value for w in at.warning)  # the datum guess is said
     from layers.build import ensure_default_store
@@ -473,13 +486,11 @@ def test_a_poi_export_uploads_into_a_classified_facility_layer(tmp_path):
 ])
 def test_failed_upload_shows_an_error_and_leaves_the_store(name, data):
     at = open_page("upload")
-    at.file_uploader[0].upload("ok.geojson", _geojson_bytes(), "application/geo+json")
-    at.button[0].click().run()
+    import_file(at, "ok.geojson", _geojson_bytes(), "application/geo+json")
     before = store_names()
     layers_before = list(at.session_state[state.MAP_LAYERS] or [])
 
-    at.file_uploader[0].set_value((name, data, "application/octet-stream"))
-    at.button[0].click().run()
+    import_file(at, name, data, "application/octet-stream", replace=True)
     assert not at.exception
     assert at.error and name in at.error[0].value
     assert store_names() == before
@@ -500,8 +511,7 @@ def test_zipped_shapefile_upload():
             for f in Path(tmp).iterdir():
                 zf.write(f, f.name)
     at = open_page("upload")
-    at.file_uploader[0].upload("sites.zip", buf.getvalue(), "application/zip")
-    at.button[0].click().run()
+    import_file(at, "sites.zip", buf.getvalue(), "application/zip")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert uploaded("sites.zip") in store_names()
 

@@ -34,6 +34,7 @@ Modules, one concept each:
 from __future__ import annotations
 
 from ._draw import DISPLAY_TOLERANCE_DEG, display_geometry
+from ._format import cell_text, fmt_number
 from .assets import STATIC_URL, install_assets, localise_assets
 from .basemaps import (
     BASEMAPS,
@@ -62,6 +63,7 @@ __all__ = [
     "Choropleth",
     "LiveMap",
     "available_basemaps",
+    "cell_text",
     "categorical_legend_html",
     "choropleth_legend_html",
     "class_breaks",
@@ -70,6 +72,7 @@ __all__ = [
     "display_point",
     "escape",
     "figure_choices",
+    "fmt_number",
     "from_display_point",
     "install_assets",
     "localise_assets",
