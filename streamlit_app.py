@@ -28,5 +28,5 @@ common.project_banner()  # a demo project says so at the top of every page
 for note in common.store_notes():  # a damaged store was rebuilt: said on every page for a while
     st.warning(note)
 page.run()
-common.unload_guard(any(state.get(k) is not None for k in (state.COVERAGE_RESULT, state.LIFECIRCLE_RESULT,
+common.page_scripts(guard=any(state.get(k) is not None for k in (state.COVERAGE_RESULT, state.LIFECIRCLE_RESULT,
                                                           state.SITING_RESULT)))

@@ -182,27 +182,82 @@ def app_css() -> None:
     st.html(APP_CSS)
 
 
-def unload_guard(active: bool) -> None:
-    """Ask before a reload (F5) or closing the tab throws away an analysis result of this session.
+#: Streamlit's own English words a planner meets (multiselect, file uploader, status), in Chinese.
+#: Exact texts, then patterns (``{n}`` is a number). Applied in the browser as they appear.
+STREAMLIT_WORDS: dict[str, str] = {
+    "Select all": "全选",
+    "Clear all": "全部清除",
+    "No results": "没有匹配项",
+    "No options to select.": "没有可选项",
+    "Choose an option": "请选择",
+    "Choose options": "请选择",
+    "Press Enter to apply": "按回车确认",
+    "Press Enter to submit form": "按回车提交",
+    "Upload": "选择文件",
+    "Browse files": "选择文件",
+    "Drag and drop file here": "拖放文件到此处",
+    "Drag and drop files here": "拖放文件到此处",
+    "Running...": "运行中…",
+    "Stop": "停止",
+    "Rerun": "重新运行",
+}
+STREAMLIT_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^Select (\d+) matches$", "选择 $1 项匹配"),
+    (r"^Add: (.*)$", "添加：$1"),
+    (r"^(\d+)\s?MB per file(.*)$", "每个文件不超过 $1 MB$2"),
+    (r"^Limit (\d+)\s?MB per file(.*)$", "每个文件不超过 $1 MB$2"),
+)
 
-    The map's view and layers and the report's filters survive a reload in the
-    URL; a result computed in this session does not, so the browser asks.
+
+def page_scripts(*, guard: bool) -> None:
+    """Scripts the page needs once: Streamlit's own words in Chinese, and a question before a reload.
+
+    The words: a MutationObserver on the app's document replaces the texts of
+    :data:`STREAMLIT_WORDS` / :data:`STREAMLIT_PATTERNS` wherever Streamlit
+    draws them (dropdowns open and close, so CSS alone cannot).
+
+    The guard (``guard=True``): the map's view and layers and the report's
+    filters survive a reload in the URL, but a result computed in this session
+    does not, so the browser asks before F5 or closing the tab throws it away.
     """
-    import streamlit.components.v1 as components
+    import json
 
-    if not active:
-        return
-    components.html(
-        """<script>
-        (function () {
-            var w = window.parent;
-            if (w.__paUnloadGuard) { return; }
+    script = """<script>
+    (function () {
+        var w = window.parent, d = w.document;
+        var words = %s, patterns = %s;
+        if (%s && !w.__paUnloadGuard) {
             w.__paUnloadGuard = true;
             w.addEventListener("beforeunload", function (e) { e.preventDefault(); e.returnValue = ""; });
-        })();
-        </script>""",
-        height=0,
-    )
+        }
+        if (w.__paWords) { return; }
+        w.__paWords = true;
+        var res = patterns.map(function (p) { return [new RegExp(p[0]), p[1]]; });
+        function fix(node) {
+            var t = node.nodeValue, s = t.trim();
+            if (!s) { return; }
+            if (Object.prototype.hasOwnProperty.call(words, s)) { node.nodeValue = t.replace(s, words[s]); return; }
+            for (var i = 0; i < res.length; i++) {
+                if (res[i][0].test(s)) { node.nodeValue = t.replace(s, s.replace(res[i][0], res[i][1])); return; }
+            }
+        }
+        function scan(root) {
+            if (root.nodeType === 3) { fix(root); return; }
+            var walker = d.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+            var n;
+            while ((n = walker.nextNode())) { fix(n); }
+        }
+        scan(d.body);
+        new w.MutationObserver(function (records) {
+            records.forEach(function (r) {
+                if (r.type === "characterData") { fix(r.target); }
+                r.addedNodes.forEach(scan);
+            });
+        }).observe(d.body, {childList: true, subtree: true, characterData: true});
+    })();
+    </script>""" % (json.dumps(STREAMLIT_WORDS, ensure_ascii=False), json.dumps(STREAMLIT_PATTERNS),
+                     "true" if guard else "false")
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def project_banner() -> None:
@@ -306,6 +361,22 @@ def layer_label(name: str) -> str:
 def layer_labels(names: list[str]) -> dict[str, str]:
     """``name -> title`` of these layers, fixed when a widget is drawn (so it labels them as drawn)."""
     return {n: layer_label(n) for n in names}
+
+
+def with_layer_titles(text: object) -> str:
+    """A library message with the store's layer names replaced by their titles (parks -> 公园).
+
+    Messages of the analyses name layers by their store names; a planner
+    knows them by title.
+    """
+    import re
+
+    out = str(text or "")
+    titles = {n: layer_label(n) for n in store_layer_names()}
+    for name in sorted(titles, key=len, reverse=True):
+        if titles[name] != name:
+            out = re.sub(rf"(?<![A-Za-z0-9_']){re.escape(name)}(?![A-Za-z0-9_'])", titles[name], out)
+    return out
 
 
 def store_table(key: str) -> pd.DataFrame | None:

@@ -72,7 +72,7 @@ def _choices() -> dict[str, object] | None:
     methods = list(_METHODS) if network else ["buffer"]
     method = st.radio("距离", methods, format_func=_METHODS.get, key="w_lc_method", horizontal=True)
     if not network:
-        st.caption("数据库中没有步行街道网络 (network_walk)：只能按直线距离评估。导入街道网络后可沿街道评估。")
+        st.caption("数据库中没有步行街道网络：只能按直线距离评估。导入街道网络后可沿街道评估。")
     unit_layers = common.layers_with_role("units") + common.layers_with_role("districts")  # uploads are role upload
     if not unit_layers:
         st.error("数据库中没有单元或区县图层，无法按单元统计。")
@@ -159,13 +159,13 @@ def _map(ev) -> None:
 
 def _results(ev, files: dict[str, bytes]) -> None:
     p = ev.parameters
-    st.caption(f"{p['standard_title']}（{p['edition']}）· {p['method_label']}"
+    st.caption(common.with_layer_titles(f"{p['standard_title']}（{p['edition']}）· {p['method_label']}"
                + (f" · 网络：{p['network_source']}" if p.get("network_source") else "")
                + f" · 设施：{p['facilities_source'] or '—'}"
                + f" · 人口：{p['population_source']}（{p['population_method']}）"
-               + f" · {p['cells']:,} 个 {p['cell_m']:g} m 网格")
+               + f" · {p['cells']:,} 个 {p['cell_m']:g} m 网格"))
     for note in ev.notes:
-        st.warning(note)
+        st.warning(common.with_layer_titles(note))
     _city_metrics(ev)
     if not ev.indicators.empty:
         st.subheader("城市体检指标")

@@ -141,10 +141,12 @@ def render() -> None:
     c1, c2 = st.columns([3, 1])
     text_query = c1.text_input("全文搜索", key="w_rep_query")
     located_only = c2.checkbox("只看已定位的条目", value=True, key="w_rep_located",
-                               help="规划师要上图的条目：有地点的。取消勾选可看报告的全部条目（含无地名的表述）。")
+                               help="规划师要上图的条目：有地点的。取消勾选可看报告的全部条目（含无地名的表述）；"
+                                    "按定位状态或精度筛选时不受此限。")
     _write_url(choices, text_query, located_only)
     shown = filter_items(items, choices)
-    if located_only:
+    by_location = bool(choices.get("geocode_status") or choices.get("precision"))
+    if located_only and not by_location:  # a filter on 定位状态/精度 says itself what to show
         shown = shown[shown.geometry.notna() & ~shown.geometry.is_empty]
     if text_query.strip():
         shown = shown[shown["text"].astype(str).str.contains(text_query.strip(), regex=False, na=False)]

@@ -48,7 +48,7 @@ def _count_choice(ftype: str, model: str) -> dict | None:
                    format_func={"target": "报告目标", "count": "指定数量"}.get, index=0 if target else 1)
     if how == "target":
         if target is None:
-            st.warning(note)
+            st.warning(common.with_layer_titles(note))
             return None
         st.info(f"{target.describe()}\n\n“{target.sentence}”")
         if target.note:
@@ -228,7 +228,7 @@ def render() -> None:
                     result, notes = run_siting(path, ftype, model, how or {}, reach, method or {}, inputs)
                     files = _files(result)
                 for note in notes:
-                    st.caption(note)
+                    st.caption(common.with_layer_titles(note))
             except PlanatlasError as exc:
                 st.error(f"选址失败：{exc}")
             else:

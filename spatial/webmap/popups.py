@@ -55,6 +55,9 @@ _NOT_LISTED: frozenset[str] = frozenset({"geometry", *_TITLE_COLUMNS[:2], *PROVE
 #: Roles whose columns are the planner's own: listed even when the vocabulary has no heading.
 _OWN_COLUMNS_ROLES: frozenset[str] = frozenset({"upload", "analysis"})
 
+#: Characters of a source's citation shown after its Chinese summary.
+_CITATION_CHARS = 90
+
 #: Most rows a generic popup lists (it must fit on a laptop screen).
 _GENERIC_MAX_ROWS = 12
 
@@ -111,6 +114,11 @@ def provenance_rows(provenance: Mapping[str, object]) -> list[tuple[str, str]]:
     rows = []
     for column in PROVENANCE_COLUMNS:
         text = cell_text(column, provenance.get(column))
+        if column == "source" and text:
+            summary = vocab.source_label(text)  # Chinese first, the citation after it
+            if summary:
+                cited = text if len(text) <= _CITATION_CHARS else text[:_CITATION_CHARS].rstrip() + "…"
+                text = f"{summary}（{cited}）"
         if text:
             rows.append((vocab.column_label(column), text))
     return rows
