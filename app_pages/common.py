@@ -225,8 +225,8 @@ def page_scripts(*, guard: bool) -> None:
     script = """<script>
     (function () {
         var w = window.parent, d = w.document;
-        var words = %s, patterns = %s;
-        if (%s && !w.__paUnloadGuard) {
+        var words = __WORDS__, patterns = __PATTERNS__;
+        if (__GUARD__ && !w.__paUnloadGuard) {
             w.__paUnloadGuard = true;
             w.addEventListener("beforeunload", function (e) { e.preventDefault(); e.returnValue = ""; });
         }
@@ -255,8 +255,9 @@ def page_scripts(*, guard: bool) -> None:
             });
         }).observe(d.body, {childList: true, subtree: true, characterData: true});
     })();
-    </script>""" % (json.dumps(STREAMLIT_WORDS, ensure_ascii=False), json.dumps(STREAMLIT_PATTERNS),
-                     "true" if guard else "false")
+    </script>"""
+    script = (script.replace("__WORDS__", json.dumps(STREAMLIT_WORDS, ensure_ascii=False))
+              .replace("__PATTERNS__", json.dumps(STREAMLIT_PATTERNS)).replace("__GUARD__", json.dumps(guard)))
     st.html(script, unsafe_allow_javascript=True)
 
 

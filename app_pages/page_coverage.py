@@ -247,7 +247,8 @@ def _readable(text: object) -> str:
     """A parameter's text with raw column names replaced by their headings (字段 population_2020 -> 2020 年常住人口)."""
     import re
 
-    return re.sub(r"字段 ([A-Za-z_][A-Za-z0-9_]*)", lambda m: f"字段“{vocab.column_label(m.group(1))}”", str(text or ""))
+    return re.sub(r"字段 ([A-Za-z_][A-Za-z0-9_]*)", lambda m: f"字段“{vocab.column_label(m.group(1))}”",
+                  str(text or ""))
 
 
 def basis_lines(p: dict, *, facilities_label: str) -> list[str]:

@@ -62,7 +62,7 @@ def render() -> None:
                     st.warning(note)
                 st.download_button(f"下载 {name}{suffix} ({len(data) / 1024:,.0f} KB)", data,
                                    file_name=f"{name}{suffix}", mime=mime, key="w_exp_dl", on_click="ignore")
-                st.caption(f"{len(frame)} 个要素；几何为 WGS-84 经纬度，含来源字段 source / source_datum / precision。")
+                st.caption(f"{len(frame)} 个要素；几何为 WGS-84 经纬度，含来源、来源坐标系与定位精度三个字段。")
 
     st.subheader("当前地图 (HTML)")
     st.caption("包含当前图层、底图与着色设置；Leaflet 脚本已内嵌，离线可打开 (底图瓦片仍需联网)。")

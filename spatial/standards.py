@@ -98,7 +98,8 @@ class ServicePreset:
         return float((self.minutes or 0.0) * (self.speed_m_per_min or settings.WALK_SPEED_M_PER_MIN))
 
 
-_GB50180 = "GB 50180-2018《城市居住区规划设计标准》，住房和城乡建设部，表 3.0.4 居住区分级控制规模 (MOHURD, table 3.0.4)"
+_GB50180 = ("GB 50180-2018《城市居住区规划设计标准》，住房和城乡建设部，表 3.0.4 居住区分级控制规模 "
+            "(MOHURD, table 3.0.4)")
 _MOFCOM = (
     "《城市一刻钟便民生活圈建设指南》, 商务部办公厅等11部门, 2021-07-20 "
     "(with 商流通函〔2021〕176号); tiers as explained on the MOFCOM website, 2021-09"

@@ -14,6 +14,7 @@ Set ``PLANATLAS_SCREENSHOT_DIR`` to keep a 1280×720 screenshot of every page th
 (``docs/`` holds the ones the README shows).
 """
 
+# ruff: noqa: F811  (the fixtures of tests/test_browser.py are imported and used as parameters)
 from __future__ import annotations
 
 import json
@@ -51,7 +52,7 @@ _VISIBLE_TEXT = """() => {
 
 
 @pytest.fixture
-def laptop(browser, served_app):  # noqa: F811 - fixtures imported from test_browser
+def laptop(browser, served_app):
     """A 1280×720 page that may reach only the app (a reload's "leave the page?" question is accepted)."""
     ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=True, locale="zh-CN")
     host = served_app["url"].split("//", 1)[1]
@@ -88,7 +89,7 @@ def _map(pg, index: int = 0):
 
 
 def _map_ready(pg) -> None:
-    _map(pg).locator(".leaflet-overlay-pane path").first.wait_for()
+    _map(pg).locator(".leaflet-overlay-pane path").first.wait_for(state="attached")
     _idle(pg)
 
 
@@ -101,8 +102,18 @@ def _view(pg) -> tuple[float, float, float]:
 def _nav(pg, title: str) -> None:
     """Switch page with the sidebar, as a planner does (no reload)."""
     pg.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-    _wait_until(lambda: pg.locator('[data-testid="stMain"] h1, [data-testid="stMain"] h2').count() > 0)
+    _wait_until(lambda: pg.locator('[data-testid="stMain"] h1, [data-testid="stMain"] h2', has_text=title).count() > 0)
     _idle(pg)
+
+
+def _choose(pg, label: str, option: str | re.Pattern) -> None:
+    pg.get_by_role("combobox", name=label).click()
+    pg.get_by_role("option", name=option).first.click()
+    _idle(pg)
+
+
+def _value(pg, label: str) -> str:
+    return pg.get_by_role("combobox", name=label).input_value()
 
 
 def _visible_texts(pg) -> list[str]:
@@ -145,8 +156,8 @@ def test_fly_to_twice_in_a_row_with_panning_between_shows_and_marks_the_target(l
     _map_ready(pg)
     home = _view(pg)
     assert home[2] <= 9, home  # the default view shows the whole city, not a fixed zoom 10
-    pg.get_by_label("搜索条目或地名").fill("济西湿地")
-    pg.get_by_label("搜索条目或地名").press("Enter")
+    pg.get_by_role("textbox", name="搜索条目或地名").fill("济西湿地")
+    pg.get_by_role("textbox", name="搜索条目或地名").press("Enter")
     pg.get_by_role("button", name="在地图上定位").wait_for()
     _idle(pg)
     targets = []
@@ -233,22 +244,19 @@ def test_no_page_shows_english_of_streamlit_raw_codes_or_none(laptop, served_app
 def test_coverage_inputs_survive_a_page_switch_and_a_changed_input_marks_the_result_stale(laptop, served_app):
     pg = laptop
     _open(pg, served_app["url"], "coverage")
-    pg.get_by_label("设施图层").click()
-    pg.get_by_role("option", name="绿道").click()
-    _idle(pg)
+    _choose(pg, "设施图层", "绿道")
     pg.get_by_role("button", name="运行分析").click()
     pg.get_by_text("覆盖缺口排名").wait_for()
     _idle(pg)
     assert pg.get_by_text("已过期").count() == 0
     _nav(pg, "地图")
     _nav(pg, "服务圈分析")
-    pg.get_by_text("覆盖缺口排名").wait_for()
+    pg.get_by_role("button", name="运行分析").wait_for()
+    pg.get_by_text("设施：绿道").wait_for()  # the result of the last run is still shown
     # the selector says what the result was run for, and the result is not stale
-    assert "绿道" in pg.locator('[data-testid="stSelectbox"]').first.inner_text()
+    assert _value(pg, "设施图层") == "绿道"
     assert pg.get_by_text("已过期").count() == 0
-    pg.get_by_label("设施图层").click()
-    pg.get_by_role("option", name="公园").click()
-    _idle(pg)
+    _choose(pg, "设施图层", "公园")
     pg.get_by_text("已过期").first.wait_for()
 
 
@@ -256,21 +264,18 @@ def test_map_and_report_state_survive_a_reload(laptop, served_app):
     pg = laptop
     _open(pg, served_app["url"])
     _map_ready(pg)
-    pg.get_by_label("底图").click()
-    pg.get_by_role("option", name=re.compile("CARTO")).click()
-    _idle(pg)
+    _choose(pg, "底图", re.compile("CARTO"))
     _wait_until(lambda: "base=carto" in pg.url)
     before = _view(pg)
     pg.reload()
     _map_ready(pg)
-    assert "CARTO" in pg.locator('[data-testid="stSelectbox"]').first.inner_text()
+    assert "CARTO" in _value(pg, "底图")
     after = _view(pg)
     assert abs(after[0] - before[0]) < 0.01 and abs(after[1] - before[1]) < 0.01 and after[2] == before[2]
 
     _open(pg, served_app["url"], "report")
-    category = pg.get_by_label("类别")
-    category.click()
-    pg.get_by_role("option", name="公园").click()
+    pg.get_by_role("combobox", name="类别").click()
+    pg.get_by_role("option", name="公园", exact=True).click()
     pg.keyboard.press("Escape")
     _idle(pg)
     _wait_until(lambda: "cat=parks" in pg.url)
@@ -347,13 +352,14 @@ def test_coverage_headline_stands_on_its_basis_and_targets_read_cleanly(laptop, 
     _open(pg, served_app["url"], "targets")
     texts = _visible_texts(pg)
     assert "None" not in " ".join(texts)
-    pg.get_by_label("只看可定位的目标").check()
+    pg.get_by_text("只看可定位的目标").click()
     _idle(pg)
-    pg.get_by_label("单位").click()
-    pg.get_by_role("option", name="元", exact=True).click()
-    _idle(pg)
-    hint = pg.locator('[data-testid="stMain"]').inner_text()
-    assert "没有" in hint or "目标" in hint
+    _choose(pg, "单位", re.compile("^元$"))
+    main = pg.locator('[data-testid="stMain"]').inner_text()
+    # a unit chosen: either its targets (and their chart) or the hint that none is mappable, never the
+    # hint to choose a unit
+    assert "选择一个单位即可比较数值" not in main
+    assert ("没有可定位的单位为“元”的目标" in main) or pg.locator('[data-testid="stDataFrame"]').count() == 1
 
 
 # --------------------------------------------------------------------------- 6 uploads
@@ -372,7 +378,7 @@ def test_an_upload_made_before_the_map_is_opened_reaches_the_map_and_is_not_impo
         pg.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
         pg.get_by_text("推测坐标系").wait_for()  # guessed from the name (amap: GCJ-02), to confirm
         _idle(pg)
-        assert "GCJ-02" in pg.locator('[data-testid="stSelectbox"]', has_text="坐标系").inner_text()
+        assert "GCJ-02" in _value(pg, "坐标系 (数据来源的坐标)")
         if attempt == 0:
             pg.get_by_role("button", name="导入").click()
             pg.get_by_text("已导入").first.wait_for()

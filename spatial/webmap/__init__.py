@@ -33,6 +33,7 @@ Modules, one concept each:
 
 from __future__ import annotations
 
+from . import view
 from ._draw import DISPLAY_TOLERANCE_DEG, display_geometry
 from ._format import cell_text, fmt_number
 from .assets import STATIC_URL, install_assets, localise_assets
@@ -48,7 +49,6 @@ from .basemaps import (
 from .legends import categorical_legend_html, choropleth_legend_html
 from .maps import LiveMap, figure_choices, make_live_map, make_map
 from .popups import escape, popup_html
-from . import view
 from .standalone import standalone_html
 from .styles import CHOROPLETH_COLOURS, Choropleth, class_breaks, code_colours
 
@@ -63,8 +63,8 @@ __all__ = [
     "Choropleth",
     "LiveMap",
     "available_basemaps",
-    "cell_text",
     "categorical_legend_html",
+    "cell_text",
     "choropleth_legend_html",
     "class_breaks",
     "code_colours",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -194,7 +195,8 @@ def make_live_map(
     :func:`make_map`.
     """
     base = new_map(basemap, height=height)
-    base.get_root().header.add_child(folium.Element(LIVE_MAP_CSS), name="pa_live_css")
+    root: Any = base.get_root()  # a branca Figure (branca is not annotated)
+    root.header.add_child(folium.Element(LIVE_MAP_CSS), name="pa_live_css")
     scratch = new_map(basemap, height=height)
     drawn = add_overlays(scratch, layers, specs=specs, basemap=basemap, color_by=color_by,
                          cluster_items=cluster_items, hidden=hidden)

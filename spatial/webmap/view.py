@@ -141,7 +141,7 @@ def view_for_geometry(geometry: shapely.Geometry, *, width_px: float, height_px:
         Zoom of a point (and of a line or area smaller than a few metres).
     """
     minx, miny, maxx, maxy = shapely.bounds(geometry).tolist()
-    if geometry.geom_type == "Point" or (maxx - minx < 1e-5 and maxy - miny < 1e-5):
+    if shapely.get_type_id(geometry) == 0 or (maxx - minx < 1e-5 and maxy - miny < 1e-5):
         return MapView((float(miny + maxy) / 2, float(minx + maxx) / 2), int(point_zoom))
     return view_for_bounds((minx, miny, maxx, maxy), width_px=width_px, height_px=height_px,
                            max_zoom=max(point_zoom, MAX_FIT_ZOOM))
