@@ -383,6 +383,9 @@ def test_an_upload_made_before_the_map_is_opened_reaches_the_map_and_is_not_impo
             pg.get_by_role("button", name="导入").click()
             pg.get_by_text("已导入").first.wait_for()
             _idle(pg)
+            pg.reload()  # another day: the same file chosen again
+            pg.get_by_text("先选择文件").wait_for()
+            _idle(pg)
         else:
             pg.get_by_text("同一文件已导入过").wait_for()
             assert pg.get_by_role("button", name="导入").is_disabled()

@@ -46,6 +46,11 @@ def main(url: str, out: Path) -> None:
             page.goto(f"{url}/{path}")
             page.locator('[data-testid="stMain"] h1, [data-testid="stMain"] h2').first.wait_for()
             _idle(page)
+            if name == "map":
+                frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
+                frame.locator(".leaflet-overlay-pane path").first.wait_for(state="attached")
+                frame.locator(".marker-cluster").first.wait_for()
+                _idle(page)
             if name == "siting":
                 page.get_by_text("指定数量").click()
                 _idle(page)
