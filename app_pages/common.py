@@ -148,8 +148,8 @@ def project_selector() -> None:
         state.put(state.PROJECT, picked)
         for key in (state.MAP_CENTER, state.MAP_ZOOM, state.MAP_LAYERS, state.MAP_FOCUS, state.MAP_ADDED,
                     state.COVERAGE_RESULT, state.COVERAGE_LABEL, state.COVERAGE_FACILITIES, state.COVERAGE_INPUTS,
-                    state.REPORT_SELECTED, state.LIFECIRCLE_RESULT, state.LIFECIRCLE_FILES, state.SITING_RESULT,
-                    state.SITING_MAP, state.SITING_FILES):
+                    state.REPORT_SELECTED, state.LIFECIRCLE_RESULT, state.LIFECIRCLE_FILES, state.LIFECIRCLE_INPUTS,
+                    state.SITING_RESULT, state.SITING_MAP, state.SITING_FILES, state.SITING_INPUTS):
             state.put(key, state.DEFAULTS[key])
         # widgets holding the other project's layer names start afresh
         for key in [k for k in st.session_state if str(k).startswith("w_") and k != "w_project"]:
@@ -200,6 +200,9 @@ STREAMLIT_WORDS: dict[str, str] = {
     "Running...": "运行中…",
     "Stop": "停止",
     "Rerun": "重新运行",
+    "Always rerun": "总是重新运行",
+    "File change.": "文件已更改。",
+    "Source file changed.": "源文件已更改。",
 }
 STREAMLIT_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^Select (\d+) matches$", "选择 $1 项匹配"),

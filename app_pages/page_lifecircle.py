@@ -218,11 +218,14 @@ def render() -> None:
             else:
                 state.put(state.LIFECIRCLE_RESULT, ev)
                 state.put(state.LIFECIRCLE_FILES, files)
+                state.put(state.LIFECIRCLE_INPUTS, choice)
     with right:
         ev = state.get(state.LIFECIRCLE_RESULT)
         if ev is None:
             st.info("选择标准、距离方法、统计单元与人口后点击“运行评估”。")
         else:
+            if choice != state.get(state.LIFECIRCLE_INPUTS):
+                st.warning(state.STALE_NOTE)
             _results(ev, state.get(state.LIFECIRCLE_FILES) or {})
 
 

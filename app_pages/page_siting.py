@@ -234,12 +234,15 @@ def render() -> None:
             else:
                 state.put(state.SITING_RESULT, result)
                 state.put(state.SITING_FILES, files)
+                state.put(state.SITING_INPUTS, repr((ftype, model, how, reach, method, inputs)))
                 state.put(state.SITING_MAP, None)
     with right:
         result = state.get(state.SITING_RESULT)
         if result is None:
             st.info("选择设施类型与数量后点击“运行选址”。")
         else:
+            if repr((ftype, model, how, reach, method, inputs)) != state.get(state.SITING_INPUTS):
+                st.warning(state.STALE_NOTE)
             _show(result)
 
 

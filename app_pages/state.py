@@ -48,6 +48,8 @@ COVERAGE_RESULT = "coverage_result"
 COVERAGE_LABEL = "coverage_label"
 COVERAGE_FACILITIES = "coverage_facilities"  # the facilities the result was run on
 COVERAGE_INPUTS = "coverage_inputs"  # the page's choices the result was run with (stale mark)
+LIFECIRCLE_INPUTS = "lifecircle_inputs"  # the choices the evaluation was run with (stale mark)
+SITING_INPUTS = "siting_inputs"  # the choices the siting was run with (stale mark)
 REPORT_URL_READ = "report_url_read"  # the report filters were read from the URL once this session
 
 # --- 生活圈体检 page: the last evaluation and its output files (bytes by kind)
@@ -84,6 +86,8 @@ DEFAULTS: dict[str, Any] = {
     MAP_LAYERS_SYNC: False,
     COVERAGE_INPUTS: None,
     REPORT_URL_READ: False,
+    LIFECIRCLE_INPUTS: None,
+    SITING_INPUTS: None,
     CURRENT_PAGE: None,
     PREVIOUS_PAGE: None,
     PROJECT: "default",
@@ -139,6 +143,10 @@ def show_on_map(label: str, lat: float, lon: float, *, zoom: int | None = None, 
     put(MAP_FLY_PENDING, True)
     if layer:
         add_map_layers([layer])
+
+
+#: What a result whose inputs were changed on its page says above itself.
+STALE_NOTE = "⚠ 已过期：左侧的选择已改变，下面仍是上次运行的结果。点击运行按钮更新。"
 
 
 def set_map_layers(names: list[str]) -> None:

@@ -108,7 +108,7 @@ def test_map_page_holds_payloads_only_escaped(payload):
         if isinstance(e, folium.FeatureGroup):
             assert_inert_html(e.layer_name, payload)
     legends = [e.html for e in walk(m) if isinstance(e, LegendControl)]
-    assert len(legends) == 3  # the choropleth, the crossings' status and the rings
+    assert len(legends) == 4  # the choropleth, the crossings' status, the rings and the items' categories
     for legend in legends:  # inserted into the map as HTML by the legend control
         assert_inert_html(legend, payload)
 

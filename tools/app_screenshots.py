@@ -64,8 +64,8 @@ def main(url: str, out: Path) -> None:
                 _idle(page)
             time.sleep(2.5)  # maps finish drawing
             page.evaluate("""() => { window.scrollTo(0, 0);
-                for (const el of document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]'))
-                    el.scrollTo(0, 0); }""")
+                const boxes = '[data-testid="stMain"], [data-testid="stAppViewContainer"]';
+                for (const el of document.querySelectorAll(boxes)) el.scrollTo(0, 0); }""")
             time.sleep(0.5)
             page.screenshot(path=str(out / f"{name}.png"))
             print(out / f"{name}.png")
