@@ -260,9 +260,15 @@ def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
     for i in range(repeat):
         before = count.inner_text()
         t0 = time.perf_counter()
-        page.get_by_role("combobox", name="类别").click()
-        page.get_by_role("option", name=["公园", "交通", "教育"][i % 3], exact=True).click()
-        page.keyboard.press("Escape")
+        if i % 2 == 0:  # 公园 chosen, then taken away again
+            box = page.get_by_role("combobox", name="类别")
+            box.click()
+            box.fill("公园")
+            page.get_by_role("option", name="公园", exact=True).first.click()
+            page.keyboard.press("Escape")
+        else:
+            page.locator('[data-testid="stMultiSelect"] button[aria-label$=" 公园"]').first.click()
+        page.mouse.click(150, 650)
         deadline = time.monotonic() + LIMIT_S
         while count.inner_text() == before and time.monotonic() < deadline:
             time.sleep(0.02)
