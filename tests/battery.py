@@ -1677,7 +1677,13 @@ def _app_case(action: str, payload: tuple[str, bytes], data_dir: Path, seed: Pat
         at.switch_page("app_pages/page_upload.py").run()
         at.file_uploader[0].upload(name, data, "application/octet-stream")
         before = _uploads_of(store, name)
-        at.button[0].click().run()
+        at.run()  # the datum is asked once a file is chosen (guessed from it when it can be)
+        for box in [b for b in at.selectbox if b.label.startswith("坐标系") and b.value is None]:
+            box.set_value("WGS84")
+        for again in [c for c in at.checkbox if c.label == "仍然再导入一次"]:
+            again.check()
+        at.run()
+        next(b for b in at.button if b.key == "w_up_import").click().run()
         shown = _app_messages(at)
         uploaded = _uploads_of(store, name) > before  # uploads are layers of the store
         at.switch_page("app_pages/page_map.py").run()

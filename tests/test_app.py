@@ -594,8 +594,7 @@ def test_a_large_upload_is_drawn_summarised_with_a_note():
     from tests import inputs
 
     at = open_page("upload")
-    at.file_uploader[0].upload("many.csv", inputs.long_csv(30_000, random.Random(7)), "text/csv")
-    at.button[0].click().run()
+    import_file(at, "many.csv", inputs.long_csv(30_000, random.Random(7)), "text/csv")
     assert not at.error, [e.value for e in at.error]
     at.switch_page("app_pages/page_map.py").run()
     assert not at.exception
