@@ -18,7 +18,6 @@ st.set_page_config(page_title="planatlas · 济南规划图集", layout="wide")
 # Leaflet & co. served from ./static/vendor (idempotent: a few stat calls)
 install_assets()
 state.init_state()
-state.keep_widgets()  # every page opens as the planner left it
 common.app_css()
 
 page = st.navigation(list(nav.pages().values()))

@@ -143,7 +143,7 @@ def project_selector() -> None:
     current = project()
     options = list(PROJECTS)
     picked = st.sidebar.radio("项目", options, index=options.index(current), format_func=PROJECTS.get,
-                              key="w_project")
+                              key="w_project", persist_state="session")
     if picked != current:
         state.put(state.PROJECT, picked)
         for key in (state.MAP_CENTER, state.MAP_ZOOM, state.MAP_LAYERS, state.MAP_FOCUS, state.MAP_ADDED,

@@ -114,13 +114,14 @@ def _preset_choice(standards) -> dict:
         labels[pid] = f"{row['title_zh']} · {row['distance_m_default']:.0f} m"
     default = "gb50180-15min" if "gb50180-15min" in options else options[-1]
     choice = st.selectbox("服务标准", options, index=options.index(default), format_func=labels.get,
-                          key="w_cov_preset")
+                          key="w_cov_preset", persist_state="session")
     if choice == _CUSTOM:
         c1, c2 = st.columns(2)
         minutes = c1.number_input("时间 (分钟)", min_value=1.0, max_value=120.0, value=15.0, step=1.0,
-                                  key="w_cov_minutes")
+                                  key="w_cov_minutes", persist_state="session")
         speed = c2.number_input("速度 (米/分钟)", min_value=10.0, max_value=1000.0, value=80.0, step=10.0,
-                                key="w_cov_speed", help="步行约 80 m/min (4.8 km/h)，骑行约 250 m/min。")
+                                key="w_cov_speed",
+                                persist_state="session", help="步行约 80 m/min (4.8 km/h)，骑行约 250 m/min。")
         return {"minutes": minutes, "speed_m_per_min": speed}
     row = table.loc[choice]
     st.caption(f"依据：{row['source']}")
@@ -131,7 +132,7 @@ def _facilities(names: list[str]) -> tuple[str, gpd.GeoDataFrame | None]:
     facility_layers = common.layers_with_role("facilities")
     default = "parks" if "parks" in names else (facility_layers[0] if facility_layers else names[0])
     name = st.selectbox("设施图层", names, index=names.index(default), format_func=common.layer_labels(names).get,
-                        key="w_cov_layer")
+                        key="w_cov_layer", persist_state="session")
     gdf = common.get_layer(name)
     if gdf is None:
         return name, None
@@ -139,14 +140,16 @@ def _facilities(names: list[str]) -> tuple[str, gpd.GeoDataFrame | None]:
     if "facility_type" in gdf.columns and gdf["facility_type"].notna().any():
         present = set(gdf["facility_type"].dropna().astype(str)) - {""}
         types = [c for c in vocab.codes("facility_type") if c in present]
-        picked_types = st.multiselect("设施类型", types, default=[], key="w_cov_types", placeholder="全部类型",
+        picked_types = st.multiselect("设施类型", types, default=[], key="w_cov_types",
+                                      persist_state="session", placeholder="全部类型",
                                       format_func=lambda c: vocab.label("facility_type", c),
                                       help="按 facility_type 列筛选；留空即使用全部设施。")
         if picked_types:
             gdf = gdf[gdf["facility_type"].isin(picked_types)]
     if "category" in gdf.columns and gdf["category"].notna().any():
         cats = sorted(gdf["category"].dropna().astype(str).unique())
-        picked = st.multiselect("类别筛选", cats, default=[], key="w_cov_cats", placeholder="全部类别",
+        picked = st.multiselect("类别筛选", cats, default=[], key="w_cov_cats",
+                                persist_state="session", placeholder="全部类别",
                                 help="留空即使用全部要素。")
         if picked:
             gdf = gdf[gdf["category"].astype(str).isin(picked)]
@@ -162,10 +165,10 @@ def _network_choice() -> dict | None:
     """
     in_store = [n.removeprefix("network_") for n in common.layers_with_role("network")]
     modes = [m for m in ("walk", "bike", "drive") if m in in_store] or ["walk", "bike"]
-    mode = st.radio("出行方式", modes, horizontal=True, key="w_cov_mode",
+    mode = st.radio("出行方式", modes, horizontal=True, key="w_cov_mode", persist_state="session",
                     format_func=lambda m: vocab.label("mode", m))
     sources = list(_NET_SOURCES) if in_store else ["file"]
-    where = st.radio("街道网络", sources, format_func=_NET_SOURCES.get, key="w_cov_netsrc")
+    where = st.radio("街道网络", sources, format_func=_NET_SOURCES.get, key="w_cov_netsrc", persist_state="session")
     if where == "store":
         if mode not in in_store:
             st.info(f"项目中没有{vocab.label('mode', mode)}网络。")
@@ -182,7 +185,7 @@ def _network_choice() -> dict | None:
             return None
         return {"path": str(saved), "mode": mode}
     if offered:
-        name = st.selectbox("或选择服务器上的街道网络", ["", *offered], key="w_cov_netname",
+        name = st.selectbox("或选择服务器上的街道网络", ["", *offered], key="w_cov_netname", persist_state="session",
                             format_func=lambda n: n or "（不选）")
         if name:
             return {"path": str(offered[name]), "mode": mode}
@@ -192,6 +195,7 @@ def _network_choice() -> dict | None:
 
 def _population_choice() -> dict | None:
     source = st.radio("人口数据", list(_POP_SOURCES), format_func=_POP_SOURCES.get, key="w_cov_pop",
+                      persist_state="session",
                       help="项目人口数据：导入的人口栅格或按住宅分配的人口，否则第七次人口普查按区县均匀分布。")
     if source == "store":
         return {}
@@ -212,7 +216,8 @@ def _units_choice() -> str | None:
     if not names:
         st.error("数据库中没有区县或统计单元图层，无法分单元统计 (no districts or units layer in the store)。")
         return None
-    return st.selectbox("统计单元", names, format_func=common.layer_labels(names).get, key="w_cov_units")
+    return st.selectbox("统计单元", names, format_func=common.layer_labels(names).get, key="w_cov_units",
+                        persist_state="session")
 
 
 def _run(coverage, facilities, preset_kw: dict, method: str, net: dict | None, pop: dict,
@@ -383,7 +388,7 @@ def render() -> None:
     with left:
         name, facilities = _facilities(names)
         preset_kw = _preset_choice(standards)
-        method = st.radio("方法", list(_METHODS), format_func=_METHODS.get, key="w_cov_method")
+        method = st.radio("方法", list(_METHODS), format_func=_METHODS.get, key="w_cov_method", persist_state="session")
         net = _network_choice() if method == "network" else None
         units = _units_choice()
         pop = _population_choice()

@@ -48,8 +48,9 @@ def render() -> None:
         st.warning("没有可导出的图层。")
     else:
         c1, c2 = st.columns(2)
-        key = c1.selectbox("图层或结果", list(sources), format_func=sources.get, key="w_exp_src")
-        fmt = c2.selectbox("格式", list(_FORMATS), format_func=_FORMATS.get, key="w_exp_fmt")
+        key = c1.selectbox("图层或结果", list(sources), format_func=sources.get, key="w_exp_src",
+                           persist_state="session")
+        fmt = c2.selectbox("格式", list(_FORMATS), format_func=_FORMATS.get, key="w_exp_fmt", persist_state="session")
         frame = _frame(key)
         if frame is not None:
             name = _safe_filename(key.partition(":")[2])

@@ -67,20 +67,24 @@ def _has_network(mode: str = "walk") -> bool:
 
 
 def _choices() -> dict[str, object] | None:
-    standard = st.selectbox("评估标准", list(_STANDARDS), format_func=_STANDARDS.get, key="w_lc_standard")
+    standard = st.selectbox("评估标准", list(_STANDARDS), format_func=_STANDARDS.get, key="w_lc_standard",
+                            persist_state="session")
     network = _has_network()
     methods = list(_METHODS) if network else ["buffer"]
-    method = st.radio("距离", methods, format_func=_METHODS.get, key="w_lc_method", horizontal=True)
+    method = st.radio("距离", methods, format_func=_METHODS.get, key="w_lc_method",
+                      persist_state="session", horizontal=True)
     if not network:
         st.caption("数据库中没有步行街道网络：只能按直线距离评估。导入街道网络后可沿街道评估。")
     unit_layers = common.layers_with_role("units") + common.layers_with_role("districts")  # uploads are role upload
     if not unit_layers:
         st.error("数据库中没有单元或区县图层，无法按单元统计。")
         return None
-    units = st.selectbox("统计单元", unit_layers, format_func=common.layer_label, key="w_lc_units")
-    population = st.radio("人口", list(_POPULATION), format_func=_POPULATION.get, key="w_lc_population")
+    units = st.selectbox("统计单元", unit_layers, format_func=common.layer_label, key="w_lc_units",
+                         persist_state="session")
+    population = st.radio("人口", list(_POPULATION), format_func=_POPULATION.get, key="w_lc_population",
+                          persist_state="session")
     cell = st.number_input("网格大小 (m)", min_value=20.0, max_value=1000.0, value=100.0, step=10.0,
-                           key="w_lc_cell")
+                           key="w_lc_cell", persist_state="session")
     return {"standard": standard, "method": method, "units": units, "population": population, "cell_m": float(cell)}
 
 
@@ -137,7 +141,7 @@ def _map(ev) -> None:
     if not ids:
         return
     labels = {r: f"{vocab.label('tier', ev.status.loc[r, 'tier'])} · {ev.status.loc[r, 'label']}" for r in ids}
-    rid = st.selectbox("盲区图：设施类型", ids, format_func=labels.get, key="w_lc_blind")
+    rid = st.selectbox("盲区图：设施类型", ids, format_func=labels.get, key="w_lc_blind", persist_state="session")
     cells = ev.cells_frame()
     cells = cells[cells["weight"] > 0]
     cells = cells.assign(reach=np.where(cells[f"ok_{rid}"], "in_reach", "blind"))

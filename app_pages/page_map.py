@@ -123,7 +123,7 @@ def _controls(names: list[str]) -> None:
         state.put(state.MAP_LAYERS_SYNC, False)
     picked = st.multiselect(  # the widget's own value wins once it has one (kept over page switches)
         "图层", names, default=None if state.W_LAYERS in st.session_state else chosen,
-        format_func=common.layer_labels(names).get, key=state.W_LAYERS, placeholder="选择图层",
+        format_func=common.layer_labels(names).get, key=state.W_LAYERS, persist_state="session", placeholder="选择图层",
     )
     state.put(state.MAP_LAYERS, picked)
 
@@ -132,7 +132,7 @@ def _controls(names: list[str]) -> None:
     current = state.get(state.MAP_BASEMAP)
     base = st.selectbox(
         "底图", keys, index=keys.index(current) if current in keys else 0,
-        format_func=basemaps.get, key=state.W_BASEMAP,
+        format_func=basemaps.get, key=state.W_BASEMAP, persist_state="session",
         help="高德底图为 GCJ-02 坐标：图层会临时偏移到 GCJ-02 以便对齐。天地图需设置环境变量 TIANDITU_KEY。",
     )
     state.put(state.MAP_BASEMAP, base)
@@ -142,16 +142,18 @@ def _controls(names: list[str]) -> None:
     color = state.get(state.MAP_COLOR_BY)
     picked_fig = st.selectbox(
         "区县着色指标", options, index=options.index(color) if color in options else 0,
-        format_func=figures.get, key=state.W_COLOR_BY,
+        format_func=figures.get, key=state.W_COLOR_BY, persist_state="session",
     )
     state.put(state.MAP_COLOR_BY, picked_fig)
 
-    cluster = st.checkbox("聚合报告条目", value=bool(state.get(state.MAP_CLUSTER)), key=state.W_CLUSTER)
+    cluster = st.checkbox("聚合报告条目", value=bool(state.get(state.MAP_CLUSTER)), key=state.W_CLUSTER,
+                          persist_state="session")
     state.put(state.MAP_CLUSTER, cluster)
 
 
 def _search_box() -> None:
     query = st.text_input("搜索条目或地名", value=state.get(state.MAP_SEARCH), key=state.W_SEARCH,
+                          persist_state="session",
                           placeholder="例如：黄河大桥、起步区、R2")
     state.put(state.MAP_SEARCH, query)
     if not query.strip():
@@ -160,7 +162,8 @@ def _search_box() -> None:
     if hits.empty:
         st.caption("没有找到可定位的结果。")
         return
-    idx = st.selectbox("结果", range(len(hits)), format_func=lambda i: hits.iloc[i]["label"], key="w_map_hit")
+    idx = st.selectbox("结果", range(len(hits)), format_func=lambda i: hits.iloc[i]["label"], key="w_map_hit",
+                       persist_state="session")
     if st.button("在地图上定位", key="w_map_fly"):
         hit = hits.iloc[min(int(idx), len(hits) - 1)]
         state.show_on_map(hit["label"], hit["lat"], hit["lon"], wkt=hit["wkt"], layer=hit["layer"])

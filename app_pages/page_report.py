@@ -136,11 +136,11 @@ def render() -> None:
         values = sorted(items[column].dropna().astype(str).unique())
         domain = vocab.COLUMN_DOMAINS.get(column)
         choices[column] = cols[i % 3].multiselect(
-            label, values, key=f"w_rep_{column}", placeholder="全部",
+            label, values, key=f"w_rep_{column}", persist_state="session", placeholder="全部",
             format_func=lambda v, d=domain, c=column: vocab.label(d, v) if d else cell_text(c, v))
     c1, c2 = st.columns([3, 1])
-    text_query = c1.text_input("全文搜索", key="w_rep_query")
-    located_only = c2.checkbox("只看已定位的条目", value=True, key="w_rep_located",
+    text_query = c1.text_input("全文搜索", key="w_rep_query", persist_state="session")
+    located_only = c2.checkbox("只看已定位的条目", value=True, key="w_rep_located", persist_state="session",
                                help="规划师要上图的条目：有地点的。取消勾选可看报告的全部条目（含无地名的表述）；"
                                     "按定位状态或精度筛选时不受此限。")
     _write_url(choices, text_query, located_only)
@@ -164,7 +164,7 @@ def render() -> None:
     _follow_table_click(event, ids)
     current = state.get(state.REPORT_SELECTED)
     picked = st.selectbox(
-        "选择条目", ids, index=ids.index(current) if current in ids else 0, key="w_rep_item",
+        "选择条目", ids, index=ids.index(current) if current in ids else 0, key="w_rep_item", persist_state="session",
         help="也可以点击上面表格中的一行",
         format_func=lambda i: f"{i} · {str(shown.loc[shown['item_id'].astype(str) == i, 'text'].iloc[0])[:50]}",
     )
@@ -227,18 +227,22 @@ def correction_panel(row: pd.Series) -> None:
         st.session_state.setdefault("w_fix_lon", round(float(geom.x), 6) if located else 117.0)
         st.session_state.setdefault("w_fix_lat", round(float(geom.y), 6) if located else 36.65)
         cols = st.columns(3)
-        lon = cols[0].number_input("经度", min_value=73.0, max_value=136.0, format="%.6f", key="w_fix_lon")
-        lat = cols[1].number_input("纬度", min_value=3.0, max_value=54.0, format="%.6f", key="w_fix_lat")
-        datum = cols[2].selectbox("坐标系", list(vocab.codes("datum")), key="w_fix_datum",
+        lon = cols[0].number_input("经度", min_value=73.0, max_value=136.0, format="%.6f", key="w_fix_lon",
+                                   persist_state="session")
+        lat = cols[1].number_input("纬度", min_value=3.0, max_value=54.0, format="%.6f", key="w_fix_lat",
+                                   persist_state="session")
+        datum = cols[2].selectbox("坐标系", list(vocab.codes("datum")), key="w_fix_datum", persist_state="session",
                                   format_func=lambda d: vocab.label("datum", d))
         names = _unresolved_names(row)
         scopes = {"item": "只放置本条目", "name": "放置地名（所有提到它的条目随之移动）"}
-        scope = st.radio("修正对象", list(scopes), horizontal=True, key="w_fix_scope", format_func=scopes.get)
+        scope = st.radio("修正对象", list(scopes), horizontal=True, key="w_fix_scope",
+                         persist_state="session", format_func=scopes.get)
         default_name = names[0] if names else str(row.get("place_name") or "")
-        name = st.text_input("地名", value=default_name, key="w_fix_name")
+        name = st.text_input("地名", value=default_name, key="w_fix_name", persist_state="session")
         precision = st.selectbox("精度", list(CORRECTION_PRECISIONS), index=1, key="w_fix_precision",
+                                 persist_state="session",
                                  format_func=lambda p: vocab.label("precision", p))
-        note = st.text_input("备注（依据）", key="w_fix_note")
+        note = st.text_input("备注（依据）", key="w_fix_note", persist_state="session")
         if st.button("保存修正", key="w_fix_save", type="primary"):
             _save(row, scope=scope, name=name, lon=lon, lat=lat, datum=datum, precision=precision, note=note)
         _csv_exchange()
@@ -300,7 +304,7 @@ def _csv_exchange() -> None:
                            mime="text/csv", key="w_fix_export")
     upload = st.file_uploader("导入填好坐标的 CSV（planatlas unresolved 写出的表）", type=["csv"], key="w_fix_upload")
     if upload is not None:
-        datum = st.selectbox("CSV 坐标系", list(vocab.codes("datum")), key="w_fix_csv_datum",
+        datum = st.selectbox("CSV 坐标系", list(vocab.codes("datum")), key="w_fix_csv_datum", persist_state="session",
                              format_func=lambda d: vocab.label("datum", d))
         if st.button("导入修正", key="w_fix_import"):
             try:

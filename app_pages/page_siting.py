@@ -37,6 +37,7 @@ def _count_choice(ftype: str, model: str) -> dict | None:
 
     if model == "lscp":
         share = st.slider("目标覆盖率", min_value=0.05, max_value=1.0, value=0.8, step=0.05, key="w_site_share",
+                          persist_state="session",
                           help="GB 55014-2021：公园绿地服务半径覆盖率 80% 以上；GB/T 51346-2019：90% 以上。")
         return {"share": float(share)}
     target = None
@@ -44,7 +45,7 @@ def _count_choice(ftype: str, model: str) -> dict | None:
         target = target_for(ftype, common.store_table("targets"))
     except PlanatlasError as exc:
         note = str(exc)
-    how = st.radio("数量", ["target", "count"], horizontal=True, key="w_site_how",
+    how = st.radio("数量", ["target", "count"], horizontal=True, key="w_site_how", persist_state="session",
                    format_func={"target": "报告目标", "count": "指定数量"}.get, index=0 if target else 1)
     if how == "target":
         if target is None:
@@ -54,7 +55,8 @@ def _count_choice(ftype: str, model: str) -> dict | None:
         if target.note:
             st.caption(target.note)
         return {"target": target}
-    count = st.number_input("新增设施数量", min_value=1, max_value=2000, value=10, step=1, key="w_site_count")
+    count = st.number_input("新增设施数量", min_value=1, max_value=2000, value=10, step=1, key="w_site_count",
+                            persist_state="session")
     return {"count": int(count)}
 
 
@@ -69,21 +71,21 @@ def _reach_choice(ftype: str) -> dict:
         st.caption("没有标准给出此类设施的服务距离，请填写。")
         value = 500.0
     distance = st.number_input("服务距离 (m)", min_value=50.0, max_value=5000.0, value=float(value), step=50.0,
-                               key=f"w_site_dist_{ftype}")
+                               key=f"w_site_dist_{ftype}", persist_state="session")
     return {"distance_m": float(distance)}
 
 
 def _method_choice() -> dict | None:
-    method = st.radio("距离", ["buffer", "network"], horizontal=True, key="w_site_method",
+    method = st.radio("距离", ["buffer", "network"], horizontal=True, key="w_site_method", persist_state="session",
                       format_func=lambda m: vocab.label("method", m))
     if method == "buffer":
         return {"method": "buffer"}
     if "network_walk" in common.store_layer_names():
-        source = st.radio("街道网络", ["store", "file"], horizontal=True, key="w_site_netsrc",
+        source = st.radio("街道网络", ["store", "file"], horizontal=True, key="w_site_netsrc", persist_state="session",
                           format_func={"store": "数据库中的步行网络", "file": "本地 OSM 文件"}.get)
         if source == "store":
             return {"method": "network", "network_store": True}
-    path = st.text_input("本地 OSM 文件路径 (.osm / .osm.pbf)", key="w_site_netpath")
+    path = st.text_input("本地 OSM 文件路径 (.osm / .osm.pbf)", key="w_site_netpath", persist_state="session")
     if not path.strip():
         st.info("街道网络距离需要一个本地 OSM 文件 (本工具不在线下载)。")
         return None
@@ -92,16 +94,18 @@ def _method_choice() -> dict | None:
 
 def _inputs_choice() -> dict:
     facilities = common.layers_with_role("facilities")
-    existing = st.selectbox("现有设施", [_AUTO, *facilities], key="w_site_existing",
+    existing = st.selectbox("现有设施", [_AUTO, *facilities], key="w_site_existing", persist_state="session",
                             format_func=lambda n: "数据库中该类型的全部设施" if n == _AUTO else common.layer_label(n))
     layers = common.store_layer_names()
-    cands = st.selectbox("候选点", [_GRID, *layers], key="w_site_cands",
+    cands = st.selectbox("候选点", [_GRID, *layers], key="w_site_cands", persist_state="session",
                          format_func=lambda n: "规则网格 (统计单元内)" if n == _GRID else common.layer_label(n))
     cell = st.number_input("候选网格大小 (m)", min_value=50.0, max_value=5000.0, value=200.0, step=50.0,
-                           key="w_site_cell", disabled=cands != _GRID)
+                           key="w_site_cell", persist_state="session", disabled=cands != _GRID)
     demand_cell = st.number_input("需求网格大小 (m)", min_value=50.0, max_value=2000.0, value=100.0, step=50.0,
-                                  key="w_site_dcell", help="居民按此大小的网格计 (与生活圈体检相同的网格)。")
-    limit = st.number_input("求解时限 (秒)", min_value=1.0, max_value=600.0, value=60.0, step=5.0, key="w_site_tl")
+                                  key="w_site_dcell",
+                                  persist_state="session", help="居民按此大小的网格计 (与生活圈体检相同的网格)。")
+    limit = st.number_input("求解时限 (秒)", min_value=1.0, max_value=600.0, value=60.0, step=5.0, key="w_site_tl",
+                            persist_state="session")
     return {"existing": None if existing == _AUTO else existing, "candidates": None if cands == _GRID else cands,
             "cell_m": float(cell), "demand_cell_m": float(demand_cell), "time_limit_s": float(limit)}
 
@@ -213,10 +217,10 @@ def render() -> None:
         return
     left, right = st.columns([1, 2])
     with left:
-        ftype = st.selectbox("设施类型", list(vocab.codes("facility_type")), key="w_site_type",
+        ftype = st.selectbox("设施类型", list(vocab.codes("facility_type")), key="w_site_type", persist_state="session",
                              index=list(vocab.codes("facility_type")).index("park"),
                              format_func=lambda c: vocab.label("facility_type", c))
-        model = st.selectbox("模型", list(MODELS), key="w_site_model",
+        model = st.selectbox("模型", list(MODELS), key="w_site_model", persist_state="session",
                              format_func=lambda m: vocab.label("siting_model", m))
         how = _count_choice(ftype, model)
         reach = _reach_choice(ftype)

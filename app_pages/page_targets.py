@@ -66,8 +66,8 @@ def render() -> None:
                          | table[f"item_id_{old}"].astype(str).isin(located))
     c1, c2 = st.columns([3, 1])
     units = sorted(table["unit"].dropna().astype(str).unique())
-    unit = c1.selectbox("单位", ["全部", *units], key="w_tgt_unit")
-    only_mappable = c2.checkbox("只看可定位的目标", key="w_tgt_mappable")
+    unit = c1.selectbox("单位", ["全部", *units], key="w_tgt_unit", persist_state="session")
+    only_mappable = c2.checkbox("只看可定位的目标", key="w_tgt_mappable", persist_state="session")
     table = table.drop_duplicates(subset=[c for c in ("subject", "unit", f"value_{old}", f"value_{new}",
                                                         f"item_id_{old}", f"item_id_{new}") if c in table.columns])
     shown = table if unit == "全部" else table[table["unit"].astype(str) == unit]
@@ -97,7 +97,8 @@ def render() -> None:
     if shown.empty:
         return
     labels = [f"{r['subject']} · {fmt_number(r[f'value_{new}'])} {r['unit']}" for _, r in shown.iterrows()]
-    pick = st.selectbox("目标", range(len(shown)), format_func=labels.__getitem__, key="w_tgt_pick")
+    pick = st.selectbox("目标", range(len(shown)), format_func=labels.__getitem__, key="w_tgt_pick",
+                        persist_state="session")
     row = shown.iloc[pick]
     ids = [str(row[c]) for c in (f"item_id_{new}", f"item_id_{old}") if pd.notna(row.get(c)) and row.get(c)]
     if items is None:

@@ -135,6 +135,7 @@ def _manage() -> None:
         c1, c2, c3 = st.columns([3, 2, 1])
         c1.write(f"{common.layer_label(name)} · {name} · 来自 {row.file}")
         title = c2.text_input("新名称", value=common.layer_label(name), key=f"w_up_title_{name}",
+                              persist_state="session",
                               label_visibility="collapsed")
         if c2.button("重命名", key=f"w_up_mv_{name}"):
             try:
@@ -162,7 +163,7 @@ def render() -> None:
     from spatial.io import uploads as uploads_mod
 
     st.caption(uploads_mod.describe_limits(lang="zh"))
-    kind = st.radio("文件类型", list(_KINDS), format_func=_KINDS.get, key="w_up_kind")
+    kind = st.radio("文件类型", list(_KINDS), format_func=_KINDS.get, key="w_up_kind", persist_state="session")
     file = st.file_uploader("文件", type=["geojson", "json", "gpkg", "zip", "csv", "xlsx"], key="w_up_file")
     st.caption("可选 GeoJSON、JSON、GeoPackage、ZIP、CSV、XLSX 文件，单个不超过 50 MB。")
     if file is None:
@@ -177,17 +178,19 @@ def render() -> None:
     else:
         st.caption("文件中看不出坐标系：请选择（从高德/腾讯拾取的坐标是 GCJ-02，百度是 BD-09，GPS 与 OSM 是 WGS-84）。")
     datum = st.selectbox("坐标系 (数据来源的坐标)", keys, index=keys.index(guess) if guess else None,
-                         format_func=_DATUMS.get, key=f"w_up_datum_{file.file_id}", placeholder="请选择坐标系",
+                         format_func=_DATUMS.get, key=f"w_up_datum_{file.file_id}",
+                         persist_state="session", placeholder="请选择坐标系",
                          help="导入时转换为 WGS-84 保存。")
     vendor = "auto"
     if kind == "poi":
-        vendor = st.selectbox("POI 来源", list(_VENDORS), format_func=_VENDORS.get, key="w_up_vendor")
+        vendor = st.selectbox("POI 来源", list(_VENDORS), format_func=_VENDORS.get, key="w_up_vendor",
+                              persist_state="session")
     twins = already_imported(data)
     again = True
     if twins:
         names = "、".join(common.layer_label(n) for n in twins)
         st.warning(f"同一文件已导入过：{names}。再导入会生成一个重复的图层。")
-        again = st.checkbox("仍然再导入一次", key=f"w_up_again_{file.file_id}")
+        again = st.checkbox("仍然再导入一次", key=f"w_up_again_{file.file_id}", persist_state="session")
     if st.button("导入", type="primary", disabled=datum is None or not again, key="w_up_import"):
         _import(file, kind, str(datum), vendor)
     _manage()

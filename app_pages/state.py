@@ -2,6 +2,14 @@
 
 Every page reads and writes ``st.session_state`` only through these names, so
 a key cannot be misspelt on one page and silently start a second state.
+
+Widget values (keys ``w_*``) are kept by Streamlit itself: every input widget
+of the pages is drawn with ``persist_state="session"`` (Streamlit >= 1.67), so
+a page opens as the planner left it after a page switch. The earlier way,
+writing every ``w_*`` value back at the top of each run, lost a value when a
+run was cut short by the next click (the 设施图层 selector of 服务圈分析 came
+back as 公园 while the result shown was for 绿道); ``tests/test_app_state.py``
+fails if an input widget is drawn without it.
 """
 
 from __future__ import annotations
@@ -60,7 +68,7 @@ SITING_RESULT = "siting_result"
 SITING_MAP = "siting_map"
 SITING_FILES = "siting_files"  # file name -> bytes
 
-# --- widget keys (so values survive page switches)
+# --- widget keys of the map page (written from outside the widgets: URL, fly-to, uploads)
 W_LAYERS = "w_map_layers"
 W_BASEMAP = "w_map_basemap"
 W_COLOR_BY = "w_map_color_by"
@@ -150,7 +158,7 @@ STALE_NOTE = "⚠ 已过期：左侧的选择已改变，下面仍是上次运�
 
 
 def set_map_layers(names: list[str]) -> None:
-    """The layers the map shows; its layer picker follows on the map page's next run (see keep_widgets)."""
+    """The layers the map shows; its layer picker follows on the map page's next run."""
     put(MAP_LAYERS, list(names))
     put(MAP_LAYERS_SYNC, True)
 
@@ -167,33 +175,6 @@ def add_map_layers(names: list[str]) -> None:
         put(MAP_ADDED, [*get(MAP_ADDED), *[n for n in names if n not in get(MAP_ADDED)]])
         return
     set_map_layers([*layers, *[n for n in names if n not in layers]])
-
-#: Widget keys (``w_*``) whose value Streamlit refuses to set (buttons, uploads, tables, maps):
-#: never carried over a page switch. Matched as suffixes or parts of the key.
-_NOT_KEPT_SUFFIXES = ("_run", "_fly", "_show", "_save", "_import", "_export", "_file", "_upload", "_netfile",
-                      "_popfile", "_table", "_map", "_html", "_dl", "_dl_csv")
-_NOT_KEPT_PARTS = ("_dl_", "_mv_", "_rm_", "_show_", "_btn")
-
-
-def kept_widget(key: str) -> bool:
-    """Whether the value of widget ``key`` is carried over page switches (see :func:`keep_widgets`)."""
-    return (key.startswith("w_") and not key.endswith(_NOT_KEPT_SUFFIXES)
-            and not any(part in key for part in _NOT_KEPT_PARTS))
-
-
-def keep_widgets() -> None:
-    """Carry every page's widget values over a page switch.
-
-    Streamlit forgets the value of a widget that was not drawn in a run (the
-    selectors of 服务圈分析 came back as 公园 while the result shown was for
-    绿道). Writing each value back at the top of every run keeps it, so a page
-    opens as the planner left it (Streamlit's documented way).
-    """
-    for key in list(st.session_state.keys()):
-        name = str(key)
-        if kept_widget(name):
-            st.session_state[name] = st.session_state[name]
-
 
 def note_page(title: str) -> None:
     """Record the page about to run (the map page re-sends its view after a page switch)."""

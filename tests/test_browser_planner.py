@@ -100,10 +100,18 @@ def _view(pg) -> tuple[float, float, float]:
 
 
 def _nav(pg, title: str) -> None:
-    """Switch page with the sidebar, as a planner does (no reload)."""
+    """Switch page with the sidebar, as a planner does (no reload).
+
+    On the map page the planner waits until the map is drawn: the map reports
+    its first view to the server (streamlit-folium sends it once on load), and
+    a page link clicked before that report has arrived is overtaken by the
+    rerun it causes (Streamlit sends it with the page still shown).
+    """
     pg.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
     _wait_until(lambda: pg.locator('[data-testid="stMain"] h1, [data-testid="stMain"] h2', has_text=title).count() > 0)
     _idle(pg)
+    if title == "地图":
+        _map_ready(pg)
 
 
 def _choose(pg, label: str, option: str | re.Pattern) -> None:
