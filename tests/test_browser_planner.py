@@ -7,7 +7,8 @@ codes and Streamlit's own English words), state that stays (across a page
 switch and a reload), a map that reads (legend and layer control inside the
 map at 1280×720, unticked layers staying unticked), coverage and targets
 readable, uploads that reach the map with an explicit datum and no silent
-second import. The server and the browser are those of ``tests/test_browser.py``
+second import, a reload that asks first only when a computed result would be
+lost. The server and the browser are those of ``tests/test_browser.py``
 (internet blocked; the store is built offline on the first visit).
 
 Set ``PLANATLAS_SCREENSHOT_DIR`` to keep a 1280×720 screenshot of every page there
@@ -409,3 +410,23 @@ def test_an_upload_made_before_the_map_is_opened_reaches_the_map_and_is_not_impo
     frame.locator(".leaflet-control-layers").hover()
     labels = frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert any("amap_centres" in label for label in labels), labels
+
+
+def test_a_reload_asks_first_only_when_a_result_would_be_lost(laptop, served_app):
+    pg = laptop
+    seen: list[str] = []
+    pg.on("dialog", lambda d: seen.append(d.type))
+    _open(pg, served_app["url"], "coverage")
+    pg.get_by_role("combobox", name="设施图层").click()  # a planner's click: browsers ask only after one
+    pg.keyboard.press("Escape")
+    _idle(pg)
+    pg.reload()
+    pg.get_by_role("button", name="运行分析").wait_for()
+    _idle(pg)
+    assert "beforeunload" not in seen  # nothing computed yet: nothing to lose, no question
+    pg.get_by_role("button", name="运行分析").click()
+    pg.get_by_text("覆盖缺口排名").wait_for()
+    _idle(pg)
+    pg.reload()  # the laptop fixture answers "leave" to the question
+    pg.get_by_role("button", name="运行分析").wait_for()
+    assert seen.count("beforeunload") == 1
