@@ -51,10 +51,11 @@ reached through its nearest entry.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -723,6 +724,30 @@ def _cell_samples(lines: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarra
     return cells[last], np.concatenate(offs_x)[pick], np.concatenate(offs_y)[pick], np.concatenate(pieces)[pick]
 
 
+@contextlib.contextmanager
+def _small_pages() -> Iterator[None]:
+    """Allocate the grid's city-sized arrays without numpy's transparent-hugepage advice.
+
+    numpy asks the kernel for 2 MB pages on every large array. Where the
+    kernel then compacts memory to find them at the first touch (Linux with
+    ``transparent_hugepage/defrag`` set to ``madvise``, common among
+    distributions), the 1,000 catchments of a 1,000,000-node city took
+    9.2-9.6 s, seconds of it stalled in the kernel; with ordinary pages the
+    same work takes 5.8-6.2 s (``benchmarks/bench_isochrones.py``). Only the
+    advice for arrays created inside the block changes; it is restored after.
+    """
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    setter = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+    if setter is None:
+        yield
+        return
+    before = setter(False)
+    try:
+        yield
+    finally:
+        setter(before)
+
+
 @dataclass(eq=False)
 class _Field:
     """Distance from every cell centre to the nearest street sample, and whose sample it is.
@@ -788,6 +813,7 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
     cells, ox, oy, piece = _cell_samples(lines, grid)
     lab = None if labels is None else np.asarray(labels, dtype=np.int32)[piece]
     label = None if lab is None else np.zeros(n, dtype=np.int32)
+    near = np.zeros(n, dtype=np.float32)  # zero pages until a street comes near
     lab1 = None if lab is None else lab + 1
     # The contour interpolates between the last cell centre inside buffer_m
     # and the first outside, so distances are needed up to buffer_m + one
@@ -800,7 +826,6 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
         key=lambda o: o[0] ** 2 + o[1] ** 2,
     )
     far2 = np.float32((buffer_m + 4 * cell) ** 2)
-    near = np.zeros(n, dtype=np.float32)  # zero pages until a street comes near
 
     def spread(i0: int, i1: int) -> None:
         # Samples i0..i1 (a band of rows) into every cell within reach; numpy
@@ -896,9 +921,10 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
 
     if len(lines) == 0:
         return shapely.Polygon(), float(cell_m or 0.0)
-    field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m)
-    x, y = field.grid.centres()
-    return _filled(x, y, field.distance(), _contour_level(buffer_m)), field.grid.cell
+    with _small_pages():
+        field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m)
+        x, y = field.grid.centres()
+        return _filled(x, y, field.distance(), _contour_level(buffer_m)), field.grid.cell
 
 
 def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *, buffer_m: float,
@@ -922,6 +948,14 @@ def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *,
     out: list[shapely.Geometry] = [shapely.Polygon() for _ in range(n_facilities)]
     if len(lines) == 0:
         return out, float(cell_m or 0.0)
+    with _small_pages():
+        return _traced_catchments(lines, owner, n_facilities, buffer_m=buffer_m, cell_m=cell_m)
+
+
+def _traced_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *, buffer_m: float,
+                       cell_m: float | None) -> tuple[list[shapely.Geometry], float]:
+    """The work of :func:`_grid_catchments` (its city-sized arrays on ordinary pages)."""
+    out: list[shapely.Geometry] = [shapely.Polygon() for _ in range(n_facilities)]
     field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m, labels=owner)
     assert field.label is not None and field.cell_label is not None
     label, grid = field.label, field.grid
@@ -1128,14 +1162,15 @@ def service_areas(
     result = _distances_for(net_or_distances, facilities, limit_m=float(limits.max()), max_snap_m=max_snap_m,
                             entry_spacing_m=entry_spacing_m, direction=direction)
     rows: list[tuple[object, float, str, float, float, shapely.Geometry]] = []
-    for limit in limits:
-        if per_facility:
-            rows += _catchment_rows(result, float(limit), outline=outline, edge_buffer_m=edge_buffer_m,
-                                    quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m)
-        else:
-            rows.append(_combined_row(result, float(limit), outline=outline, edge_buffer_m=edge_buffer_m,
-                                      quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m))
-    return _areas_frame(rows, result.net)
+    with _small_pages():  # city-sized arrays from here on: see _small_pages
+        for limit in limits:
+            if per_facility:
+                rows += _catchment_rows(result, float(limit), outline=outline, edge_buffer_m=edge_buffer_m,
+                                        quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m)
+            else:
+                rows.append(_combined_row(result, float(limit), outline=outline, edge_buffer_m=edge_buffer_m,
+                                          quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m))
+        return _areas_frame(rows, result.net)
 
 
 def _check_area_options(max_distance_m: float | Sequence[float], *, outline: str, edge_buffer_m: float,

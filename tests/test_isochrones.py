@@ -382,3 +382,22 @@ def test_distance_raster_adds_the_walk_to_the_street(net, tmp_path):
 
     with rasterio.open(path) as src:
         assert src.crs.to_epsg() == 4548 and src.read(1).shape == (rows, cols)
+
+
+def test_grid_arrays_are_allocated_without_hugepage_advice_and_the_setting_is_restored():
+    from numpy._core import multiarray
+
+    from spatial.isochrones import _small_pages
+
+    before = multiarray._set_madvise_hugepage(True)
+    try:
+        with _small_pages():
+            inside = multiarray._set_madvise_hugepage(False)  # returns the value in force
+        after = multiarray._set_madvise_hugepage(True)
+        assert inside is False
+        assert after is True
+        with pytest.raises(RuntimeError), _small_pages():
+            raise RuntimeError
+        assert multiarray._set_madvise_hugepage(True) is True  # restored after an error too
+    finally:
+        multiarray._set_madvise_hugepage(before)
