@@ -350,8 +350,13 @@ def _live_map() -> None:
         # reports a view it has not reported before: right after a fly-to the
         # component still returns the old view, which must not undo the jump.
         # (Before the browser has reported anything, "center" is absent.)
+        # A freshly mounted map may first report the base map's built-in view,
+        # before the view sent to it is applied: that is not the planner's view.
         view_out = (out.get("center"), out.get("zoom"))
-        if out.get("center") and view_out != state.get(state.MAP_LAST_VIEW):
+        c = out.get("center") or {}
+        unmoved = bool(c) and webmap.view.is_unmoved_base(c.get("lat", 0.0), c.get("lng", 0.0),
+                                                          out.get("zoom") or 0, basemap=basemap)
+        if c and not unmoved and view_out != state.get(state.MAP_LAST_VIEW):
             state.put(state.MAP_LAST_VIEW, view_out)
             c = out["center"]
             state.put(state.MAP_CENTER, webmap.from_display_point(c["lat"], c["lng"], basemap=basemap))

@@ -171,6 +171,31 @@ def sendable(view: MapView, serial: int, *, basemap: str = "osm") -> tuple[tuple
     return (lat + odd * 1e-7, lon), float(view.zoom) + odd * 1e-6
 
 
+def is_unmoved_base(lat: float, lng: float, zoom: float, *, basemap: str = "osm") -> bool:
+    """Whether a view the live map reports is the base map's own built-in view.
+
+    The live map's script always starts at
+    :data:`~spatial.webmap.DEFAULT_CENTER` and
+    :data:`~spatial.webmap.DEFAULT_ZOOM` (:func:`spatial.webmap.make_live_map`);
+    a freshly mounted map (another basemap, a reload) can report that view
+    before the view sent to it is applied. Taken as the planner's view, it
+    would be written to the URL and a reload at that moment would open on
+    the wrong place. Returns True only for exactly that view (to 1e-6
+    degrees, in the basemap's datum, at that zoom).
+
+    >>> from spatial.webmap import DEFAULT_CENTER, DEFAULT_ZOOM
+    >>> is_unmoved_base(*DEFAULT_CENTER, DEFAULT_ZOOM)
+    True
+    >>> is_unmoved_base(36.7652, 117.05, DEFAULT_ZOOM)
+    False
+    """
+    from .basemaps import DEFAULT_CENTER, DEFAULT_ZOOM, display_point
+
+    base_lat, base_lng = display_point(*DEFAULT_CENTER, basemap=basemap)
+    return (abs(float(lat) - base_lat) < 1e-6 and abs(float(lng) - base_lng) < 1e-6
+            and abs(float(zoom) - DEFAULT_ZOOM) < 1e-9)
+
+
 def focus_group(geometry: shapely.Geometry, label: str, *, basemap: str = "osm") -> folium.FeatureGroup:
     """A layer marking a fly-to's target: a ring at its point, its outline if it is an area or line.
 
