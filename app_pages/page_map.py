@@ -201,28 +201,17 @@ def home_view(layers: dict[str, gpd.GeoDataFrame]) -> webmap.view.MapView:
 
 def _focus_view(focus: dict) -> webmap.view.MapView:
     """The view that shows a fly-to's target: its area fitted, or its point at a street zoom."""
-    import shapely
-
     width, height = MAP_NOMINAL_PX
-    geometry = None
-    if focus.get("wkt"):
-        try:
-            geometry = shapely.from_wkt(focus["wkt"])
-        except shapely.errors.GEOSException:
-            geometry = None
-    if geometry is None or geometry.is_empty:
-        geometry = shapely.Point(focus["lon"], focus["lat"])
-    view = webmap.view.view_for_geometry(geometry, width_px=width, height_px=height)
+    view = webmap.view.view_for_geometry(_focus_geometry(focus), width_px=width, height_px=height)
     if focus.get("zoom"):
         view = webmap.view.MapView(view.center, int(focus["zoom"]))
     return view
 
 
-def _focus_mark(focus: dict | None, basemap: str):
+def _focus_geometry(focus: dict):
+    """A fly-to target's shape (WGS-84): its area when it has one, else its point."""
     import shapely
 
-    if not focus:
-        return None
     geometry = None
     if focus.get("wkt"):
         try:
@@ -231,7 +220,13 @@ def _focus_mark(focus: dict | None, basemap: str):
             geometry = None
     if geometry is None or geometry.is_empty:
         geometry = shapely.Point(focus["lon"], focus["lat"])
-    return webmap.view.focus_group(geometry, str(focus.get("label", "")), basemap=basemap)
+    return geometry
+
+
+def _focus_mark(focus: dict | None, basemap: str):
+    if not focus:
+        return None
+    return webmap.view.focus_group(_focus_geometry(focus), str(focus.get("label", "")), basemap=basemap)
 
 
 def _read_url() -> None:

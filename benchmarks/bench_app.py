@@ -122,36 +122,36 @@ def _first_map(browser, url: str) -> float:
     return elapsed
 
 
-def _wait_map(page, *, clusters: bool) -> None:
+def _poll(page, ready, what: str) -> None:
+    """Until ``ready(frame)`` holds and the page is idle (a frame replaced while looking counts as not yet)."""
     frame = page.frame_locator(FRAME).first
     deadline = time.monotonic() + LIMIT_S
     while True:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"map not redrawn (clusters={clusters})")
+            raise TimeoutError(what)
         try:
-            n_clusters = frame.locator(".marker-cluster").count()
-            n_items = frame.locator("path.pa-item").count()
+            ok = bool(ready(frame))
         except Exception:
-            n_clusters, n_items = -1, -1
-        if (n_clusters > 0) == clusters and n_items > 0 and not page.locator(STATUS).is_visible():
+            ok = False
+        if ok and not page.locator(STATUS).is_visible():
             return
         time.sleep(0.02)
+
+
+def _wait_map(page, *, clusters: bool) -> None:
+    def redrawn(frame) -> bool:
+        n_items = frame.locator("path.pa-item").count()
+        return (frame.locator(".marker-cluster").count() > 0) == clusters and n_items > 0
+
+    _poll(page, redrawn, f"map not redrawn (clusters={clusters})")
 
 
 def _wait_layer(page, title: str, shown: bool) -> None:
     """Until the map's layer control lists ``title`` (or no longer does) and the page is idle."""
-    frame = page.frame_locator(FRAME).first
-    deadline = time.monotonic() + LIMIT_S
-    while True:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"layer {title} not {'shown' if shown else 'removed'}")
-        try:
-            n = frame.locator(".leaflet-control-layers-overlays label", has_text=title).count()
-        except Exception:
-            n = -1
-        if (n > 0) == shown and n >= 0 and not page.locator(STATUS).is_visible():
-            return
-        time.sleep(0.02)
+    def listed(frame) -> bool:
+        return (frame.locator(".leaflet-control-layers-overlays label", has_text=title).count() > 0) == shown
+
+    _poll(page, listed, f"layer {title} not {'shown' if shown else 'removed'}")
 
 
 def _wait_zoom(page, ok) -> None:
