@@ -353,7 +353,6 @@ def _live_map() -> None:
                                                           out.get("zoom") or 0, basemap=basemap)
         if c and not unmoved and view_out != state.get(state.MAP_LAST_VIEW):
             state.put(state.MAP_LAST_VIEW, view_out)
-            c = out["center"]
             state.put(state.MAP_CENTER, webmap.from_display_point(c["lat"], c["lng"], basemap=basemap))
             if out.get("zoom"):
                 state.put(state.MAP_ZOOM, round(float(out["zoom"])))

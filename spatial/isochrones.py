@@ -726,14 +726,14 @@ def _cell_samples(lines: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarra
 
 @contextlib.contextmanager
 def _small_pages() -> Iterator[None]:
-    """Allocate the grid's city-sized arrays without numpy's transparent-hugepage advice.
+    """Allocate city-sized arrays without numpy's transparent-hugepage advice (around :func:`service_areas`' work).
 
     numpy asks the kernel for 2 MB pages on every large array. Where the
     kernel then compacts memory to find them at the first touch (Linux with
     ``transparent_hugepage/defrag`` set to ``madvise``, common among
-    distributions), the 1,000 catchments of a 1,000,000-node city took
-    9.2-9.6 s, seconds of it stalled in the kernel; with ordinary pages the
-    same work takes 5.8-6.2 s (``benchmarks/bench_isochrones.py``). Only the
+    distributions), seconds of the grid tracing stalled in the kernel: the
+    1,000 catchments of a 1,000,000-node city took 7.9 s with the advice and
+    6.4 s without (``benchmarks/bench_isochrones.py``, best of 3). Only the
     advice for arrays created inside the block changes; it is restored after.
     """
     core = getattr(np, "_core", None) or getattr(np, "core", None)
@@ -921,10 +921,9 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
 
     if len(lines) == 0:
         return shapely.Polygon(), float(cell_m or 0.0)
-    with _small_pages():
-        field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m)
-        x, y = field.grid.centres()
-        return _filled(x, y, field.distance(), _contour_level(buffer_m)), field.grid.cell
+    field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m)
+    x, y = field.grid.centres()
+    return _filled(x, y, field.distance(), _contour_level(buffer_m)), field.grid.cell
 
 
 def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *, buffer_m: float,
@@ -948,14 +947,6 @@ def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *,
     out: list[shapely.Geometry] = [shapely.Polygon() for _ in range(n_facilities)]
     if len(lines) == 0:
         return out, float(cell_m or 0.0)
-    with _small_pages():
-        return _traced_catchments(lines, owner, n_facilities, buffer_m=buffer_m, cell_m=cell_m)
-
-
-def _traced_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *, buffer_m: float,
-                       cell_m: float | None) -> tuple[list[shapely.Geometry], float]:
-    """The work of :func:`_grid_catchments` (its city-sized arrays on ordinary pages)."""
-    out: list[shapely.Geometry] = [shapely.Polygon() for _ in range(n_facilities)]
     field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m, labels=owner)
     assert field.label is not None and field.cell_label is not None
     label, grid = field.label, field.grid
