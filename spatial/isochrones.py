@@ -55,15 +55,16 @@ import contextlib
 import itertools
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
@@ -562,15 +563,19 @@ def _substrings(geoms: np.ndarray, length: np.ndarray, start: np.ndarray, end: n
         w = np.clip(w, 0.0, 1.0)[:, None]
         return np.asarray(coords[j] * (1.0 - w) + coords[j1] * w)
 
-    first = cut(p0)
-    last = cut(p1)
+    # Each piece: its start point, its inner vertices in their order, its end
+    # point; where each goes follows from the counts, with no sort.
     n = len(g)
-    all_xy = np.concatenate([first, coords[inner], last])
-    all_id = np.concatenate([np.arange(n), owner[inner], np.arange(n)])
-    # Order within each piece: start point, inner vertices in order, end point.
-    key = np.concatenate([np.full(n, -1.0), vfrac[inner], np.full(n, 2.0)])
-    order = np.lexsort((key, all_id))
-    out[np.flatnonzero(part)] = shapely.linestrings(all_xy[order], indices=all_id[order])
+    inner_owner = owner[inner]
+    n_inner = np.bincount(inner_owner, minlength=n)
+    size = n_inner + 2
+    at = np.cumsum(size) - size  # where each piece's start point goes
+    all_xy = np.empty((int(size.sum()), 2))
+    all_xy[at] = cut(p0)
+    all_xy[at + 1 + n_inner] = cut(p1)
+    rank = np.arange(len(inner_owner)) - (np.cumsum(n_inner) - n_inner)[inner_owner]
+    all_xy[at[inner_owner] + 1 + rank] = coords[inner]
+    out[np.flatnonzero(part)] = shapely.linestrings(all_xy, indices=np.repeat(np.arange(n), size))
     return out
 
 
@@ -631,6 +636,14 @@ def _exact_outline(lines: np.ndarray, *, buffer_m: float, quad_segs: int,
                    grid_size: float | None) -> shapely.Geometry:
     polys = shapely.buffer(lines, buffer_m, quad_segs=quad_segs)
     return _merge(polys, grid_size=grid_size)
+
+
+# A metric geometry's area, m², and the geometry in the storage CRS.
+_Stored = tuple[float, shapely.Geometry]
+# One row of service_areas: facility label (None for the combined area), distance (m), outline
+# ("exact" or "grid"), cell size (m; NaN when exact), checked area error (%), the stored area.
+_AreaRow = tuple[object, float, str, float, float, _Stored]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -715,37 +728,75 @@ def _cell_samples(lines: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarra
         offs_x.append(((x[keep] - col[keep] - 0.5) * grid.cell).astype(np.float32))
         offs_y.append(((y[keep] - row[keep] - 0.5) * grid.cell).astype(np.float32))
         pieces.append(own[:-1][same][rep][keep] + s)
-    key = np.concatenate(keys)
-    order = np.argsort(key, kind="stable")  # by cell, vertices last, else in line order
-    cells = key[order] >> 1
+    # By cell, vertices last, else in line order (the position breaks ties).
+    key = _sorted_with_position(np.concatenate(keys))
+    cells = key >> (_POSITION_BITS + 1)
     last = np.ones(len(cells), dtype=bool)
     last[:-1] = cells[1:] != cells[:-1]
-    pick = order[last]
+    pick = key[last] & _POSITION_MASK
     return cells[last], np.concatenate(offs_x)[pick], np.concatenate(offs_y)[pick], np.concatenate(pieces)[pick]
 
 
+# Low bits of a sort key that hold an element's position (up to 34 billion
+# elements); the 28 bits above hold the value (a grid cell's index times 2
+# plus a flag, for grids up to _MAX_GRID_CELLS, or a facility's position).
+_POSITION_BITS = 35
+_POSITION_MASK = np.int64((1 << _POSITION_BITS) - 1)
+
+
+def _sorted_with_position(values: np.ndarray) -> np.ndarray:
+    """``values << _POSITION_BITS | position``, sorted: a stable sort done as a plain sort of int64.
+
+    numpy's stable argsort of integers wider than 16 bits is a merge sort,
+    while its plain sort of int64 values is vectorised (x86-simd-sort): on
+    the 4 million cell samples of a 1,000,000-node city, 0.47 s against
+    0.03 s. With each element's position in the low bits, equal values keep
+    their order, as in a stable sort. ``values`` must be non-negative and
+    below ``2 ** (63 - _POSITION_BITS)``; read the position back as ``key &
+    _POSITION_MASK`` and the value as ``key >> _POSITION_BITS``.
+    """
+    key = np.asarray(values, dtype=np.int64) << _POSITION_BITS
+    key |= np.arange(len(key), dtype=np.int64)
+    key.sort()
+    return key
+
+
 @contextlib.contextmanager
-def _small_pages() -> Iterator[None]:
-    """Allocate city-sized arrays without numpy's transparent-hugepage advice (around :func:`service_areas`' work).
+def _page_advice(*, huge: bool) -> Iterator[None]:
+    """Allocate the arrays made inside the block with (``huge=True``) or without numpy's hugepage advice.
 
     numpy asks the kernel for 2 MB pages on every large array. Where the
-    kernel then compacts memory to find them at the first touch (Linux with
+    kernel compacts memory to find them at the first touch (Linux with
     ``transparent_hugepage/defrag`` set to ``madvise``, common among
-    distributions), seconds of the grid tracing stalled in the kernel: the
-    1,000 catchments of a 1,000,000-node city took 7.9 s with the advice and
-    6.4 s without (``benchmarks/bench_isochrones.py``, best of 3). Only the
-    advice for arrays created inside the block changes; it is restored after.
+    distributions), that can stall, so the many city-sized temporaries of the
+    grid tracing are made on 4 kB pages (:func:`_small_pages`). The two grids
+    of the distance field are the exception (:func:`_distance_field`): on 4 kB
+    pages their first touch costs one page fault per 4 kB (about 95,000 for
+    the 1,000 catchments of a 1,000,000-node city, over a second of kernel
+    time on this machine), on 2 MB pages a few hundred. Only the advice for
+    arrays created inside the block changes; it is restored after.
     """
     core = getattr(np, "_core", None) or getattr(np, "core", None)
     setter = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
     if setter is None:
         yield
         return
-    before = setter(False)
+    before = setter(huge)
     try:
         yield
     finally:
         setter(before)
+
+
+def _small_pages() -> contextlib.AbstractContextManager[None]:
+    """Allocate city-sized arrays without numpy's hugepage advice (around :func:`service_areas`' work).
+
+    Seen with the advice on every array: the 1,000 catchments of a
+    1,000,000-node city took 7.9 s with it and 6.4 s without
+    (``benchmarks/bench_isochrones.py``, best of 3), seconds stalled in the
+    kernel's compaction. See :func:`_page_advice`.
+    """
+    return _page_advice(huge=False)
 
 
 @dataclass(eq=False)
@@ -764,7 +815,7 @@ class _Field:
         only where asked (a catchment's window, not the whole city).
     far2 : float
         The cap, m².
-    label : numpy.ndarray of int32, shape (height, width), or None
+    label : numpy.ndarray of int16 (int32 for 32,766 labels or more), shape (height, width), or None
         1 + the label of the nearest sample's line (e.g. its facility); 0
         where no sample is near. None when no labels were given.
     cells : numpy.ndarray of int64
@@ -812,9 +863,13 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
     n = width * grid.height
     cells, ox, oy, piece = _cell_samples(lines, grid)
     lab = None if labels is None else np.asarray(labels, dtype=np.int32)[piece]
-    label = None if lab is None else np.zeros(n, dtype=np.int32)
-    near = np.zeros(n, dtype=np.float32)  # zero pages until a street comes near
-    lab1 = None if lab is None else lab + 1
+    # Labels 1..n in the narrowest integer that holds them: half the memory (and page faults) of int32.
+    small = lab is not None and len(lab) > 0 and int(lab.max()) < np.iinfo(np.int16).max - 1
+    label_type = np.int16 if small else np.int32
+    with _page_advice(huge=True):  # few page faults on the two city-sized grids (see _page_advice)
+        label = None if lab is None else np.zeros(n, dtype=label_type)
+        near = np.zeros(n, dtype=np.float32)  # zero pages until a street comes near
+    lab1 = None if lab is None else (lab + 1).astype(label_type)
     # The contour interpolates between the last cell centre inside buffer_m
     # and the first outside, so distances are needed up to buffer_m + one
     # cell; offsets whose cell cannot hold a point that near are skipped.
@@ -847,10 +902,13 @@ def _distance_field(lines: np.ndarray, *, buffer_m: float, cell_m: float | None,
             np.subtract(far2, d2, out=d2)  # nearness: larger is nearer, negative beyond the cap
             np.take(near, t, out=cur)
             np.greater(d2, cur, out=better)
-            tb = t[better]
-            near[tb] = d2[better]
+            # One scan of the mask, then gathers: three boolean selections
+            # would scan it three times (35 % of the spreading's time).
+            won = np.flatnonzero(better)
+            tb = t.take(won)
+            near[tb] = d2.take(won)
             if label is not None and sl is not None:
-                label[tb] = sl[better]
+                label[tb] = sl.take(won)
 
     # Bands of _BAND_ROWS rows (at least 2 reach + 1, so two bands of the same
     # phase never reach the same cell): even bands on the pool, then odd ones.
@@ -927,32 +985,38 @@ def _grid_outline(lines: np.ndarray, *, buffer_m: float, cell_m: float | None) -
 
 
 def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *, buffer_m: float,
-                     cell_m: float | None) -> tuple[list[shapely.Geometry], float]:
-    """Catchment of each facility, traced on the grid of the combined outline.
+                     cell_m: float | None, finish: Callable[[shapely.Geometry], _T]) -> tuple[list[_T], float]:
+    """Catchment of each facility, traced on the grid of the combined outline, each handed to ``finish``.
 
     One :func:`_distance_field` with the facility of each piece as the label;
     then, per facility, only its window (the cells of its samples, plus the
-    reach) is contoured, on threads (contourpy and GEOS release the GIL). The
+    reach) is contoured, one window after another (contourpy holds the GIL
+    while it traces: on threads the windows took longer, not less); then
+    ``finish`` runs on each catchment on threads (e.g. projecting it for
+    storage, which pyproj does without the GIL). The
     field contoured for facility f is the distance where the nearest sample
     is f's (or nothing is within the buffer) and its mirror ``2 L - dist``
     about the contour level L where another facility's sample is nearer: on
     the grid edge between an f cell and a g cell both catchments then cross L
     at the same point, so neighbouring catchments share one boundary (they
     touch, never overlap, and leave no sliver between them), and together they
-    cover what the combined grid outline covers. Returns one geometry per
-    facility position (empty where it reached nothing) and the cell size.
+    cover what the combined grid outline covers. Returns ``finish`` of the
+    catchment of each facility position (of an empty polygon where it reached
+    nothing) and the cell size.
     """
     import contourpy  # noqa: F401 - missing contourpy fails here, before any work
 
-    out: list[shapely.Geometry] = [shapely.Polygon() for _ in range(n_facilities)]
+    nothing = finish(shapely.Polygon())
+    out: list[_T] = [nothing] * n_facilities
     if len(lines) == 0:
         return out, float(cell_m or 0.0)
     field = _distance_field(lines, buffer_m=buffer_m, cell_m=cell_m, labels=owner)
     assert field.label is not None and field.cell_label is not None
     label, grid = field.label, field.grid
     level = _contour_level(buffer_m)
-    order = np.argsort(field.cell_label, kind="stable")
-    fac = field.cell_label[order]
+    by_label = _sorted_with_position(field.cell_label)
+    order = by_label & _POSITION_MASK
+    fac = by_label >> _POSITION_BITS
     rows, cols = np.divmod(field.cells[order], grid.width)
     first = np.flatnonzero(np.diff(fac, prepend=-1))
     m = grid.reach + 1  # every cell a sample labels lies within reach; one more keeps the window's rim outside
@@ -969,14 +1033,12 @@ def _grid_catchments(lines: np.ndarray, owner: np.ndarray, n_facilities: int, *,
         np.subtract(2.0 * level, d, out=d, where=other)
         return _filled(xs[c0[i]:c1[i]], ys[r0[i]:r1[i]], d, level)
 
+    traced = [one(i) for i in range(len(first))]
     workers = max(1, min(os.cpu_count() or 1, 8, len(first)))
-    if workers == 1:
-        geoms = [one(i) for i in range(len(first))]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            geoms = list(pool.map(one, range(len(first))))
-    for i, geom in enumerate(geoms):
-        out[int(fac[first[i]])] = geom
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(finish, traced))
+    for i, value in enumerate(done):
+        out[int(fac[first[i]])] = value
     return out, grid.cell
 
 
@@ -1011,8 +1073,8 @@ def _grid_check(lines: np.ndarray, *, buffer_m: float, quad_segs: int, cell: flo
         grid = float(shapely.area(_grid_outline(sample, buffer_m=buffer_m, cell_m=cell)[0]))
     else:
         fac, local = np.unique(owner[sel], return_inverse=True)
-        parts = _grid_catchments(sample, local, len(fac), buffer_m=buffer_m, cell_m=cell)[0]
-        grid = float(shapely.area(np.asarray(parts, dtype=object)).sum())
+        areas = _grid_catchments(sample, local, len(fac), buffer_m=buffer_m, cell_m=cell, finish=shapely.area)[0]
+        grid = float(np.sum(areas))
     return float(100.0 * (grid - exact) / exact) if exact > 0 else 0.0
 
 
@@ -1152,16 +1214,17 @@ def service_areas(
     limits = _check_area_options(max_distance_m, outline=outline, edge_buffer_m=edge_buffer_m, grid_m=grid_m)
     result = _distances_for(net_or_distances, facilities, limit_m=float(limits.max()), max_snap_m=max_snap_m,
                             entry_spacing_m=entry_spacing_m, direction=direction)
-    rows: list[tuple[object, float, str, float, float, shapely.Geometry]] = []
+    rows: list[_AreaRow] = []
+    store = _ToStorage(result.net.crs)
     with _small_pages():  # city-sized arrays from here on: see _small_pages
         for limit in limits:
             if per_facility:
                 rows += _catchment_rows(result, float(limit), outline=outline, edge_buffer_m=edge_buffer_m,
-                                        quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m)
+                                        quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m, store=store)
             else:
                 rows.append(_combined_row(result, float(limit), outline=outline, edge_buffer_m=edge_buffer_m,
-                                          quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m))
-        return _areas_frame(rows, result.net)
+                                          quad_segs=quad_segs, grid_size=grid_size, grid_m=grid_m, store=store))
+    return _areas_frame(rows, result.net)
 
 
 def _check_area_options(max_distance_m: float | Sequence[float], *, outline: str, edge_buffer_m: float,
@@ -1203,21 +1266,42 @@ def _distances_for(net_or_distances: StreetNetwork | NetworkDistances, facilitie
                                       entry_spacing_m=entry_spacing_m, direction=direction)
 
 
+class _ToStorage:
+    """Measure a metric geometry's area and project it to the storage CRS (one network's CRS).
+
+    The coordinates are those ``GeoDataFrame.to_crs`` gives (the same pyproj
+    transformation, point by point). Done one geometry at a time, the
+    catchments are projected on threads (:func:`_grid_catchments`; pyproj
+    releases the GIL): the 3.7 million vertices of the 1,000 catchments of a
+    1,000,000-node city took 0.55 s in ``to_crs``, about half that on two
+    threads.
+    """
+
+    def __init__(self, crs: Any) -> None:
+        self._transformer = Transformer.from_crs(crs, settings.STORAGE_CRS, always_xy=True)
+
+    def _xy(self, coords: np.ndarray) -> np.ndarray:
+        x, y = self._transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    def __call__(self, geom: shapely.Geometry) -> _Stored:
+        stored: shapely.Geometry = shapely.transform(geom, self._xy)
+        return float(shapely.area(geom)), stored
+
+
 def _combined_row(result: NetworkDistances, limit: float, *, outline: str, edge_buffer_m: float, quad_segs: int,
-                  grid_size: float | None,
-                  grid_m: float | None) -> tuple[object, float, str, float, float, shapely.Geometry]:
+                  grid_size: float | None, grid_m: float | None, store: _ToStorage) -> _AreaRow:
     """One area for all facilities together within ``limit`` metres."""
     net = result.net
     edges, starts, ends, _fac = _reached_pieces(result, limit, per_facility=False)
     lines = _substrings(net.edge_geometry[edges], net.edge_length[edges], starts, ends)
     how, geom, cell, check = _outline(lines, mode=outline, buffer_m=edge_buffer_m, quad_segs=quad_segs,
                                       grid_size=grid_size, cell_m=grid_m)
-    return (None, limit, how, cell, check, geom)
+    return (None, limit, how, cell, check, store(geom))
 
 
 def _catchment_rows(result: NetworkDistances, limit: float, *, outline: str, edge_buffer_m: float, quad_segs: int,
-                    grid_size: float | None,
-                    grid_m: float | None) -> list[tuple[object, float, str, float, float, shapely.Geometry]]:
+                    grid_size: float | None, grid_m: float | None, store: _ToStorage) -> list[_AreaRow]:
     """One area per facility: the streets it is the nearest facility for.
 
     Traced on the grid of the combined outline (:func:`_grid_catchments`)
@@ -1232,10 +1316,11 @@ def _catchment_rows(result: NetworkDistances, limit: float, *, outline: str, edg
     lines = _substrings(net.edge_geometry[edges], net.edge_length[edges], starts, ends)
     if _use_grid(outline, len(lines)):
         try:
-            geoms, cell = _grid_catchments(lines, fac, len(labels), buffer_m=edge_buffer_m, cell_m=grid_m)
+            stored, cell = _grid_catchments(lines, fac, len(labels), buffer_m=edge_buffer_m, cell_m=grid_m,
+                                            finish=store)
             check = _grid_check(lines, buffer_m=edge_buffer_m, quad_segs=quad_segs, cell=cell,
                                 owner=fac) if len(lines) else 0.0
-            return [(labels[pos], limit, "grid", cell, check, geoms[pos]) for pos in range(len(labels))]
+            return [(labels[pos], limit, "grid", cell, check, stored[pos]) for pos in range(len(labels))]
         except ImportError:
             if outline == "grid":
                 raise
@@ -1247,14 +1332,14 @@ def _catchment_rows(result: NetworkDistances, limit: float, *, outline: str, edg
     groups = np.split(polys[order], cuts) if len(fac_sorted) else []
     owners = fac_sorted[np.concatenate([[0], cuts])] if len(fac_sorted) else []
     merged = dict(zip((int(o) for o in owners), _union_groups(groups, grid_size=grid_size), strict=True))
-    return [(labels[pos], limit, "exact", np.nan, 0.0, merged.get(pos, shapely.Polygon()))
+    return [(labels[pos], limit, "exact", np.nan, 0.0, store(merged.get(pos, shapely.Polygon())))
             for pos in range(len(labels))]
 
 
-def _areas_frame(rows: list[tuple[object, float, str, float, float, shapely.Geometry]],
-                 net: StreetNetwork) -> gpd.GeoDataFrame:
-    geoms = np.asarray([r[5] for r in rows], dtype=object)
-    out = gpd.GeoDataFrame(
+def _areas_frame(rows: list[_AreaRow], net: StreetNetwork) -> gpd.GeoDataFrame:
+    """The rows as service_areas' frame, in the storage CRS."""
+    geoms = np.asarray([r[5][1] for r in rows], dtype=object)
+    return gpd.GeoDataFrame(
         {
             "facility": [r[0] for r in rows],
             "max_distance_m": [float(r[1]) for r in rows],
@@ -1263,12 +1348,11 @@ def _areas_frame(rows: list[tuple[object, float, str, float, float, shapely.Geom
             "outline": [r[2] for r in rows],
             "grid_m": [float(r[3]) for r in rows],
             "area_check_pct": [float(r[4]) for r in rows],
-            "area_m2": shapely.area(geoms),
+            "area_m2": np.array([r[5][0] for r in rows], dtype=np.float64),
         },
         geometry=geoms,
-        crs=net.crs,
+        crs=settings.STORAGE_CRS,
     )
-    return out.to_crs(settings.STORAGE_CRS)
 
 
 def distance_surface(result: NetworkDistances, *, reached_only: bool = True) -> gpd.GeoDataFrame:

@@ -387,14 +387,19 @@ def test_distance_raster_adds_the_walk_to_the_street(net, tmp_path):
 def test_grid_arrays_are_allocated_without_hugepage_advice_and_the_setting_is_restored():
     from numpy._core import multiarray
 
-    from spatial.isochrones import _small_pages
+    from spatial.isochrones import _page_advice, _small_pages
 
     before = multiarray._set_madvise_hugepage(True)
     try:
         with _small_pages():
             inside = multiarray._set_madvise_hugepage(False)  # returns the value in force
+            with _page_advice(huge=True):
+                nested = multiarray._set_madvise_hugepage(True)
+            back = multiarray._set_madvise_hugepage(False)
         after = multiarray._set_madvise_hugepage(True)
         assert inside is False
+        assert nested is True  # the distance field's two grids, inside service_areas' small pages
+        assert back is False
         assert after is True
         with pytest.raises(RuntimeError), _small_pages():
             raise RuntimeError
