@@ -1198,8 +1198,8 @@ def service_areas(
 
     Grid catchments: the exact catchments of 1,000 facilities on a
     1,000,000-node network are 1,000 GEOS unions of about 390,000 buffers in
-    all (36 s of CPU in ``benchmarks/bench_isochrones.py``, against 9 s on
-    the grid). On the grid, each sample of a reached piece
+    all (10.4 s wall / 18.3 s of CPU in ``benchmarks/bench_isochrones.py``
+    on 2 cores, against 2.2 s / 2.9 s on the grid). On the grid, each sample of a reached piece
     carries its facility, so one distance field also says which facility's
     street is nearest to each cell; each facility's catchment is then the
     contour of its own window (its cells plus the strip), with the field
