@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import streamlit as st
 
-from app_pages import common, state
+from app_pages import common, result_map, state
 from spatial import vocab
 from spatial._errors import PlanatlasError
 
@@ -272,10 +272,6 @@ def basis_lines(p: dict, *, facilities_label: str) -> list[str]:
 
 
 def _results(result, *, stale: bool) -> None:
-    from streamlit_folium import st_folium
-
-    from spatial import webmap
-
     p = result.parameters
     if stale:
         st.warning("⚠ 已过期：左侧的选择已改变，下面仍是上次运行的结果（依据见下）。点击“运行分析”更新。")
@@ -302,8 +298,7 @@ def _results(result, *, stale: bool) -> None:
         layers["facilities"] = facilities
     from spatial.coverage import RESULT_SPECS
 
-    m = webmap.make_map(layers, specs=RESULT_SPECS, fit_to="service_area", height=480)
-    st_folium(m, key="coverage_map", height=480, use_container_width=True, returned_objects=[])
+    result_map.draw(layers, specs=RESULT_SPECS, key="coverage_map", fit_to="service_area", height_px=480)
 
     table = result.table.copy()
     labels = TABLE_LABELS if residents else FLOOR_AREA_LABELS

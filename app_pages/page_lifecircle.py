@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, state
+from app_pages import common, result_map, state
 from spatial import vocab
 from spatial._errors import PlanatlasError
 
@@ -131,9 +131,6 @@ def units_table(ev) -> pd.DataFrame:
 
 
 def _map(ev) -> None:
-    from streamlit_folium import st_folium
-
-    from spatial import webmap
     from spatial.layerspec import LayerSpec, LayerStyle
     from spatial.lifecircle.report import units_frame
 
@@ -157,8 +154,7 @@ def _map(ev) -> None:
     layers = {"units": units[["unit", "weight", "geometry"]],
               "blind": cells[cells["reach"] == "blind"][["unit", "weight", "geometry"]],
               "in_reach": cells[cells["reach"] == "in_reach"][["unit", "weight", "geometry"]]}
-    m = webmap.make_map(layers, specs=specs, fit_to="units", height=460)
-    st_folium(m, key="lifecircle_map", height=460, use_container_width=True, returned_objects=[])
+    result_map.draw(layers, specs=specs, key="lifecircle_map", fit_to="units", height_px=460)
 
 
 def _results(ev, files: dict[str, bytes]) -> None:

@@ -67,6 +67,8 @@ LIFECIRCLE_FILES = "lifecircle_files"
 SITING_RESULT = "siting_result"
 SITING_MAP = "siting_map"
 SITING_FILES = "siting_files"  # file name -> bytes
+# --- result maps of the analysis pages (app_pages.result_map): {map key: (box fitted to, serial of the view sent)}
+RESULT_MAP_VIEWS = "result_map_views"
 
 # --- widget keys of the map page (written from outside the widgets: URL, fly-to, uploads)
 W_LAYERS = "w_map_layers"
@@ -111,6 +113,7 @@ DEFAULTS: dict[str, Any] = {
     SITING_RESULT: None,
     SITING_MAP: None,
     SITING_FILES: None,
+    RESULT_MAP_VIEWS: None,
 }
 
 

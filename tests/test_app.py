@@ -179,8 +179,27 @@ def test_coverage_page_runs_and_offers_downloads():
     assert any("GEOJSON" in d for d in downloads) and any("GPKG" in d for d in downloads)
     assert any("CSV" in d for d in downloads)
     assert at.session_state[state.COVERAGE_RESULT] is not None
-    script = re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), folium_args(at)["script"])
-    assert "服务范围" in script and "覆盖缺口" in script  # service area and gaps drawn on a map
+    groups = re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), folium_args(at)["feature_group"])
+    assert "服务范围" in groups and "覆盖缺口" in groups  # service area and gaps drawn on a map
+
+
+def test_a_new_coverage_result_moves_the_map_without_reloading_it():
+    at = open_page("coverage")
+    by_label(at.selectbox, "服务标准").set_value("__custom__").run()
+    by_label(at.number_input, "时间 (分钟)").set_value(5.0).run()
+    by_label(at.button, "运行分析").click().run()
+    first = folium_args(at)
+    assert first["center"] is not None and first["zoom"] is not None  # fitted to the service area
+    at.run()  # a rerun with the same result leaves the planner's panning alone
+    assert folium_args(at)["center"] is None
+    by_label(at.number_input, "时间 (分钟)").set_value(30.0).run()
+    by_label(at.button, "运行分析").click().run()
+    second = folium_args(at)
+    assert not at.exception
+    # the same base map: streamlit-folium swaps the layers and moves the view, Leaflet stays loaded
+    assert second["script"] == first["script"]
+    assert second["feature_group"] != first["feature_group"]
+    assert second["center"] is not None and second["center"] != first["center"]
 
 
 def test_coverage_custom_minutes_and_speed():

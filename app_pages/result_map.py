@@ -1,0 +1,79 @@
+"""The map of an analysis result (服务圈分析, 生活圈体检): drawn so that a new result never reloads Leaflet.
+
+Built as one folium map per result, the map's script changed with every run
+(the layers and the fitted view are in it), so streamlit-folium mounted a new
+map each time: tiles, Leaflet and every layer loaded again, 2.5 s of a
+coverage run in ``benchmarks/bench_app.py`` against 0.2 s of computing it.
+Here the base map stays the same (:func:`spatial.webmap.make_live_map`), the
+result's layers travel as ``feature_group_to_add`` and the view as
+``center``/``zoom``: sent when the result's box changes or the page is opened
+again, never on other reruns, so the planner's own panning stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+
+from app_pages import state
+from spatial import webmap
+from spatial.layerspec import LayerSpec
+
+#: Width of a result map, pixels, as the pages lay it out on a 1280×720 screen (the results column);
+#: the view is fitted to it, so on wider screens the result shows with more room around it.
+NOMINAL_WIDTH_PX = 540
+
+
+def _box(frame: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | None:
+    """WGS-84 bounds of a frame, rounded (a token of what the view was fitted to); None when empty."""
+    if frame is None or frame.crs is None or frame.empty:
+        return None
+    bounds = frame.to_crs(4326).total_bounds
+    if not np.isfinite(bounds).all():  # only empty geometries
+        return None
+    minx, miny, maxx, maxy = (round(float(v), 6) for v in bounds)
+    return (minx, miny, maxx, maxy)
+
+
+def _view_to_send(key: str, box: tuple[float, float, float, float] | None,
+                  *, height_px: int) -> tuple[tuple[float, float] | None, float | None]:
+    """``(center, zoom)`` for ``st_folium`` when the map must move (new box, page opened again), else (None, None)."""
+    if box is None:
+        return None, None
+    views = dict(state.get(state.RESULT_MAP_VIEWS) or {})
+    last = views.get(key)
+    opened = state.get(state.PREVIOUS_PAGE) != state.get(state.CURRENT_PAGE)
+    if last is not None and last[0] == box and not opened:
+        return None, None
+    serial = (last[1] + 1) if last is not None else 1
+    views[key] = (box, serial)
+    state.put(state.RESULT_MAP_VIEWS, views)
+    view = webmap.view.view_for_bounds(box, width_px=NOMINAL_WIDTH_PX, height_px=height_px, padding_px=16)
+    return webmap.view.sendable(view, serial)
+
+
+def draw(layers: Mapping[str, gpd.GeoDataFrame | None], *, specs: Mapping[str, LayerSpec], key: str,
+         fit_to: str, height_px: int) -> None:
+    """Draw a result's layers on a map that keeps its Leaflet between results.
+
+    Parameters
+    ----------
+    layers : mapping of name to GeoDataFrame
+        The result's layers, any CRS.
+    specs : mapping of name to LayerSpec, keyword-only
+        How each is drawn (labels, styles, legends).
+    key : str, keyword-only
+        The map's widget key (one per page).
+    fit_to : str, keyword-only
+        The layer whose box the view fits when a new result comes.
+    height_px : int, keyword-only
+        Height of the map, pixels.
+    """
+    from streamlit_folium import st_folium
+
+    live = webmap.make_live_map(layers, specs=specs, basemap="osm", height=height_px, hidden=())
+    center, zoom = _view_to_send(key, _box(layers.get(fit_to)), height_px=height_px)
+    st_folium(live.base, key=key, feature_group_to_add=live.groups, layer_control=live.control,
+              height=height_px, use_container_width=True, center=center, zoom=zoom, returned_objects=[])
