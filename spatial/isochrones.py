@@ -737,10 +737,12 @@ def _cell_samples(lines: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarra
     return cells[last], np.concatenate(offs_x)[pick], np.concatenate(offs_y)[pick], np.concatenate(pieces)[pick]
 
 
-# Low bits of a sort key that hold an element's position (up to 34 billion
-# elements); the 28 bits above hold the value (a grid cell's index times 2
-# plus a flag, for grids up to _MAX_GRID_CELLS, or a facility's position).
-_POSITION_BITS = 35
+# Low bits of a sort key that hold an element's position; the bits above hold
+# the value, at most a grid cell's index times 2 plus a flag (a facility's
+# position is smaller). Derived from _MAX_GRID_CELLS, so a larger grid limit
+# can never make values overflow into the sign bit: 35 bits (34 billion
+# elements) at 100 million cells.
+_POSITION_BITS = 63 - (2 * _MAX_GRID_CELLS).bit_length()
 _POSITION_MASK = np.int64((1 << _POSITION_BITS) - 1)
 
 
