@@ -27,6 +27,8 @@ XSS_SCRIPT = "<script>alert('x1')</script>"
 XSS_IMG = "<img src=x onerror=alert(2)>"
 XSS_BREAKOUT = "</script><script>alert(3)</script>"
 XSS_TEMPLATE = "${alert(4)}`"
+#: folium compiles each finished script as a Jinja template: template code from data must stay text
+JINJA_TEMPLATE = "{% if x %}{{ y }}{# z"
 
 PROV = {"source": "test fixture", "source_datum": "WGS84", "precision": "approximate"}
 
@@ -138,7 +140,7 @@ class Headings(HTMLParser):
 # --------------------------------------------------------------------------- escaping
 
 
-@pytest.mark.parametrize("payload", [XSS_SCRIPT, XSS_IMG, XSS_BREAKOUT, XSS_TEMPLATE])
+@pytest.mark.parametrize("payload", [XSS_SCRIPT, XSS_IMG, XSS_BREAKOUT, XSS_TEMPLATE, JINJA_TEMPLATE])
 def test_payloads_reach_the_page_only_escaped(payload):
     m = webmap.make_map(sample_layers(payload), specs=LAYERS, color_by="density")
     page = m.get_root().render()
@@ -150,9 +152,9 @@ def test_payloads_reach_the_page_only_escaped(payload):
 
 
 def test_escape_neutralises_html_and_js_template_characters():
-    out = webmap.escape("<a href='x'>&`${y}\\")
+    out = webmap.escape("<a href='x'>&`${y}\\{%")
     assert "<" not in out and ">" not in out and "'" not in out
-    assert "`" not in out and "$" not in out and "\\" not in out
+    assert "`" not in out and "$" not in out and "\\" not in out and "{" not in out and "}" not in out
     assert webmap.escape(None) == "" and webmap.escape(float("nan")) == ""
 
 

@@ -70,7 +70,10 @@ def escape(value: object) -> str:
     Besides ``& < > " '`` (what :func:`html.escape` covers) the backtick, ``$``
     and backslash become character references too: Folium places some HTML
     inside JavaScript template literals, where ``${...}`` would run as code;
-    escaped here they are inert wherever the string ends up.
+    escaped here they are inert wherever the string ends up. So do the braces:
+    folium wraps each element's finished script in a new Jinja template when
+    it renders, so a ``{{`` or ``{%`` from a report or an upload would be read
+    as template code (a syntax error that stopped the map, or text changed).
 
     Parameters
     ----------
@@ -85,7 +88,8 @@ def escape(value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     text = html.escape(str(value), quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+    return (text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+            .replace("{", "&#123;").replace("}", "&#125;"))
 
 
 def _shown(value: object) -> str:
