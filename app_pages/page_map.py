@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, nav, state
+from app_pages import common, map_overlays, nav, state
 from spatial import webmap
 
 _SEARCH_LIMIT = 50
@@ -307,10 +307,10 @@ def _live_map() -> None:
     # the base map (tiles only) stays the same while layers, colours or
     # clustering change: st_folium swaps the overlays without reloading Leaflet;
     # every layer the page chose is shown (unticked ones stay unticked, LayerMemory)
-    live = webmap.make_live_map(
-        layers, specs=common.specs(), basemap=basemap, color_by=colour_figure(layers),
-        cluster_items=bool(state.get(state.MAP_CLUSTER)), height=MAP_NOMINAL_PX[1], hidden=(),
-        focus=_focus_mark(focus, basemap),
+    # each layer is drawn and rendered to script once per look and kept (app_pages.map_overlays)
+    live = map_overlays.live_map(
+        list(layers), basemap=basemap, color_by=colour_figure(layers),
+        cluster=bool(state.get(state.MAP_CLUSTER)), height=MAP_NOMINAL_PX[1], focus=_focus_mark(focus, basemap),
     )
     # Send the saved view only when the browser needs it: a freshly mounted
     # map (page switch, other basemap) or a fly-to. Sent on every rerun it
