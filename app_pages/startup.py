@@ -1,0 +1,89 @@
+"""What the server prepares when it starts, so that the first planner does not wait for it.
+
+A fresh server used to spend the first visit importing the GIS stack
+(geopandas, folium, streamlit-folium: 1.2 s here), opening the store (or
+building it from the report on an empty data folder: 4-5 s) and reading the
+default layers, all while that planner looked at a spinner. ``streamlit run
+streamlit_app.py`` now serves the app as an ``st.App`` whose lifespan starts
+:func:`prepare` on a thread as the server comes up: the same cached functions
+a page calls (:mod:`app_pages.common`) are filled for the default project,
+and the default map's overlays are drawn once. A visitor who arrives before
+it has finished waits on the same cache entries (Streamlit computes a cached
+value once, other callers wait for it), never on a second build.
+
+Nothing here is needed for correctness: when preparing fails, one Chinese
+line goes to the terminal and the page shows the error the planner can act
+on, as it did before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+
+def _say(text: str) -> None:
+    print(f"planatlas：{text}", file=sys.stderr, flush=True)
+
+
+def _register_map_component() -> None:
+    """Serve streamlit-folium's frontend although it was first imported here, outside a script run.
+
+    ``declare_component`` registers a component only when called in a script
+    run; a module imported once is not imported again, so without this the
+    map frame's files would answer 404 for the life of the server.
+    """
+    import streamlit_folium
+    from streamlit import runtime
+
+    if runtime.exists():  # not when called from a test or a notebook: there is nothing to serve
+        runtime.get_instance().component_registry.register_component(streamlit_folium._component_func)
+
+
+def prepare() -> float:
+    """Open (or build) the default project's store and fill the caches of the map page; seconds taken.
+
+    Raises nothing a caller must handle: a failure is said in one line and
+    left to the page (which shows it in Chinese with what to do).
+    """
+    t0 = time.perf_counter()
+    # Streamlit warns in English that this thread has no script run ("can be ignored"): it has none by design
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    try:
+        from app_pages import common, map_overlays
+        from spatial import settings
+
+        target = settings.default_store_path()
+        path, _notes = common._ensured_store(str(target), common._file_state(target))
+        mtime = common._mtime(Path(path))
+        table = common._list_layers_cached(path, mtime)
+        specs = common._specs_cached(path, mtime)
+        common._project_info_cached(path, mtime)
+        names = [str(n) for n in table["name"]]
+        shown = [n for n in names if n in specs and specs[n].visible]
+        for name in shown:
+            common._read_layer_cached(name, path, mtime)
+        map_overlays.prepare_default(path, mtime, shown)
+    except Exception as exc:  # preparing is an optimisation: the page reports the real error itself
+        _say(f"启动时未能预先准备数据，将在打开页面时再试 ({type(exc).__name__}: {exc})")
+        return time.perf_counter() - t0
+    finally:
+        if "streamlit_folium" in sys.modules:  # imported here: the map frame must still be served
+            _register_map_component()
+    elapsed = time.perf_counter() - t0
+    _say(f"数据已就绪 ({elapsed:.1f} 秒)")
+    return elapsed
+
+
+@asynccontextmanager
+async def lifespan(_app: Any) -> AsyncIterator[None]:
+    """``st.App`` lifespan: :func:`prepare` on a worker thread; the server answers once it is done."""
+    _say("正在打开数据库并准备默认地图…")
+    await asyncio.to_thread(prepare)
+    yield
