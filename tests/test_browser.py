@@ -170,6 +170,14 @@ _UNCOVERED_MARKER = """() => {
 }"""
 
 
+def test_the_server_opens_the_store_before_it_answers(served_app):
+    """``streamlit run streamlit_app.py`` serves the st.App whose start builds the store (app_pages.startup)."""
+    assert (served_app["data"] / "planatlas.gpkg").is_file()
+    log = served_app["log"].read_text(errors="replace")
+    assert "planatlas：数据已就绪" in log
+    assert "Traceback" not in log and "ScriptRunContext" not in log
+
+
 def test_map_draws_offline_and_a_popup_shows_a_report_sentence(page, served_app, tmp_path):
     page.goto(served_app["url"] + "/")
     frame = _map_frame(page)
