@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print("planatlas app benchmark (Chromium headless, internet blocked)")
     print(f"  server start (cold)                      {start_cold:6.2f} s")
-    print(f"  first map, empty data folder             {first_cold:6.2f} s   (the server built the GeoPackage before it answered)")
+    print(f"  first map, empty data folder             {first_cold:6.2f} s   (store built at server start)")
     print(f"  server start (store present)             {start_warm:6.2f} s")
     print(f"  first map, store present                 {first_warm:6.2f} s")
     print(f"  first map, second visitor                {first_again:6.2f} s")
