@@ -131,12 +131,6 @@ def _stored_layer_scripts(name: str, path: str, mtime: float, basemap: str, colo
                          token=(path, mtime))
 
 
-def _draw_order(names: Sequence[str], specs: Mapping[str, LayerSpec]) -> list[str]:
-    """Layers in the order the map draws them (``spec.order``, then as chosen), as :func:`make_live_map` does."""
-    position = {n: i for i, n in enumerate(names)}
-    return sorted(names, key=lambda n: ((specs.get(n) or default_spec(n)).order, position[n]))
-
-
 def _figure_for(name: str, spec: LayerSpec, color_by: str | None) -> str | None:
     return color_by if color_by and spec.role == "districts" and color_by in spec.style.figures else None
 
@@ -147,7 +141,7 @@ def stored_overlays(names: Sequence[str], *, path: str, mtime: float, specs: Map
     groups: list[GroupScript] = []
     legends: list[str] = []
     notes: list[str] = []
-    for name in _draw_order(names, specs):
+    for name in webmap.draw_order(names, specs):
         spec = specs.get(name) or default_spec(name)
         try:
             part = _stored_layer_scripts(name, path, mtime, basemap, _figure_for(name, spec, color_by),

@@ -4,12 +4,12 @@ A fresh server used to spend the first visit importing the GIS stack
 (geopandas, folium, streamlit-folium: 1.2 s here), opening the store (or
 building it from the report on an empty data folder: 4-5 s) and reading the
 default layers, all while that planner looked at a spinner. ``streamlit run
-streamlit_app.py`` now serves the app as an ``st.App`` whose lifespan starts
-:func:`prepare` on a thread as the server comes up: the same cached functions
-a page calls (:mod:`app_pages.common`) are filled for the default project,
-and the default map's overlays are drawn once. A visitor who arrives before
-it has finished waits on the same cache entries (Streamlit computes a cached
-value once, other callers wait for it), never on a second build.
+streamlit_app.py`` now serves the app as an ``st.App`` whose lifespan runs
+:func:`prepare` before the server answers: the same cached functions a page
+calls (:mod:`app_pages.common`) are filled for the default project, and the
+default map's overlays are drawn once. The URL is printed when that is done,
+so the first planner finds it ready (the work moved into the server's start:
+``benchmarks/bench_app.py`` shows both).
 
 Nothing here is needed for correctness: when preparing fails, one Chinese
 line goes to the terminal and the page shows the error the planner can act

@@ -34,7 +34,7 @@ Modules, one concept each:
 from __future__ import annotations
 
 from . import view
-from ._draw import DISPLAY_TOLERANCE_DEG, display_geometry
+from ._draw import DISPLAY_TOLERANCE_DEG, display_geometry, draw_order
 from ._format import cell_text, fmt_number
 from .assets import STATIC_URL, install_assets, localise_assets
 from .basemaps import (
@@ -70,6 +70,7 @@ __all__ = [
     "code_colours",
     "display_geometry",
     "display_point",
+    "draw_order",
     "escape",
     "figure_choices",
     "fmt_number",

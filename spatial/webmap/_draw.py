@@ -378,6 +378,12 @@ def checked_frames(layers: Mapping[str, gpd.GeoDataFrame | None]) -> dict[str, g
     return frames
 
 
+def draw_order(names: Sequence[str], specs: Mapping[str, LayerSpec] | None) -> list[str]:
+    """Layers in the order a map draws them: ``spec.order``, then as given (later ones on top)."""
+    position = {name: i for i, name in enumerate(names)}
+    return sorted(names, key=lambda n: (spec_of(n, specs).order, position[n]))
+
+
 def add_overlays(
     m: folium.Map,
     layers: Mapping[str, gpd.GeoDataFrame | None],
@@ -404,9 +410,8 @@ def add_overlays(
                "'districts'; pass specs=)")
         raise ParameterError(msg)
     hidden_set = set(hidden) if hidden is not None else None
-    position = {name: i for i, name in enumerate(frames)}
     drawn: dict[str, gpd.GeoDataFrame] = {}
-    for name in sorted(frames, key=lambda n: (resolved[n].order, position[n])):
+    for name in draw_order(list(frames), resolved):
         spec = resolved[name]
         frame = drawable(frames[name])
         if bm.datum != "WGS84" and len(frame):
