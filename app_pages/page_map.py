@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages import common, map_overlays, nav, state
 from spatial import webmap
+from spatial.projection import reproject
 
 _SEARCH_LIMIT = 50
 
@@ -187,7 +188,7 @@ def home_view(layers: dict[str, gpd.GeoDataFrame]) -> webmap.view.MapView:
     specs = common.specs()
     frames = [f for n, f in layers.items() if specs.get(n) is not None and specs[n].role in ("districts", "units")]
     frames = frames or list(layers.values())
-    boxes = [f.to_crs("EPSG:4326").total_bounds for f in frames if f is not None and len(f) and f.crs is not None]
+    boxes = [reproject(f, "EPSG:4326").total_bounds for f in frames if f is not None and len(f) and f.crs is not None]
     boxes = [b for b in boxes if all(pd.notna(b))]
     if not boxes:
         return webmap.view.MapView(webmap.DEFAULT_CENTER, webmap.DEFAULT_ZOOM)

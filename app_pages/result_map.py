@@ -20,6 +20,7 @@ import numpy as np
 from app_pages import state
 from spatial import webmap
 from spatial.layerspec import LayerSpec
+from spatial.projection import reproject
 
 #: Width of a result map, pixels, as the pages lay it out on a 1280×720 screen (the results column);
 #: the view is fitted to it, so on wider screens the result shows with more room around it.
@@ -30,7 +31,7 @@ def _box(frame: gpd.GeoDataFrame | None) -> tuple[float, float, float, float] | 
     """WGS-84 bounds of a frame, rounded (a token of what the view was fitted to); None when empty."""
     if frame is None or frame.crs is None or frame.empty:
         return None
-    bounds = frame.to_crs(4326).total_bounds
+    bounds = reproject(frame, 4326).total_bounds
     if not np.isfinite(bounds).all():  # only empty geometries
         return None
     minx, miny, maxx, maxy = (round(float(v), 6) for v in bounds)

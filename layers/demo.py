@@ -33,7 +33,7 @@ import shapely
 
 from spatial import intake, settings
 from spatial._atomic import atomic_path
-from spatial.projection import metric_crs_for
+from spatial.projection import metric_crs_for, reproject
 
 #: The words a demo shows wherever it is seen.
 DEMO_LABEL = "演示项目（赫尔辛基真实 OSM 数据）"
@@ -61,7 +61,7 @@ def grid_units(bounds: tuple[float, float, float, float], *, cell_m: float = GRI
     """Square grid cells (``name`` 网格 A1 …) over a WGS-84 box, clipped to it."""
     area = gpd.GeoDataFrame(geometry=[shapely.box(*bounds)], crs=settings.STORAGE_CRS)
     crs = metric_crs_for(area)
-    minx, miny, maxx, maxy = area.to_crs(crs).total_bounds
+    minx, miny, maxx, maxy = reproject(area, crs).total_bounds
     xs = np.arange(np.floor(minx / cell_m) * cell_m, maxx, cell_m)
     ys = np.arange(np.floor(miny / cell_m) * cell_m, maxy, cell_m)[::-1]
     cells, names = [], []
@@ -69,9 +69,9 @@ def grid_units(bounds: tuple[float, float, float, float], *, cell_m: float = GRI
         for c, x in enumerate(xs):
             cells.append(shapely.box(x, y, x + cell_m, y + cell_m))
             names.append(f"网格 {chr(ord('A') + r)}{c + 1}")
-    grid = gpd.GeoDataFrame({"name": names}, geometry=cells, crs=crs).to_crs(settings.STORAGE_CRS)
+    grid = reproject(gpd.GeoDataFrame({"name": names}, geometry=cells, crs=crs), settings.STORAGE_CRS)
     grid["geometry"] = grid.geometry.intersection(area.geometry.iloc[0])
-    return grid[~grid.geometry.is_empty & (grid.to_crs(crs).area > 1.0)].reset_index(drop=True)
+    return grid[~grid.geometry.is_empty & (reproject(grid, crs).area > 1.0)].reset_index(drop=True)
 
 
 def build_demo(path: str | os.PathLike[str]) -> Path:

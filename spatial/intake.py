@@ -77,7 +77,7 @@ from .io.poi import read_poi
 from .io.roads import RoadFields, detect_fields, road_network
 from .io.uploads import read_upload
 from .layerspec import LayerSpec, LayerStyle
-from .projection import metric_crs_for
+from .projection import metric_crs_for, reproject
 
 __all__ = [
     "IMPORTS_TABLE",
@@ -630,7 +630,8 @@ def add_units(
         notes.append(f"{len(frame) - len(polys):,} 个非面要素未导入 ({len(frame) - len(polys)} non-polygons left out)")
     _check_overlap(target, polys, source)
     units = gpd.GeoDataFrame({"name": polys["name"].astype(str).to_numpy()}, geometry=polys.geometry.to_numpy(),
-                             crs=polys.crs).to_crs(settings.STORAGE_CRS)
+                             crs=polys.crs)
+    units = reproject(units, settings.STORAGE_CRS)
     if with_population:
         values = pd.to_numeric(polys["population"], errors="coerce").to_numpy(dtype=np.float64)
         if not np.isfinite(values).all() or (values < 0).any():
@@ -638,7 +639,7 @@ def add_units(
             raise InputFileError(msg)
         units["population"] = values
         units["population_source"] = population_source or source
-    units["area_km2"] = units.to_crs(metric_crs_for(units)).area.to_numpy() / 1e6
+    units["area_km2"] = reproject(units, metric_crs_for(units)).area.to_numpy() / 1e6
     units["source"] = source
     units["source_datum"] = source_datum
     units["precision"] = "exact"

@@ -64,7 +64,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
@@ -73,7 +72,7 @@ from ._errors import EmptyLayerError, NetworkDataError, ParameterError
 from ._segments import snap_points
 from .network import StreetNetwork
 from .population import PopulationRaster
-from .projection import require_crs, require_features
+from .projection import reproject, require_crs, require_features, transformer
 from .thresholds import check_positive
 
 __all__ = [
@@ -339,7 +338,7 @@ def _geoms_in(frame: gpd.GeoDataFrame, crs: Any) -> np.ndarray:
     """Geometries of a frame in ``crs`` as a shapely array (no copy of the frame when it is already there)."""
     if frame.crs is not None and frame.crs == crs:
         return np.asarray(frame.geometry.values, dtype=object)
-    return np.asarray(frame.geometry.to_crs(crs).values, dtype=object)
+    return np.asarray(reproject(frame.geometry, crs).values, dtype=object)
 
 
 def _entry_arcs(net: StreetNetwork, entries: dict[str, np.ndarray],
@@ -1280,7 +1279,7 @@ class _ToStorage:
     """
 
     def __init__(self, crs: Any) -> None:
-        self._transformer = Transformer.from_crs(crs, settings.STORAGE_CRS, always_xy=True)
+        self._transformer = transformer(crs, settings.STORAGE_CRS)
 
     def _xy(self, coords: np.ndarray) -> np.ndarray:
         x, y = self._transformer.transform(coords[:, 0], coords[:, 1])
@@ -1386,7 +1385,7 @@ def distance_surface(result: NetworkDistances, *, reached_only: bool = True) -> 
         geometry=shapely.points(net.x[keep], net.y[keep]),
         crs=net.crs,
     )
-    return frame.to_crs(settings.STORAGE_CRS)
+    return reproject(frame, settings.STORAGE_CRS)
 
 
 def distance_raster(

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import ArrayLike
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from scipy import sparse
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -60,7 +60,7 @@ from ._errors import (
     PlanatlasWarning,
     StoreError,
 )
-from .projection import metric_crs_for
+from .projection import metric_crs_for, reproject, transformer
 
 if TYPE_CHECKING:  # networkx comes with osmnx; only its type is needed here
     import networkx as nx
@@ -368,7 +368,7 @@ def from_graph(G: Graph, *, mode: str = "walk") -> StreetNetwork:
     else:
         probe = gpd.GeoSeries(shapely.points(xs, ys), crs=src_crs)
         crs = metric_crs_for(gpd.GeoDataFrame(geometry=probe))
-        tr = Transformer.from_crs(src_crs, crs, always_xy=True)
+        tr = transformer(src_crs, crs)
         x, y = tr.transform(xs, ys)
         geom = shapely.transform(geom, lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1])))
     geom_len = shapely.length(geom)
@@ -450,7 +450,7 @@ def _from_frames(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, mode: str)
     crs = CRS.from_user_input(nodes.crs)
     if not _is_metric(crs):
         crs = metric_crs_for(nodes)
-        nodes, edges = nodes.to_crs(crs), edges.to_crs(crs)
+        nodes, edges = reproject(nodes, crs), reproject(edges, crs)
     ids = nodes["node_id"].to_numpy(np.int64)
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
@@ -965,7 +965,7 @@ def _from_edges(geoms: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndar
     frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=src))
     metric = src if _is_metric(src) else metric_crs_for(frame)
     if not metric.equals(src):
-        geoms = frame.to_crs(metric).geometry.to_numpy()
+        geoms = reproject(frame, metric).geometry.to_numpy()
     start = shapely.get_point(geoms, 0)
     end = shapely.get_point(geoms, -1)
     ids = np.concatenate([u, v])

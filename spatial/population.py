@@ -39,7 +39,7 @@ from pyproj import CRS, Geod
 from . import settings
 from ._atomic import atomic_path
 from ._errors import CRSError, EmptyLayerError, InputFileError, ParameterError, PlanatlasError, StoreError
-from .projection import parse_crs, require_crs, require_features
+from .projection import parse_crs, reproject, require_crs, require_features
 from .thresholds import check_positive
 
 
@@ -176,7 +176,7 @@ class PopulationRaster:
         require_crs(polygons, name="polygons")
         if len(polygons) == 0:
             return pd.Series([], index=polygons.index, dtype="float64", name="population")
-        geoms = polygons.to_crs(self.crs).geometry.to_numpy()
+        geoms = reproject(polygons, self.crs).geometry.to_numpy()
         values = self.filled()
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         sums = np.zeros(len(geoms))
@@ -324,7 +324,7 @@ def census_surface(
                "(weight must be a PopulationRaster)")
         raise ParameterError(msg)
     grid_crs = parse_crs(crs, name="坐标系 crs")
-    metric = districts.to_crs(grid_crs)
+    metric = reproject(districts, grid_crs)
     geoms = metric.geometry.to_numpy()
     transform, shape = _snapped_grid(metric.total_bounds, cell)
     labels = rasterio.features.rasterize(
@@ -614,7 +614,7 @@ FLOOR_AREA_UNITS = "m² residential floor area per cell"
 
 
 def _grid_for(frame: gpd.GeoDataFrame, cell_m: float, crs: CRS) -> tuple[Affine, tuple[int, int]]:
-    bounds = frame.to_crs(crs).total_bounds
+    bounds = reproject(frame, crs).total_bounds
     return _snapped_grid(bounds, cell_m)
 
 
@@ -659,7 +659,7 @@ def floor_area_weights(
     cell = _check_cell(cell_m)
     grid_crs = parse_crs(crs, name="坐标系 crs") if crs is not None else metric_crs_for(chosen)
     transform, shape = _grid_for(like if like is not None else chosen, cell, grid_crs)
-    pts = shapely.point_on_surface(chosen.to_crs(grid_crs).geometry.to_numpy())
+    pts = shapely.point_on_surface(reproject(chosen, grid_crs).geometry.to_numpy())
     col = np.floor((shapely.get_x(pts) - transform.c) / transform.a).astype(np.int64)
     row = np.floor((shapely.get_y(pts) - transform.f) / transform.e).astype(np.int64)
     inside = (row >= 0) & (row < shape[0]) & (col >= 0) & (col < shape[1])
@@ -688,7 +688,7 @@ def land_weights(land: gpd.GeoDataFrame, *, like: gpd.GeoDataFrame | None = None
     k = max(1, int(supersample))
     fine = Affine(transform.a / k, 0.0, transform.c, 0.0, transform.e / k, transform.f)
     mask = rasterio.features.rasterize(
-        ((g, 1) for g in land.to_crs(grid_crs).geometry.to_numpy() if g is not None and not g.is_empty),
+        ((g, 1) for g in reproject(land, grid_crs).geometry.to_numpy() if g is not None and not g.is_empty),
         out_shape=(shape[0] * k, shape[1] * k), transform=fine, fill=0, dtype="uint8",
     )
     area = mask.reshape(shape[0], k, shape[1], k).sum(axis=(1, 3)) * (cell / k) ** 2
@@ -764,11 +764,11 @@ def to_store(raster: PopulationRaster) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     t = raster.transform
     xs = t.c + (cols + 0.5) * t.a
     ys = t.f + (rows + 0.5) * t.e
-    frame = gpd.GeoDataFrame(
+    frame = reproject(gpd.GeoDataFrame(
         {"row": rows.astype(np.int32), "col": cols.astype(np.int32), "population": raster.array[valid],
          "source": raster.source, "source_datum": "WGS84", "precision": "approximate"},
         geometry=gpd.GeoSeries(shapely.points(xs, ys), crs=raster.crs), crs=raster.crs,
-    ).to_crs(settings.STORAGE_CRS)
+    ), settings.STORAGE_CRS)
     table = pd.DataFrame([{
         "crs": raster.crs.to_wkt(), "transform": ",".join(repr(float(v)) for v in tuple(t)[:6]),
         "height": raster.shape[0], "width": raster.shape[1], "source": raster.source, "method": raster.method,

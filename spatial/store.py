@@ -63,6 +63,7 @@ from ._errors import (
     UnknownLayerError,
 )
 from .layerspec import LayerSpec, default_spec, spec_from_record
+from .projection import reproject
 
 #: Name of the attribute table that describes the layers.
 META_TABLE = "planatlas_layers"
@@ -105,7 +106,7 @@ def writable_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         msg = "图层没有坐标参照系，无法写入 (cannot write a layer without CRS: set it first)"
         raise CRSError(msg)
     _check_columns(gdf)
-    out = gdf.to_crs(settings.STORAGE_CRS) if not gdf.crs.equals("EPSG:4326") else gdf.copy()
+    out = reproject(gdf, settings.STORAGE_CRS) if not gdf.crs.equals("EPSG:4326") else gdf.copy()
     for col in out.columns:
         if col != out.geometry.name and out[col].dtype == object:
             out[col] = out[col].map(

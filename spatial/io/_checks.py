@@ -41,6 +41,7 @@ from pyproj.exceptions import CRSError as _ProjCRSError
 from .. import settings
 from .._errors import CRSError, EmptyLayerError, InputFileError
 from ..datum import Datum, convert_frame
+from ..projection import reproject
 from ._limits import one_line, strip_controls
 
 #: Coarse box of mainland China (and its seas), lon/lat degrees: (west, south,
@@ -328,7 +329,7 @@ def to_storage_crs(gdf: gpd.GeoDataFrame, ctx: CheckContext) -> gpd.GeoDataFrame
     if crs.equals(CRS.from_epsg(4326)):
         return gdf
     try:
-        out = gdf.to_crs(settings.STORAGE_CRS)
+        out = reproject(gdf, settings.STORAGE_CRS)
     except (_ProjCRSError, ValueError, RuntimeError) as exc:
         label, detail = crs_label(crs), one_line(exc)
         msg = f"{ctx.name}：无法从 {label} 转换坐标 ({ctx.name}: cannot reproject from {label}: {detail})"

@@ -53,7 +53,7 @@ from scipy.sparse import csgraph
 
 from .. import facilities, settings, vocab
 from .._errors import EmptyLayerError, InputFileError, ParameterError
-from ..projection import metric_crs_for
+from ..projection import metric_crs_for, reproject
 
 __all__ = ["MODES", "OsmExtract", "read_osm"]
 
@@ -692,7 +692,7 @@ def _components(u: np.ndarray, v: np.ndarray) -> tuple[int, np.ndarray]:
 def _areas_m2(geoms: np.ndarray, metric: Any) -> np.ndarray:
     if len(geoms) == 0:
         return np.empty(0)
-    return np.asarray(gpd.GeoSeries(geoms, crs=settings.STORAGE_CRS).to_crs(metric).area.to_numpy())
+    return np.asarray(reproject(gpd.GeoSeries(geoms, crs=settings.STORAGE_CRS), metric).area.to_numpy())
 
 
 def _with_area(frame: gpd.GeoDataFrame, metric: Any) -> gpd.GeoDataFrame:

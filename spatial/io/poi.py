@@ -37,7 +37,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
@@ -45,6 +44,7 @@ from scipy.spatial import cKDTree
 from .. import facilities, settings, vocab
 from .._errors import InputFileError, ParameterError
 from ..datum import Datum, convert, in_china, normalise_datum
+from ..projection import transformer
 from ._limits import UploadData, open_source
 
 __all__ = ["POI_SUFFIXES", "PoiResult", "read_poi"]
@@ -449,7 +449,7 @@ def _merge(points: gpd.GeoDataFrame, merge_m: float) -> tuple[gpd.GeoDataFrame, 
     lon = shapely.get_x(points.geometry.to_numpy())
     lat = shapely.get_y(points.geometry.to_numpy())
     zone = int((np.nanmean(lon) + 180) // 6) + 1
-    tr = Transformer.from_crs(settings.STORAGE_CRS, f"+proj=utm +zone={zone} +datum=WGS84", always_xy=True)
+    tr = transformer(settings.STORAGE_CRS, f"+proj=utm +zone={zone} +datum=WGS84")
     x, y = tr.transform(lon, lat)
     pairs = cKDTree(np.column_stack([x, y])).query_pairs(r=merge_m, output_type="ndarray")
     if len(pairs) == 0:

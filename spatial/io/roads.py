@@ -45,7 +45,7 @@ from .. import settings, vocab
 from .._errors import EmptyLayerError, InputFileError, NetworkDataError, ParameterError
 from ..isochrones import _substrings
 from ..network import MODES
-from ..projection import metric_crs_for
+from ..projection import metric_crs_for, reproject
 
 __all__ = ["RoadFields", "RoadNetwork", "detect_fields", "road_network"]
 
@@ -222,7 +222,7 @@ def road_network(
         raise InputFileError(msg)
     fields = fields or detect_fields(list(lines.columns))
     metric = metric_crs_for(lines)
-    frame = _single_lines(lines.to_crs(metric))
+    frame = _single_lines(reproject(lines, metric))
     counts: dict[str, Any] = {"lines": len(frame)}
     geoms = frame.geometry.to_numpy()
     level = _levels(frame, fields)
@@ -516,12 +516,12 @@ def _mode_edges(pieces: np.ndarray, owner: np.ndarray, node_u: np.ndarray, node_
             note = (f"{vocab.label('mode', mode)}网络由 {n_comp:,} 个互不连通的部分组成（边数：{shown}…），全部保留 "
                     f"({mode}: {n_comp} components, all kept)")
     length = shapely.length(geoms[keep])
-    frame = gpd.GeoDataFrame({
+    frame = reproject(gpd.GeoDataFrame({
         "u": u[keep], "v": v[keep], "length": length, "oneway": (direction != 0)[keep],
         "name": attrs["name"][own][keep], "speed_kmh": attrs["speed_kmh"][own][keep],
         "level": attrs["level"][own][keep], "component": edge_label[keep].astype(np.int32),
         "source": source or "道路中心线", "source_datum": source_datum, "precision": "exact",
-    }, geometry=gpd.GeoSeries(geoms[keep], crs=metric), crs=metric).to_crs(settings.STORAGE_CRS)
+    }, geometry=gpd.GeoSeries(geoms[keep], crs=metric), crs=metric), settings.STORAGE_CRS)
     info = {"edges": int(keep.sum()), "nodes": len(np.unique(np.r_[u[keep], v[keep]])),
             "components": int(n_comp)}
     return frame, info, note

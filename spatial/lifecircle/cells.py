@@ -44,7 +44,7 @@ from pyproj import CRS
 
 from .._errors import EmptyLayerError, ParameterError
 from ..population import PopulationRaster
-from ..projection import metric_crs_for, require_crs, require_features
+from ..projection import metric_crs_for, reproject, require_crs, require_features
 from ..thresholds import check_positive
 
 __all__ = ["Cells", "build_cells", "unit_labels"]
@@ -127,10 +127,10 @@ class Cells:
         """
         keep = self.frame["weight"].to_numpy() > 0
         f = self.frame[keep]
-        return gpd.GeoDataFrame({"cell_id": f["cell_id"].to_numpy(), "unit": f["unit"].to_numpy(),
-                                 "weight": f["weight"].to_numpy()},
-                                geometry=shapely.points(f["x"].to_numpy(), f["y"].to_numpy()),
-                                crs=self.crs).to_crs("EPSG:4326")
+        points = gpd.GeoDataFrame({"cell_id": f["cell_id"].to_numpy(), "unit": f["unit"].to_numpy(),
+                                   "weight": f["weight"].to_numpy()},
+                                  geometry=shapely.points(f["x"].to_numpy(), f["y"].to_numpy()), crs=self.crs)
+        return reproject(points, "EPSG:4326")
 
 
 def unit_labels(units: gpd.GeoDataFrame, *, name_column: str = "name") -> pd.Series:
@@ -163,7 +163,7 @@ def _population_column(units: gpd.GeoDataFrame, column: str | None) -> str | Non
 
 def _polygons(frame: gpd.GeoDataFrame, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
     """Valid polygonal geometries of a frame in ``crs``, and their row positions."""
-    geoms = shapely.make_valid(frame.to_crs(crs).geometry.to_numpy())
+    geoms = shapely.make_valid(reproject(frame, crs).geometry.to_numpy())
     keep = np.flatnonzero(np.isin(shapely.get_type_id(geoms), (3, 6, 7)) & ~shapely.is_empty(geoms))
     return geoms[keep], keep
 
@@ -363,7 +363,7 @@ def build_cells(
     require_features(units, name="单元 units")
     cell = check_positive(cell_m, "网格大小 cell_m")
     metric = CRS.from_user_input(crs) if crs is not None else metric_crs_for(units, name="单元 units")
-    units_m = units.to_crs(metric).copy()
+    units_m = reproject(units, metric).copy()
     units_m["unit"] = unit_labels(units_m, name_column=name_column).to_numpy()
     if residential is not None:
         require_crs(residential, name="居住用地 residential")

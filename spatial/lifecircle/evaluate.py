@@ -41,7 +41,7 @@ import shapely
 from .. import vocab
 from .._errors import EmptyLayerError, NetworkDataError, ParameterError
 from ..network import StreetNetwork
-from ..projection import require_crs
+from ..projection import reproject, require_crs
 from . import catalogue
 from .catalogue import Alternative, Requirement
 from .cells import Cells
@@ -160,7 +160,7 @@ class Evaluation:
             d = self.distance[rid].to_numpy()
             out[f"d_{rid}"] = np.where(np.isfinite(d), d, np.nan)
             out[f"ok_{rid}"] = self.met[rid].to_numpy()
-        return out.to_crs("EPSG:4326")
+        return reproject(out, "EPSG:4326")
 
 
 # --------------------------------------------------------------------------- step 1: facilities
@@ -168,7 +168,7 @@ class Evaluation:
 
 def _areas_m2(facilities: gpd.GeoDataFrame, crs: Any) -> np.ndarray:
     """Area of each facility, m²: the polygon's own, else an ``area_m2`` column, else NaN."""
-    geoms = facilities.to_crs(crs).geometry.to_numpy()
+    geoms = reproject(facilities, crs).geometry.to_numpy()
     area = np.where(np.isin(shapely.get_type_id(geoms), (3, 6)), shapely.area(geoms), np.nan)
     if "area_m2" in facilities.columns:
         given = pd.to_numeric(facilities["area_m2"], errors="coerce").to_numpy(dtype="float64")
@@ -434,7 +434,7 @@ def _radius_cover(cells: Cells, sets: list[_FacilitySet], alternatives: tuple[Al
     circles = []
     for alt, fs in zip(alternatives, sets, strict=True):
         if len(fs.frame):
-            geoms = fs.frame.to_crs(cells.crs).geometry.to_numpy()
+            geoms = reproject(fs.frame, cells.crs).geometry.to_numpy()
             circles.append(shapely.buffer(geoms, alt.distance_m, quad_segs=16))
     geoms = cells.frame.geometry.to_numpy()
     out = np.zeros(len(geoms))
@@ -630,7 +630,7 @@ def evaluate(
 
 
 def _reproject_xy(cells: Cells, network: StreetNetwork) -> np.ndarray:
-    pts = gpd.GeoSeries(shapely.points(cells.xy), crs=cells.crs).to_crs(network.crs)
+    pts = reproject(gpd.GeoSeries(shapely.points(cells.xy), crs=cells.crs), network.crs)
     return np.asarray(shapely.get_coordinates(pts.to_numpy()))
 
 

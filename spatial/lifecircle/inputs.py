@@ -37,7 +37,7 @@ from .. import store, vocab
 from .._errors import EmptyLayerError, NetworkDataError, ParameterError, UnknownLayerError
 from ..network import StreetNetwork
 from ..population import PopulationRaster
-from ..projection import metric_crs_for
+from ..projection import metric_crs_for, reproject
 
 __all__ = ["StoreInputs", "network_from_edges", "read_inputs"]
 
@@ -149,7 +149,7 @@ def network_from_edges(edges: gpd.GeoDataFrame, *, mode: str = "walk", source: s
         msg = "街道网络图层没有线 (the network layer holds no lines)"
         raise NetworkDataError(msg)
     crs = metric_crs_for(lines)
-    metric = lines.to_crs(crs)
+    metric = reproject(lines, crs)
     geoms = metric.geometry.to_numpy()
     u = metric["u"].to_numpy(np.int64)
     v = metric["v"].to_numpy(np.int64)

@@ -47,6 +47,7 @@ from .. import settings, store, vocab
 from .._atomic import atomic_path
 from .._errors import StoreError
 from ..layerspec import LayerSpec, LayerStyle
+from ..projection import reproject
 from . import catalogue
 from .ledger import ledger_for_people, write_ledger
 
@@ -445,7 +446,7 @@ def write_report(ev: Evaluation, path: str | os.PathLike[str], *, title: str = "
 def units_frame(ev: Evaluation) -> Any:
     """The units with their figures (EPSG:4326), one row per unit."""
     units = ev.cells.units[["unit", "geometry"]].merge(ev.by_unit, on="unit", how="left")
-    return units.to_crs(settings.STORAGE_CRS)
+    return reproject(units, settings.STORAGE_CRS)
 
 
 def output_paths(out_dir: str | os.PathLike[str]) -> dict[str, Path]:

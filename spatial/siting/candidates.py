@@ -28,7 +28,7 @@ import shapely
 
 from .. import settings
 from .._errors import EmptyLayerError
-from ..projection import metric_crs_for, require_crs, require_features
+from ..projection import metric_crs_for, reproject, require_crs, require_features
 from ..thresholds import check_positive
 
 __all__ = ["Exclusions", "apply_exclusions", "grid_candidates", "layer_candidates"]
@@ -71,10 +71,10 @@ def grid_candidates(
     cell = check_positive(cell_m, "候选网格大小 cell_m")
     crs = metric_crs_for(area, name="研究范围 area")
     # make_valid: a planner's polygons are often self-touching; a union must not fail on them
-    region = shapely.union_all(shapely.make_valid(area.to_crs(crs).geometry.to_numpy()))
+    region = shapely.union_all(shapely.make_valid(reproject(area, crs).geometry.to_numpy()))
     if within is not None:
         require_crs(within, name="用地 within")
-        land = shapely.union_all(shapely.make_valid(within.to_crs(crs).geometry.to_numpy()))
+        land = shapely.union_all(shapely.make_valid(reproject(within, crs).geometry.to_numpy()))
         region = shapely.intersection(region, land)
     minx, miny, maxx, maxy = shapely.bounds(region)
     if not np.isfinite([minx, miny, maxx, maxy]).all():
@@ -101,7 +101,7 @@ def grid_candidates(
         },
         geometry=shapely.points(gx, gy), crs=crs,
     )
-    return frame.to_crs(settings.STORAGE_CRS)
+    return reproject(frame, settings.STORAGE_CRS)
 
 
 def layer_candidates(layer: gpd.GeoDataFrame, *, id_column: str | None = None, source: str = "") -> gpd.GeoDataFrame:
@@ -118,7 +118,7 @@ def layer_candidates(layer: gpd.GeoDataFrame, *, id_column: str | None = None, s
     """
     require_crs(layer, name="候选图层 candidates")
     ok = layer.geometry.notna() & ~layer.geometry.is_empty
-    frame = layer[ok].to_crs(settings.STORAGE_CRS).copy()
+    frame = reproject(layer[ok], settings.STORAGE_CRS).copy()
     if frame.empty:
         msg = "候选图层没有带几何的要素 (the candidate layer has no feature with a geometry)"
         raise EmptyLayerError(msg)
@@ -196,13 +196,13 @@ def apply_exclusions(
     """
     clearance = check_positive(clearance_m, "排除距离 clearance_m", allow_zero=True)
     crs = metric_crs_for(candidates, name="候选点 candidates")
-    geoms = np.asarray(candidates.to_crs(crs).geometry.values, dtype=object)
+    geoms = np.asarray(reproject(candidates, crs).geometry.values, dtype=object)
     probe = geoms  # grid candidates are their cells' centres; parcels count by their whole shape
     keep = np.ones(len(geoms), dtype=bool)
     by_layer: dict[str, int] = {}
     for name, mask in masks:
         require_crs(mask, name=f"排除图层 {name}")
-        mgeoms = np.asarray(mask.to_crs(crs).geometry.values, dtype=object)
+        mgeoms = np.asarray(reproject(mask, crs).geometry.values, dtype=object)
         mgeoms = mgeoms[~(shapely.is_missing(mgeoms) | shapely.is_empty(mgeoms))]
         hit = np.zeros(len(geoms), dtype=bool)
         if len(mgeoms):
@@ -213,7 +213,7 @@ def apply_exclusions(
     at_existing = 0
     if existing is not None and len(existing):
         require_crs(existing, name="现有设施 existing")
-        egeoms = np.asarray(existing.to_crs(crs).geometry.values, dtype=object)
+        egeoms = np.asarray(reproject(existing, crs).geometry.values, dtype=object)
         egeoms = egeoms[~(shapely.is_missing(egeoms) | shapely.is_empty(egeoms))]
         if len(egeoms):
             idx, _ = shapely.STRtree(egeoms).query(probe, predicate="dwithin", distance=clearance)

@@ -45,7 +45,7 @@ from .._errors import EmptyLayerError, NetworkDataError, ParameterError
 from .._segments import snap_points
 from ..lifecircle.reach import network_distances, snap_cells
 from ..network import StreetNetwork, csr_min
-from ..projection import metric_crs_for, require_crs
+from ..projection import metric_crs_for, reproject, require_crs
 from ..thresholds import check_positive
 
 __all__ = ["TOLERANCE_M", "Relation", "network_relation", "straight_line_relation"]
@@ -119,7 +119,7 @@ class Relation:
 
 def _points(gdf: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
     """Point of each feature in ``crs`` (points as they are, others their representative point)."""
-    geoms = np.asarray(gdf.to_crs(crs).geometry.values, dtype=object)
+    geoms = np.asarray(reproject(gdf, crs).geometry.values, dtype=object)
     is_point = shapely.get_type_id(geoms) == 0
     out = geoms.copy()
     out[~is_point] = shapely.point_on_surface(geoms[~is_point])
@@ -164,7 +164,7 @@ def straight_line_relation(
     limit = _check_frames(demand, candidates, limit_m)
     crs = metric_crs_for(demand, name="需求 demand")
     dpts = _points(demand, crs)
-    cgeoms = np.asarray(candidates.to_crs(crs).geometry.values, dtype=object)
+    cgeoms = np.asarray(reproject(candidates, crs).geometry.values, dtype=object)
     dxy = shapely.get_coordinates(dpts)
     if np.all(shapely.get_type_id(cgeoms) == 0):
         pairs = cKDTree(dxy).sparse_distance_matrix(cKDTree(shapely.get_coordinates(cgeoms)), limit + TOLERANCE_M,
@@ -177,7 +177,7 @@ def straight_line_relation(
     existing_m = np.full(len(dpts), np.inf)
     if existing is not None and len(existing):
         require_crs(existing, name="现有设施 existing")
-        egeoms = np.asarray(existing.to_crs(crs).geometry.values, dtype=object)
+        egeoms = np.asarray(reproject(existing, crs).geometry.values, dtype=object)
         egeoms = egeoms[~(shapely.is_empty(egeoms) | shapely.is_missing(egeoms))]
         if len(egeoms):
             (di, _ei), d = shapely.STRtree(egeoms).query_nearest(dpts, max_distance=limit + TOLERANCE_M,
@@ -300,7 +300,7 @@ def network_relation(
     limit = _check_frames(demand, candidates, limit_m)
     check_positive(max_snap_m, "最大接入距离 max_snap_m")
     dpts = _points(demand, net.crs)
-    cgeoms = np.asarray(candidates.to_crs(net.crs).geometry.values, dtype=object)
+    cgeoms = np.asarray(reproject(candidates, net.crs).geometry.values, dtype=object)
     dem = _snap(net, dpts, max_snap_m)
     cand = _snap(net, _entry_points(net, cgeoms, max_snap_m), max_snap_m)
     if not dem.ok.any() or not cand.ok.any():

@@ -25,7 +25,7 @@ import shapely
 from .. import settings, vocab
 from .._errors import EmptyLayerError, NetworkDataError, ParameterError
 from ..network import StreetNetwork
-from ..projection import metric_crs_for, require_crs
+from ..projection import metric_crs_for, reproject, require_crs
 from ..standards import PRESETS
 from ..thresholds import Threshold, check_positive, resolve_threshold
 from .greedy import greedy_cover, greedy_median
@@ -276,7 +276,7 @@ def _locate(points: np.ndarray, units: gpd.GeoDataFrame | None, crs: Any) -> np.
         return out
     xy = shapely.get_coordinates(points)
     x, y = xy[:, 0], xy[:, 1]
-    geoms = np.asarray(units.to_crs(crs).geometry.values, dtype=object)
+    geoms = np.asarray(reproject(units, crs).geometry.values, dtype=object)
     for u, geom in enumerate(geoms):
         if geom is None or shapely.is_empty(geom):
             continue
@@ -304,10 +304,10 @@ def site_frames(
     reach = np.bincount(sub.col, weights=weights[sub.row], minlength=len(chosen))[: len(chosen)]
     crs = metric_crs_for(demand, name="需求 demand")
     sites = candidates.iloc[chosen].copy().reset_index(drop=True)
-    points = shapely.point_on_surface(np.asarray(sites.to_crs(crs).geometry.values, dtype=object))
+    points = shapely.point_on_surface(np.asarray(reproject(sites, crs).geometry.values, dtype=object))
     unit_pos = _locate(points, units, crs)
     names = _unit_names(units) if units is not None else pd.Series([], dtype=str)
-    wgs = gpd.GeoSeries(points, crs=crs).to_crs(settings.STORAGE_CRS)
+    wgs = reproject(gpd.GeoSeries(points, crs=crs), settings.STORAGE_CRS)
     sites["rank"] = np.arange(1, len(chosen) + 1)
     sites["facility_type"] = opts.facility_type
     sites["residents_new"] = new
@@ -326,7 +326,8 @@ def site_frames(
         sites["precision"] = "approximate"
     ordered = [c for c in (*SITE_COLUMNS, "cell_m") if c in sites.columns]
     sites = gpd.GeoDataFrame(sites[[*ordered, sites.geometry.name]], geometry=sites.geometry.name,
-                             crs=candidates.crs).to_crs(settings.STORAGE_CRS)
+                             crs=candidates.crs)
+    sites = reproject(sites, settings.STORAGE_CRS)
     after = before.copy()
     after[np.unique(sub.row)] = True
     by_unit = _by_unit(units, demand, weights, before, after, unit_pos, crs)
@@ -363,7 +364,7 @@ def _median_attribution(relation: Relation, weights: np.ndarray, chosen: np.ndar
 def _by_unit(units: gpd.GeoDataFrame | None, demand: gpd.GeoDataFrame, weights: np.ndarray, before: np.ndarray,
              after: np.ndarray, site_unit: np.ndarray, crs: Any) -> gpd.GeoDataFrame:
     """Residents covered before and after, by unit (one row for the whole area when there are no units)."""
-    dpts = shapely.point_on_surface(np.asarray(demand.to_crs(crs).geometry.values, dtype=object))
+    dpts = shapely.point_on_surface(np.asarray(reproject(demand, crs).geometry.values, dtype=object))
     if units is None or not len(units):
         hull = shapely.convex_hull(shapely.union_all(dpts))
         frame = gpd.GeoDataFrame({"name": ["研究范围 (study area)"]}, geometry=[hull], crs=crs)
@@ -372,7 +373,7 @@ def _by_unit(units: gpd.GeoDataFrame | None, demand: gpd.GeoDataFrame, weights: 
         site_unit = np.zeros(len(site_unit), dtype=np.int64)
     else:
         frame = gpd.GeoDataFrame({"name": _unit_names(units).to_numpy()},
-                                 geometry=units.to_crs(crs).geometry.to_numpy(), crs=crs)
+                                 geometry=reproject(units, crs).geometry.to_numpy(), crs=crs)
         pos = _locate(dpts, units, crs)
         n_units = len(units)
     ok = pos >= 0
@@ -388,7 +389,7 @@ def _by_unit(units: gpd.GeoDataFrame | None, demand: gpd.GeoDataFrame, weights: 
         frame["pct_before"] = np.where(pop > 0, 100 * cb / pop, np.nan)
         frame["pct_after"] = np.where(pop > 0, 100 * ca / pop, np.nan)
     frame["new_sites"] = np.bincount(site_unit[site_unit >= 0], minlength=n_units)[:n_units]
-    return frame.to_crs(settings.STORAGE_CRS)
+    return reproject(frame, settings.STORAGE_CRS)
 
 
 def _describe_facilities(existing: gpd.GeoDataFrame | None) -> str:
@@ -494,7 +495,7 @@ def site_facilities(
     curve = marginal_curve(opts, relation, weights, max(2 * n, 1))
     sites, by_unit, figures = site_frames(opts, relation, solution, demand=demand, weights=weights,
                                           candidates=candidates, units=units)
-    existing_frame = (existing.to_crs(settings.STORAGE_CRS) if existing is not None and len(existing)
+    existing_frame = (reproject(existing, settings.STORAGE_CRS) if existing is not None and len(existing)
                       else gpd.GeoDataFrame({"name": []}, geometry=[], crs=settings.STORAGE_CRS))
     basis = (f"报告目标 {target.count} {target.unit}" if target is not None and count == target.count
              and opts.model != "lscp" else

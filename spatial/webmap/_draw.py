@@ -36,7 +36,7 @@ from folium.utilities import JsCode
 from .. import datum as _datum
 from .._errors import ParameterError
 from ..layerspec import LayerSpec, LayerStyle, default_spec
-from ..projection import require_crs
+from ..projection import reproject, require_crs
 from ._budget import fit_for_display
 from ._format import cell_text, code_order, is_blank
 from .basemaps import get_basemap
@@ -114,7 +114,7 @@ def drawable(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geom = frame.geometry
     out = frame.loc[geom.notna() & ~geom.is_empty].copy()
     if out.crs is not None and not out.crs.equals("EPSG:4326"):
-        out = out.to_crs("EPSG:4326")
+        out = reproject(out, "EPSG:4326")
     return out.reset_index(drop=True)
 
 
