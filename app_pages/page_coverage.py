@@ -306,12 +306,15 @@ def _results(result, *, stale: bool) -> None:
     st.subheader("分单元覆盖")
     shown = table.rename(columns=labels)[[v for k, v in labels.items() if k in table.columns]]
     counts = {labels[c] for c in ("population", "population_covered", "residents_outside") if c in table.columns}
-    st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="localized" if c in counts else "%.1f")
-                                for c in shown.columns[1:]})
     pct = labels["population_covered_pct"]
-    chart_col = pct if table["population_covered_pct"].notna().any() else labels["area_covered_pct"]
-    st.bar_chart(shown.set_index("统计单元")[[chart_col]], y_label="覆盖率 (%)", horizontal=True)
+    bar_col = pct if table["population_covered_pct"].notna().any() else labels["area_covered_pct"]
+    config = {c: st.column_config.NumberColumn(format="localized" if c in counts else "%.1f")
+              for c in shown.columns[1:]}
+    # the share drawn as a bar in its own cell: read along the row, and no chart to build on every rerun
+    config[bar_col] = st.column_config.ProgressColumn(bar_col, format="%.1f %%", min_value=0.0, max_value=100.0)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+
+    from spatial.io.export import FORMATS
 
     st.subheader("下载")
     cols = st.columns(4)
@@ -320,20 +323,28 @@ def _results(result, *, stale: bool) -> None:
         ("服务范围", result.service_area, "gpkg"),
         ("覆盖缺口", result.gaps, "geojson"),
     )):
-        try:
-            data, suffix, mime, notes = common.export_with_notes(
-                frame, fmt, layer="service_area" if what == "服务范围" else "gaps")
-            for note in notes:
-                cols[i].warning(note)
-        except PlanatlasError as exc:
-            cols[i].error(str(exc))
-            continue
-        stem = "area" if what == "服务范围" else "gaps"
-        cols[i].download_button(f"{what} ({fmt.upper()})", data, file_name=f"coverage_{stem}{suffix}",
-                                mime=mime, key=f"w_cov_dl_{i}", on_click="ignore")
+        stem, layer = ("area", "service_area") if what == "服务范围" else ("gaps", "gaps")
+        suffix, mime = FORMATS[fmt]
+        cols[i].download_button(f"{what} ({fmt.upper()})", _written_on_click(frame, fmt, layer),
+                                file_name=f"coverage_{stem}{suffix}", mime=mime, key=f"w_cov_dl_{i}",
+                                on_click="ignore")
     csv = table.to_csv(index=False).encode("utf-8-sig")  # BOM: opens in Excel
     cols[3].download_button("分单元表 (CSV)", csv, file_name="coverage_by_unit.csv", mime="text/csv",
                             key="w_cov_dl_csv", on_click="ignore")
+
+
+def _written_on_click(frame, fmt: str, layer: str):
+    """The file's bytes, written only when the planner clicks (writing a GeoPackage on every rerun took 0.1 s).
+
+    GeoJSON and GeoPackage hold a result layer whole (only Shapefile and KML
+    cut or rename, with notes), so nothing needs saying before the click.
+    """
+    def write() -> bytes:
+        from spatial.io.export import export_bytes
+
+        return export_bytes(frame, fmt, layer=layer)[0]
+
+    return write
 
 
 def gap_ranking(table, labels: dict[str, str]):

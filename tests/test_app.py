@@ -174,7 +174,9 @@ def test_coverage_page_runs_and_offers_downloads():
     pct = float(at.metric[3].value.split()[0])
     assert 0 < pct < 100
     assert at.dataframe, "unit table missing"
-    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "bar chart missing"
+    unit_table = json.loads(at.dataframe[-1].proto.columns)
+    assert unit_table["人口覆盖率 (%)"]["type_config"]["type"] == "progress", "the share is drawn as a bar in the table"
+    assert unit_table["人口覆盖率 (%)"]["type_config"]["max_value"] == 100
     downloads = [d.label for d in at.download_button]
     assert any("GEOJSON" in d for d in downloads) and any("GPKG" in d for d in downloads)
     assert any("CSV" in d for d in downloads)
