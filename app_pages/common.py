@@ -284,12 +284,16 @@ def _read_layer_cached(name: str, path: str, mtime: float) -> gpd.GeoDataFrame:
     return store.read_layer(name, path=path)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+# The layer list and the specs are asked for many times a rerun (every label, every
+# role filter); st.cache_data would unpickle a copy each time (0.03-0.05 s a rerun in
+# all). They are kept once, shared, and read only: callers get a list, a dict copy
+# of frozen specs, or a copy of the table.
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _list_layers_cached(path: str, mtime: float) -> pd.DataFrame:
     return store.list_layers(path)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _specs_cached(path: str, mtime: float) -> dict[str, LayerSpec]:
     return store.read_specs(path)
 
@@ -299,8 +303,8 @@ def _table_cached(key: str, path: str, mtime: float) -> pd.DataFrame | None:
     return store.read_table(key, path=path)
 
 
-def store_layer_table() -> pd.DataFrame | None:
-    """``list_layers`` of the store, or ``None`` (message shown)."""
+def _shared_layer_table() -> pd.DataFrame | None:
+    """The cached layer list itself (read only), or ``None`` (message shown)."""
     path = store_path()
     if path is None:
         return None
@@ -311,9 +315,15 @@ def store_layer_table() -> pd.DataFrame | None:
         return None
 
 
+def store_layer_table() -> pd.DataFrame | None:
+    """``list_layers`` of the store (a copy), or ``None`` (message shown)."""
+    table = _shared_layer_table()
+    return None if table is None else table.copy()
+
+
 def store_layer_names() -> list[str]:
     """Names of the store's layers (empty when the store is unavailable)."""
-    table = store_layer_table()
+    table = _shared_layer_table()
     return [] if table is None else [str(n) for n in table["name"]]
 
 
