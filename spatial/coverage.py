@@ -168,8 +168,8 @@ def _by_district(union: shapely.Geometry, d: gpd.GeoDataFrame, population: Popul
         for col in TABLE_COLUMNS[3:]:
             table[col] = np.nan
         return table
-    pop = population.zonal_sum(gpd.GeoSeries(geoms, index=d.index, crs=d.crs))
-    pop_cov = population.zonal_sum(gpd.GeoSeries(inter, index=d.index, crs=d.crs))
+    # the districts' label grid is kept with the raster: a rerun with a new radius rasterises the cover only
+    pop, pop_cov = population.partition_sums(gpd.GeoSeries(geoms, index=d.index, crs=d.crs), within=union)
     table["population"] = pop.to_numpy()
     table["population_covered"] = pop_cov.to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):

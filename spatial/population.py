@@ -76,6 +76,9 @@ class PopulationRaster:
     method: str = ""
     attrs: dict[str, Any] = field(default_factory=dict)
     units: str = "residents per cell"
+    #: Zone-label grids of partitions seen before (:meth:`partition_sums`), by the zones' WKB digest.
+    _zone_labels: dict[tuple[str, str], tuple[np.ndarray, int] | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.array = np.asarray(self.array, dtype="float64")
@@ -197,6 +200,77 @@ class PopulationRaster:
             else:
                 sums[idx] = [self._sum_one(g, values) for g in geoms[idx]]
         return pd.Series(sums, index=polygons.index, name="population")
+
+    def partition_sums(
+        self, zones: gpd.GeoDataFrame | gpd.GeoSeries, *, within: shapely.Geometry
+    ) -> tuple[pd.Series, pd.Series]:
+        """Residents of each zone, and of those the residents inside ``within``.
+
+        The same figures as ``zonal_sum(zones)`` and ``zonal_sum(zones ∩
+        within)`` (a cell counts where its centre is), computed so that a page
+        asking again for the same zones with another ``within`` (a coverage
+        rerun with a new radius) does not rasterise the zones again: the grid
+        of zone labels is kept with the raster. Zones that overlap are summed
+        polygon by polygon, as :meth:`zonal_sum` does.
+
+        Parameters
+        ----------
+        zones : GeoDataFrame or GeoSeries
+            Districts or planning units, any CRS.
+        within : shapely.Geometry, keyword-only
+            The covered area, in the zones' CRS.
+
+        Returns
+        -------
+        (pandas.Series, pandas.Series)
+            Residents per zone and residents per zone inside ``within``, indexed like ``zones``.
+        """
+        if isinstance(zones, gpd.GeoSeries):
+            zones = gpd.GeoDataFrame(geometry=zones)
+        require_crs(zones, name="zones")
+        geoms = reproject(zones, self.crs).geometry.to_numpy()
+        cover = reproject(gpd.GeoSeries([within], crs=zones.crs), self.crs).to_numpy()[0]
+        labelled = self._labels_of(geoms)
+        if labelled is None:  # overlapping zones (or none drawable): each polygon on its own
+            inside = gpd.GeoSeries(shapely.intersection(geoms, cover), index=zones.index, crs=self.crs)
+            return (self.zonal_sum(gpd.GeoSeries(geoms, index=zones.index, crs=self.crs), overlapping=True),
+                    self.zonal_sum(inside, overlapping=True))
+        labels, n = labelled
+        values = self.filled()
+        totals = np.bincount(labels.ravel(), weights=values.ravel(), minlength=n + 1)[1:]
+        covered: np.ndarray = np.zeros(n)
+        if not (shapely.is_missing(cover) or shapely.is_empty(cover)):
+            mask = rasterio.features.geometry_mask([cover], out_shape=self.shape, transform=self.transform,
+                                                   invert=True)
+            covered = np.bincount(labels[mask], weights=values[mask], minlength=n + 1)[1:].astype("float64")
+        return (pd.Series(totals, index=zones.index, name="population"),
+                pd.Series(covered, index=zones.index, name="population"))
+
+    def _labels_of(self, geoms: np.ndarray) -> tuple[np.ndarray, int] | None:
+        """Grid of zone numbers 1..n (0 outside every zone), kept per zone set; None when zones overlap."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for wkb in shapely.to_wkb(geoms):
+            digest.update(b"" if wkb is None else wkb)
+        key = (digest.hexdigest(), repr((self.transform, self.shape)))
+        if key not in self._zone_labels:
+            present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            areas = shapely.area(geoms[present])
+            overlapping = present.sum() > 1 and shapely.area(shapely.union_all(geoms[present])) < areas.sum() * (
+                1 - 1e-9)
+            if overlapping or not present.any():
+                self._zone_labels[key] = None
+            else:
+                numbers = np.arange(1, len(geoms) + 1)[present]
+                labels = rasterio.features.rasterize(
+                    zip(geoms[present], numbers, strict=True), out_shape=self.shape,
+                    transform=self.transform, fill=0, dtype="int32",
+                )
+                if len(self._zone_labels) >= 8:  # a few unit sets per raster; the oldest goes
+                    self._zone_labels.pop(next(iter(self._zone_labels)))
+                self._zone_labels[key] = (labels, len(geoms))
+        return self._zone_labels[key]
 
     def _sum_one(self, geom: shapely.Geometry, values: np.ndarray) -> float:
         """Residents in one polygon, rasterising only its bounding window."""

@@ -93,6 +93,42 @@ def test_zonal_sum_counts_overlapping_polygons_in_full():
     assert raster.zonal_sum(disc).iloc[0] == pytest.approx(math.pi / 2 * (1000 + 500), rel=0.03)
 
 
+def test_partition_sums_split_each_zone_by_the_cover_and_keep_the_zone_grid(monkeypatch):
+    zones = _two_squares()  # A: 1,000 residents per km², B: 500 per km²
+    raster = census_surface(zones, cell_m=100)
+    calls = []
+    real = rasterio.features.rasterize
+    # the zone grid is the one int32 rasterisation (the cover is a uint8 mask)
+    monkeypatch.setattr(rasterio.features, "rasterize",
+                        lambda *a, **k: calls.append(k.get("dtype")) or real(*a, **k))
+    # the middle 10 km x 10 km: half of A (50 km²) and half of B
+    totals, covered = raster.partition_sums(zones, within=box(505_000, 4_060_000, 515_000, 4_070_000))
+    np.testing.assert_allclose(totals.to_numpy(), [100_000, 50_000])
+    np.testing.assert_allclose(covered.to_numpy(), [50_000, 25_000])
+    assert list(covered.index) == list(zones.index)
+    # another cover on the same zones: the zone grid is not drawn again
+    totals, covered = raster.partition_sums(zones, within=box(500_000, 4_060_000, 502_000, 4_061_000))
+    np.testing.assert_allclose(covered.to_numpy(), [2 * 1_000, 0])
+    assert calls.count("int32") == 1 and len(calls) == 3
+    # the same figures as zonal_sum of the zones and of their intersections with the cover
+    disc = Point(510_000, 4_065_000).buffer(3_000)
+    totals, covered = raster.partition_sums(zones, within=disc)
+    inside = gpd.GeoSeries(zones.geometry.intersection(disc), crs=METRIC)
+    np.testing.assert_allclose(covered.to_numpy(), raster.zonal_sum(inside).to_numpy())
+    # empty cover: nobody covered
+    _, covered = raster.partition_sums(zones, within=Point(0, 0).buffer(0))
+    np.testing.assert_allclose(covered.to_numpy(), [0, 0])
+
+
+def test_partition_sums_of_overlapping_zones_count_each_in_full():
+    raster = census_surface(_two_squares(), cell_m=100)
+    sq = box(503_000, 4_063_000, 504_000, 4_064_000)  # 1 km² of A, twice
+    totals, covered = raster.partition_sums(gpd.GeoSeries([sq, sq], crs=METRIC),
+                                            within=box(503_000, 4_063_000, 503_500, 4_064_000))
+    np.testing.assert_allclose(totals.to_numpy(), [1000, 1000])
+    np.testing.assert_allclose(covered.to_numpy(), [500, 500])
+
+
 def _write_wgs84_tif(path, *, crs="EPSG:4326", seed=0, nodata=None):
     """A 60 x 80 grid of 0.005 degree cells over central Jinan with random counts."""
     rng = np.random.default_rng(seed)
