@@ -298,6 +298,19 @@ def _specs_cached(path: str, mtime: float) -> dict[str, LayerSpec]:
     return store.read_specs(path)
 
 
+@st.cache_resource(show_spinner="正在准备项目的人口数据…", max_entries=4)
+def store_population_cached(path: str, mtime: float, units: str | None):
+    """The project's population surface (:func:`spatial.population.from_store`), shared and read-only.
+
+    Here rather than in a page so that :mod:`app_pages.startup` fills the
+    same cache (a page script runs as ``__main__``; its cached functions are
+    not the ones a module imports).
+    """
+    from spatial.population import from_store
+
+    return from_store(path, units=units)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _table_cached(key: str, path: str, mtime: float) -> pd.DataFrame | None:
     return store.read_table(key, path=path)

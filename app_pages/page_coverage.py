@@ -92,13 +92,6 @@ def _store_network(path: str, mtime: float, mode: str):
     return from_store(path, mode=mode)
 
 
-@st.cache_resource(show_spinner="正在准备项目的人口数据…", max_entries=4)
-def _store_population(path: str, mtime: float, units: str | None):
-    from spatial.population import from_store
-
-    return from_store(path, units=units)
-
-
 def _store_key() -> tuple[str, float] | None:
     path = common.store_path()
     if path is None:
@@ -233,7 +226,7 @@ def _run(coverage, facilities, preset_kw: dict, method: str, net: dict | None, p
         if pop.get("geotiff"):
             kwargs["population"] = _population_raster(pop["geotiff"])
         else:
-            kwargs["population"] = _store_population(*key, units)
+            kwargs["population"] = common.store_population_cached(*key, units)
         districts = common.get_layer(units)
         if districts is None:
             return
@@ -271,7 +264,8 @@ def basis_lines(p: dict, *, facilities_label: str) -> list[str]:
     return lines
 
 
-def _results(result, *, stale: bool) -> None:
+def _figures(result, *, stale: bool) -> None:
+    """The headline figures of a result and, beside them, what they stand on."""
     p = result.parameters
     if stale:
         st.warning("⚠ 已过期：左侧的选择已改变，下面仍是上次运行的结果（依据见下）。点击“运行分析”更新。")
@@ -292,14 +286,32 @@ def _results(result, *, stale: bool) -> None:
     lines = basis_lines(p, facilities_label=state.get(state.COVERAGE_LABEL) or "")
     st.caption("  \n".join([label, *lines] if label else lines))  # next to the figures: what they stand on
 
-    layers = {"gaps": result.gaps, "service_area": result.service_area}
-    facilities = state.get(state.COVERAGE_FACILITIES)
-    if facilities is not None:
-        layers["facilities"] = facilities
+
+def _map(result, facilities) -> None:
+    """The result's map; before the first run, the facilities about to be analysed.
+
+    Always drawn in the same place of the page under the same key, so the
+    first result swaps layers on a map whose Leaflet is loaded already
+    (mounting a new map frame took most of a first run: 2.2 s against 0.7 s
+    for the runs after it, ``benchmarks/bench_app.py``).
+    """
     from spatial.coverage import RESULT_SPECS
 
+    if result is None:
+        layers = {"facilities": facilities} if facilities is not None and len(facilities) else {}
+        result_map.draw(layers, specs=RESULT_SPECS, key="coverage_map", fit_to="facilities", height_px=480)
+        return
+    layers = {"gaps": result.gaps, "service_area": result.service_area}
+    used = state.get(state.COVERAGE_FACILITIES)
+    if used is not None:
+        layers["facilities"] = used
     result_map.draw(layers, specs=RESULT_SPECS, key="coverage_map", fit_to="service_area", height_px=480)
 
+
+def _details(result) -> None:
+    """Under the map: the gaps ranked, the table by unit, the downloads."""
+    p = result.parameters
+    residents = str(p.get("population_units", "residents")).startswith("residents")
     table = result.table.copy()
     labels = TABLE_LABELS if residents else FLOOR_AREA_LABELS
     _gap_ranking(table, labels)
@@ -406,12 +418,16 @@ def render() -> None:
             facilities.attrs["planatlas_label"] = common.layer_label(name)
             facilities.attrs["planatlas_inputs"] = inputs
             _run(coverage, facilities, preset_kw, method, net, pop, units)
-    with right:
+    with right:  # figures, map, details: the map keeps its slot whether or not a result exists
         result = state.get(state.COVERAGE_RESULT)
-        if result is None:
-            st.info("选择设施与标准后点击“运行分析”。")
-        else:
-            _results(result, stale=state.get(state.COVERAGE_INPUTS) != inputs)
+        with st.container():
+            if result is None:
+                st.info("选择设施与标准后点击“运行分析”。地图上是将要分析的设施。")
+            else:
+                _figures(result, stale=state.get(state.COVERAGE_INPUTS) != inputs)
+        _map(result, facilities)
+        if result is not None:
+            _details(result)
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script

@@ -6,8 +6,9 @@ building it from the report on an empty data folder: 4-5 s) and reading the
 default layers, all while that planner looked at a spinner. ``streamlit run
 streamlit_app.py`` now serves the app as an ``st.App`` whose lifespan runs
 :func:`prepare` before the server answers: the same cached functions a page
-calls (:mod:`app_pages.common`) are filled for the default project, and the
-default map's overlays are drawn once. The URL is printed when that is done,
+calls (:mod:`app_pages.common`) are filled for the default project, the
+default map's overlays are drawn once, and the population surface the
+coverage page starts with is built. The URL is printed when that is done,
 so the first planner finds it ready (the work moved into the server's start:
 ``benchmarks/bench_app.py`` shows both).
 
@@ -70,6 +71,10 @@ def prepare() -> float:
         for name in shown:
             common._read_layer_cached(name, path, mtime)
         map_overlays.prepare_default(path, mtime, shown)
+        # the coverage page's default population (its first units layer): its first run does not build it
+        units = [n for n in names if n in specs and specs[n].role in ("districts", "units")]
+        if units:
+            common.store_population_cached(path, mtime, units[0])
     except Exception as exc:  # preparing is an optimisation: the page reports the real error itself
         _say(f"启动时未能预先准备数据，将在打开页面时再试 ({type(exc).__name__}: {exc})")
         return time.perf_counter() - t0

@@ -204,6 +204,21 @@ def test_a_new_coverage_result_moves_the_map_without_reloading_it():
     assert second["center"] is not None and second["center"] != first["center"]
 
 
+def test_the_coverage_map_is_there_before_the_first_run_and_keeps_its_frame():
+    at = open_page("coverage")
+    before = folium_args(at)  # the facilities about to be analysed, on the map the result will use
+    groups = re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), before["feature_group"])
+    assert "设施" in groups and "服务范围" not in groups
+    assert before["center"] is not None  # fitted to the facilities
+    by_label(at.button, "运行分析").click().run()
+    after = folium_args(at)
+    assert not at.exception
+    assert after["script"] == before["script"]  # same base map: the first result does not mount a new frame
+    assert after["feature_group"] != before["feature_group"]
+    assert len([c for c in at.get("component_instance")
+                if c.proto.component_name == "streamlit_folium.st_folium"]) == 1
+
+
 def test_coverage_custom_minutes_and_speed():
     at = open_page("coverage")
     by_label(at.selectbox, "服务标准").set_value("__custom__").run()

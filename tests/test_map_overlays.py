@@ -154,6 +154,13 @@ def test_prepare_opens_the_store_and_draws_the_first_map(seed_store, tmp_path, m
     del counted[:]
     map_overlays.prepare_default(str(store), common._mtime(store), names)
     assert counted == []
+    # and the coverage page's first run finds its population surface built
+    from spatial import population
+
+    built = []
+    monkeypatch.setattr(population, "from_store", lambda *a, **k: built.append(a))
+    surface = common.store_population_cached(str(store), common._mtime(store), "districts")
+    assert built == [] and surface is not None and surface.total() > 0
 
 
 def test_prepare_says_in_one_line_when_it_cannot(tmp_path, monkeypatch, capsys):
