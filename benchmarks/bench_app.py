@@ -1,7 +1,7 @@
 """Benchmark of the app as a user meets it (a script, not a test).
 
 Serves ``streamlit_app.py`` and drives Debian's Chromium with the internet
-blocked, as ``tests/test_browser.py`` does, and measures wall-clock times:
+blocked and measures wall-clock times:
 
 * **server start**: ``streamlit run`` until ``/_stcore/health`` answers; the
   server answers once it has opened (or, on an empty data folder, built) the
@@ -9,13 +9,25 @@ blocked, as ``tests/test_browser.py`` does, and measures wall-clock times:
   work shows here and no longer in the first map;
 * **first map**: from opening the page until Leaflet has drawn the layers in
   the ``st_folium`` iframe, with an empty data folder (the GeoPackage is built
-  from the report on this first visit) and again with the store in place;
+  from the report at server start) and with the store in place; each as a
+  *first visit* (a browser that never saw the app: empty HTTP cache) and as a
+  *returning visit* (the planner's browser of yesterday: Streamlit's hashed
+  bundles and the vendored Leaflet come from its cache);
 * **interactions** (the < 1 s target), each from the click until the page is
   idle and the map shows the change: a layer switched off and on in the page's
   layer picker, the basemap changed (the map reloads on other tiles), the
   districts' colour figure, un-/re-clustering the report items, a fly-to
   (search result -> the map's view at the target), a report filter (the item
-  count changes), opening a popup, and a coverage run until its results show.
+  count changes), opening a popup, and a coverage run until its results show
+  (the first run of a session apart from the reruns after it);
+* **anchors**, on the same machine and browser: a Streamlit page of one line
+  of text, and a Streamlit page of one ``st_folium`` map with one polygon
+  (the vendored Leaflet): the floor under any first map this stack draws.
+
+The internet is blocked by pointing Chromium's proxy at a closed local port
+(loopback is never proxied), not by request interception, which would turn
+the browser's HTTP cache off and make every visit a first one. Requests that
+left for the internet are counted: none may be answered.
 
 Pages are 1280×720, a laptop screen.
 
@@ -24,7 +36,7 @@ of all default layers and rendering its HTML.
 
 Usage::
 
-    python benchmarks/bench_app.py              # 3 repeats of each interaction
+    python benchmarks/bench_app.py              # 3 repeats of each interaction and visit
     python benchmarks/bench_app.py --repeat 5
 """
 
@@ -51,6 +63,8 @@ sys.path.insert(0, str(ROOT))
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
+#: Where every non-loopback request goes: a local port nothing listens on (see :func:`_closed_port`).
+_PROXY = "--proxy-server=http://127.0.0.1:{port}"
 FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 STATUS = '[data-testid="stStatusWidget"]'
 
@@ -61,14 +75,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(data: Path) -> tuple[subprocess.Popen, str, float]:
+def _closed_port() -> int:
+    """A local port that refuses connections (bound, never listened on, held for the whole run)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return sock.getsockname()[1]
+
+
+_HELD: list[socket.socket] = []
+
+
+def _start(data: Path, *, script: str = "streamlit_app.py", cwd: Path = ROOT) -> tuple[subprocess.Popen, str, float]:
     port = _free_port()
     env = dict(os.environ, PLANATLAS_DATA_DIR=str(data))
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     while True:
@@ -90,15 +115,34 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def _page(browser, url: str):
+#: URLs of requests that left for the internet and were answered (must stay empty) / were refused.
+ANSWERED: list[str] = []
+REFUSED: list[str] = []
+
+
+def _context(browser):
+    """A browser profile of its own (its own HTTP cache), 1280×720, outside requests recorded."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    host = urlparse(url).netloc
-    ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).netloc == host
-              or r.request.url.startswith(("data:", "blob:")) else r.abort())
+
+    def outside(request) -> bool:
+        return urlparse(request.url).hostname not in ("127.0.0.1", "localhost", None) \
+            and not request.url.startswith(("data:", "blob:"))
+
+    ctx.on("requestfinished", lambda r: ANSWERED.append(r.url) if outside(r) else None)
+    ctx.on("requestfailed", lambda r: REFUSED.append(r.url) if outside(r) else None)
+    return ctx
+
+
+def _new_page(ctx):
     page = ctx.new_page()
     page.on("dialog", lambda d: d.accept())  # "leave the page?" once a result exists
     page.set_default_timeout(120_000)
-    return ctx, page
+    return page
+
+
+def _page(browser, url: str):
+    ctx = _context(browser)
+    return ctx, _new_page(ctx)
 
 
 LIMIT_S = 60.0
@@ -113,16 +157,76 @@ def _idle(page) -> None:
         time.sleep(0.02)
 
 
-def _first_map(browser, url: str) -> float:
-    ctx, page = _page(browser, url)
-    t0 = time.perf_counter()
-    page.goto(url + "/")
+def _map_drawn(page, *, clusters: bool = True) -> None:
     frame = page.frame_locator(FRAME).first
     frame.locator(".leaflet-overlay-pane path").first.wait_for()
-    frame.locator(".marker-cluster").first.wait_for()
+    if clusters:
+        frame.locator(".marker-cluster").first.wait_for()
+
+
+def _visit(ctx, url: str, drawn) -> float:
+    """Seconds from opening ``url`` in a new tab of ``ctx`` until ``drawn(page)`` returns."""
+    page = _new_page(ctx)
+    t0 = time.perf_counter()
+    page.goto(url + "/")
+    drawn(page)
     elapsed = time.perf_counter() - t0
-    ctx.close()
+    page.close()
     return elapsed
+
+
+def _first_maps(browser, url: str, repeat: int, drawn=_map_drawn) -> tuple[list[float], list[float]]:
+    """First visits (each in a new profile) and returning visits (one profile, its cache filled)."""
+    first = []
+    for _ in range(repeat):
+        ctx = _context(browser)
+        first.append(_visit(ctx, url, drawn))
+        ctx.close()
+    ctx = _context(browser)
+    _visit(ctx, url, drawn)  # yesterday's visit fills the cache
+    returning = [_visit(ctx, url, drawn) for _ in range(repeat)]
+    ctx.close()
+    return first, returning
+
+
+_ANCHOR_TEXT = """import streamlit as st
+st.write("anchor")
+"""
+
+_ANCHOR_MAP = """import folium
+import streamlit as st
+from streamlit_folium import st_folium
+from spatial.webmap import install_assets, localise_assets
+install_assets("static")
+m = folium.Map(location=[36.66, 117.0], zoom_start=9, tiles=None)
+ring = [[117.0, 36.6], [117.1, 36.6], [117.1, 36.7], [117.0, 36.6]]
+folium.GeoJson({"type": "Polygon", "coordinates": [ring]}).add_to(m)
+st_folium(localise_assets(m), height=540, returned_objects=[])
+"""
+
+
+def _anchors(browser, repeat: int) -> dict[str, tuple[list[float], list[float]]]:
+    """First and returning visits of the two anchor pages (module docstring)."""
+    folder = Path(tempfile.mkdtemp(prefix="planatlas-anchor-"))
+    (folder / ".streamlit").mkdir()
+    (folder / ".streamlit" / "config.toml").write_text("[server]\nenableStaticServing = true\n", encoding="utf-8")
+    (folder / "text.py").write_text(_ANCHOR_TEXT, encoding="utf-8")
+    (folder / "map.py").write_text(_ANCHOR_MAP, encoding="utf-8")
+    out = {}
+    try:
+        for name, script, drawn in (
+            ("anchor: a page of one line of text", "text.py",
+             lambda page: page.get_by_text("anchor", exact=True).wait_for()),
+            ("anchor: a page of one st_folium map", "map.py", lambda page: _map_drawn(page, clusters=False)),
+        ):
+            proc, url, _ = _start(folder, script=script, cwd=folder)
+            try:
+                out[name] = _first_maps(browser, url, repeat, drawn)
+            finally:
+                _stop(proc)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
 
 
 def _poll(page, ready, what: str) -> None:
@@ -184,7 +288,8 @@ def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"layer off and on (layer picker)": [], "basemap change": [],
                                    "toggle clustering (rerun + redraw)": [],
                                    "change colour figure (rerun + redraw)": [], "fly-to (search result)": [],
-                                   "open a popup": [], "report filter": [], "coverage run (click -> results)": []}
+                                   "open a popup": [], "report filter": [], "coverage: first run of a session": [],
+                                   "coverage rerun (click -> results)": []}
     frame = page.frame_locator(FRAME).first
     for _ in range(repeat):  # 起步区 off, then on again: two reruns, each timed
         for want in (False, True):
@@ -285,7 +390,7 @@ def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
     minutes = page.get_by_label("时间 (分钟)")
     minutes.wait_for()
     _idle(page)
-    for i in range(repeat):
+    for i in range(repeat + 1):  # the first run of the page, then reruns with other inputs
         value = 10 + 5 * (i % 2)
         minutes.fill(str(value))
         minutes.press("Enter")
@@ -295,7 +400,8 @@ def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
         page.get_by_text(f"{value * 80:,} m", exact=True).wait_for()  # 80 m/min default speed
         page.frame_locator(FRAME).first.locator(".leaflet-overlay-pane path").first.wait_for()
         _idle(page)
-        out["coverage run (click -> results)"].append(time.perf_counter() - t0)
+        out["coverage rerun (click -> results)" if i else "coverage: first run of a session"].append(
+            time.perf_counter() - t0)
     ctx.close()
     return out
 
@@ -334,35 +440,45 @@ def main(argv: list[str] | None = None) -> None:
     data = Path(tempfile.mkdtemp(prefix="planatlas-bench-"))
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            blocked = _PROXY.format(port=_closed_port())  # every request but loopback refused
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[*LAUNCH_ARGS, blocked])
             proc, url, start_cold = _start(data)
             try:
-                first_cold = _first_map(browser, url)  # builds the store
+                cold = _first_maps(browser, url, args.repeat)  # the store was built at server start
             finally:
                 _stop(proc)
             proc, url, start_warm = _start(data)
             try:
-                first_warm = _first_map(browser, url)
-                first_again = _first_map(browser, url)  # caches warm in the server
+                warm = _first_maps(browser, url, args.repeat)
                 inter = _interactions(browser, url, args.repeat)
             finally:
                 _stop(proc)
+            anchors = _anchors(browser, args.repeat)
             browser.close()
         server = _server_side(data, args.repeat)
     finally:
         shutil.rmtree(data, ignore_errors=True)
 
     print("planatlas app benchmark (Chromium headless, internet blocked)")
-    print(f"  server start (cold)                      {start_cold:6.2f} s")
-    print(f"  first map, empty data folder             {first_cold:6.2f} s   (store built at server start)")
+    print(f"  server start (cold)                      {start_cold:6.2f} s   (store built from the report)")
+    print(f"  first map, empty data folder: very first visit {cold[0][0]:6.2f} s")
+    print(f"    first visits (empty browser cache)     {_fmt(cold[0])}")
+    print(f"    returning visits (browser cache warm)  {_fmt(cold[1])}")
     print(f"  server start (store present)             {start_warm:6.2f} s")
-    print(f"  first map, store present                 {first_warm:6.2f} s")
-    print(f"  first map, second visitor                {first_again:6.2f} s")
-    print(f"  server start + first map (store present) {start_warm + first_warm:6.2f} s")
+    print("  first map, store present")
+    print(f"    first visits (empty browser cache)     {_fmt(warm[0])}")
+    print(f"    returning visits (browser cache warm)  {_fmt(warm[1])}")
+    for name, (first, returning) in anchors.items():
+        print(f"  {name}")
+        print(f"    first visits (empty browser cache)     {_fmt(first)}")
+        print(f"    returning visits (browser cache warm)  {_fmt(returning)}")
     for name, values in inter.items():
         print(f"  {name:<41}{_fmt(values)}")
     for name, values in server.items():
         print(f"  {name:<41}{_fmt(values)}")
+    print(f"  requests to the internet: {len(REFUSED)} refused, {len(ANSWERED)} answered")
+    if ANSWERED:
+        raise SystemExit(f"requests left the machine and were answered: {ANSWERED[:5]}")
 
 
 if __name__ == "__main__":
