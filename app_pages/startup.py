@@ -74,7 +74,11 @@ def prepare() -> float:
         # the coverage page's default population (its first units layer): its first run does not build it
         units = [n for n in names if n in specs and specs[n].role in ("districts", "units")]
         if units:
-            common.store_population_cached(path, mtime, units[0])
+            surface = common.store_population_cached(path, mtime, units[0])
+            if surface is not None:
+                from spatial.coverage import warm_up
+
+                warm_up(common._read_layer_cached(units[0], path, mtime), surface)
     except Exception as exc:  # preparing is an optimisation: the page reports the real error itself
         _say(f"启动时未能预先准备数据，将在打开页面时再试 ({type(exc).__name__}: {exc})")
         return time.perf_counter() - t0

@@ -180,6 +180,20 @@ def _by_district(union: shapely.Geometry, d: gpd.GeoDataFrame, population: Popul
     return table
 
 
+def warm_up(districts: gpd.GeoDataFrame, population: PopulationRaster) -> None:
+    """Do ahead what the first :func:`run_coverage` on these units would do once per process.
+
+    Finds PROJ's pipelines between the units' CRS and their metric CRS (both
+    ways) and rasterises the units' label grid, which ``population`` keeps
+    (:meth:`~spatial.population.PopulationRaster.partition_sums`): 0.2-0.3 s
+    of a server's first coverage run, moved to its start.
+    """
+    units = _whole_units(_checked(districts, name="区县 districts"))
+    metric = reproject(units, metric_crs_for(units))
+    reproject(metric.head(1), units.crs)
+    population.partition_sums(metric.geometry, within=shapely.Polygon())
+
+
 def coverage_gaps(
     covered: gpd.GeoDataFrame | gpd.GeoSeries, districts: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:

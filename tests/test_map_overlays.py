@@ -161,6 +161,19 @@ def test_prepare_opens_the_store_and_draws_the_first_map(seed_store, tmp_path, m
     monkeypatch.setattr(population, "from_store", lambda *a, **k: built.append(a))
     surface = common.store_population_cached(str(store), common._mtime(store), "districts")
     assert built == [] and surface is not None and surface.total() > 0
+    # with the districts' label grid drawn: a first run rasterises only its cover
+    import rasterio.features
+
+    from spatial.coverage import run_coverage
+
+    dtypes = []
+    real = rasterio.features.rasterize
+    monkeypatch.setattr(rasterio.features, "rasterize", lambda *a, **k: dtypes.append(k.get("dtype")) or real(*a, **k))
+    districts = common._read_layer_cached("districts", str(store), common._mtime(store))
+    parks = common._read_layer_cached("parks", str(store), common._mtime(store))
+    result = run_coverage(parks, districts=districts, distance_m=1000, population=surface)
+    assert "int32" not in dtypes and dtypes, dtypes
+    assert result.parameters["population"] == pytest.approx(surface.total(), rel=1e-6)
 
 
 def test_prepare_says_in_one_line_when_it_cannot(tmp_path, monkeypatch, capsys):
