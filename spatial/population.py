@@ -254,23 +254,29 @@ class PopulationRaster:
         for wkb in shapely.to_wkb(geoms):
             digest.update(b"" if wkb is None else wkb)
         key = (digest.hexdigest(), repr((self.transform, self.shape)))
-        if key not in self._zone_labels:
-            present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-            areas = shapely.area(geoms[present])
-            overlapping = present.sum() > 1 and shapely.area(shapely.union_all(geoms[present])) < areas.sum() * (
-                1 - 1e-9)
-            if overlapping or not present.any():
-                self._zone_labels[key] = None
-            else:
-                numbers = np.arange(1, len(geoms) + 1)[present]
-                labels = rasterio.features.rasterize(
-                    zip(geoms[present], numbers, strict=True), out_shape=self.shape,
-                    transform=self.transform, fill=0, dtype="int32",
-                )
-                if len(self._zone_labels) >= 8:  # a few unit sets per raster; the oldest goes
-                    self._zone_labels.pop(next(iter(self._zone_labels)))
-                self._zone_labels[key] = (labels, len(geoms))
-        return self._zone_labels[key]
+        if key in self._zone_labels:
+            return self._zone_labels.get(key)
+        # not found: computed here; a raster shared by sessions (the app caches one per store) may be
+        # asked by two threads at once, and each then stores the same grid, harmlessly
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        areas = shapely.area(geoms[present])
+        overlapping = present.sum() > 1 and shapely.area(shapely.union_all(geoms[present])) < areas.sum() * (
+            1 - 1e-9)
+        entry: tuple[np.ndarray, int] | None = None
+        if not overlapping and present.any():
+            numbers = np.arange(1, len(geoms) + 1)[present]
+            labels = rasterio.features.rasterize(
+                zip(geoms[present], numbers, strict=True), out_shape=self.shape,
+                transform=self.transform, fill=0, dtype="int32",
+            )
+            entry = (labels, len(geoms))
+        while len(self._zone_labels) >= 8:  # a few unit sets per raster; the oldest goes
+            try:
+                self._zone_labels.pop(next(iter(self._zone_labels)))
+            except (StopIteration, KeyError, RuntimeError):  # emptied or changed by another thread
+                break
+        self._zone_labels[key] = entry
+        return entry
 
     def _sum_one(self, geom: shapely.Geometry, values: np.ndarray) -> float:
         """Residents in one polygon, rasterising only its bounding window."""
