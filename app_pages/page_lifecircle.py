@@ -139,10 +139,6 @@ def _map(ev) -> None:
         return
     labels = {r: f"{vocab.label('tier', ev.status.loc[r, 'tier'])} · {ev.status.loc[r, 'label']}" for r in ids}
     rid = st.selectbox("盲区图：设施类型", ids, format_func=labels.get, key="w_lc_blind", persist_state="session")
-    cells = ev.cells_frame()
-    cells = cells[cells["weight"] > 0]
-    cells = cells.assign(reach=np.where(cells[f"ok_{rid}"], "in_reach", "blind"))
-    units = units_frame(ev)
     specs = {
         "blind": LayerSpec("blind", f"盲区：{labels[rid]}", role="analysis", order=300,
                            style=LayerStyle(color="#d7301f", weight=0, fill_opacity=0.6)),
@@ -151,10 +147,16 @@ def _map(ev) -> None:
         "units": LayerSpec("units", "单元", role="districts", order=280,
                            style=LayerStyle(color="#333333", weight=1.5, fill_opacity=0.05)),
     }
-    layers = {"units": units[["unit", "weight", "geometry"]],
-              "blind": cells[cells["reach"] == "blind"][["unit", "weight", "geometry"]],
-              "in_reach": cells[cells["reach"] == "in_reach"][["unit", "weight", "geometry"]]}
-    result_map.draw(layers, specs=specs, key="lifecircle_map", fit_to="units", height_px=460)
+    def layers() -> dict:  # cells of the chosen type in and out of reach: made only when the map is drawn
+        cells = ev.cells_frame()
+        cells = cells[cells["weight"] > 0]
+        cells = cells.assign(reach=np.where(cells[f"ok_{rid}"], "in_reach", "blind"))
+        return {"units": units_frame(ev)[["unit", "weight", "geometry"]],
+                "blind": cells[cells["reach"] == "blind"][["unit", "weight", "geometry"]],
+                "in_reach": cells[cells["reach"] == "in_reach"][["unit", "weight", "geometry"]]}
+
+    result_map.draw(layers, specs=specs, key="lifecircle_map", fit_to="units", height_px=460,
+                    token=("evaluation", id(ev), rid), keep=ev)
 
 
 def _results(ev, files: dict[str, bytes]) -> None:

@@ -8,16 +8,23 @@ Here the base map stays the same (:func:`spatial.webmap.make_live_map`), the
 result's layers travel as ``feature_group_to_add`` and the view as
 ``center``/``zoom``: sent when the result's box changes or the page is opened
 again, never on other reruns, so the planner's own panning stays.
+
+A page passes a ``token`` that names what the map shows (the result object,
+the facilities' choice): while it stays the same, the layers drawn and
+rendered to script on the first rerun are sent again as they are
+(:class:`app_pages.map_overlays.ScriptGroup`), so a widget that has nothing
+to do with the map (a number typed, a table sorted) costs no drawing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 
-from app_pages import state
+from app_pages import map_overlays, state
 from spatial import webmap
 from spatial.layerspec import LayerSpec
 from spatial.projection import reproject
@@ -55,14 +62,47 @@ def _view_to_send(key: str, box: tuple[float, float, float, float] | None,
     return webmap.view.sendable(view, serial)
 
 
-def draw(layers: Mapping[str, gpd.GeoDataFrame | None], *, specs: Mapping[str, LayerSpec], key: str,
-         fit_to: str, height_px: int) -> None:
+Layers = Mapping[str, gpd.GeoDataFrame | None]
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """What a result map drew last: its token, the object the token names, its groups as script, its box."""
+
+    token: Hashable
+    keep: object  # holds the object whose id() is in the token, so that id cannot be reused meanwhile
+    groups: tuple[map_overlays.GroupScript, ...]
+    box: tuple[float, float, float, float] | None
+
+
+def _drawn(layers: Layers | Callable[[], Layers], *, specs: Mapping[str, LayerSpec], key: str, fit_to: str,
+           height_px: int, token: Hashable | None, keep: object) -> _Drawn:
+    """The groups of ``layers`` as script, from the last rerun when ``token`` is the one they were drawn for."""
+    cache = dict(state.get(state.RESULT_MAP_DRAWN) or {})
+    last = cache.get(key)
+    if token is not None and isinstance(last, _Drawn) and last.token == token:
+        return last
+    frames = layers() if callable(layers) else layers
+    live = webmap.make_live_map(frames, specs=specs, basemap="osm", height=height_px, hidden=())
+    serial = int(cache.get("_serial", 0)) + 1
+    groups = tuple(map_overlays.to_script(g, key=f"{key}_{serial}_{i}", basemap="osm")
+                   for i, g in enumerate(live.groups))
+    drawn = _Drawn(token, keep, groups, _box(frames.get(fit_to)))
+    cache[key] = drawn
+    cache["_serial"] = serial
+    state.put(state.RESULT_MAP_DRAWN, cache)
+    return drawn
+
+
+def draw(layers: Layers | Callable[[], Layers], *, specs: Mapping[str, LayerSpec], key: str,
+         fit_to: str, height_px: int, token: Hashable | None = None, keep: object = None) -> None:
     """Draw a result's layers on a map that keeps its Leaflet between results.
 
     Parameters
     ----------
-    layers : mapping of name to GeoDataFrame
-        The result's layers, any CRS.
+    layers : mapping of name to GeoDataFrame, or a callable returning one
+        The result's layers, any CRS; a callable is called only when the
+        layers must be drawn (``token`` changed).
     specs : mapping of name to LayerSpec, keyword-only
         How each is drawn (labels, styles, legends).
     key : str, keyword-only
@@ -71,10 +111,17 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame | None], *, specs: Mapping[str, L
         The layer whose box the view fits when a new result comes.
     height_px : int, keyword-only
         Height of the map, pixels.
+    token : hashable, optional, keyword-only
+        What the layers are (e.g. ``("result", id(result))``): the same token
+        as on the last rerun reuses that rerun's drawing. ``None`` draws every time.
+    keep : object, optional, keyword-only
+        The object whose ``id()`` is in ``token``, kept alive with the drawing.
     """
     from streamlit_folium import st_folium
 
-    live = webmap.make_live_map(layers, specs=specs, basemap="osm", height=height_px, hidden=())
-    center, zoom = _view_to_send(key, _box(layers.get(fit_to)), height_px=height_px)
-    st_folium(live.base, key=key, feature_group_to_add=live.groups, layer_control=live.control,
-              height=height_px, use_container_width=True, center=center, zoom=zoom, returned_objects=[])
+    drawn = _drawn(layers, specs=specs, key=key, fit_to=fit_to, height_px=height_px, token=token, keep=keep)
+    frame = webmap.make_live_map({}, basemap="osm", height=height_px)  # base map and control: new each rerun
+    center, zoom = _view_to_send(key, drawn.box, height_px=height_px)
+    st_folium(frame.base, key=key, feature_group_to_add=[map_overlays.ScriptGroup(g) for g in drawn.groups],
+              layer_control=frame.control, height=height_px, use_container_width=True, center=center, zoom=zoom,
+              returned_objects=[])

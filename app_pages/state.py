@@ -69,6 +69,8 @@ SITING_MAP = "siting_map"
 SITING_FILES = "siting_files"  # file name -> bytes
 # --- result maps of the analysis pages (app_pages.result_map): {map key: (box fitted to, serial of the view sent)}
 RESULT_MAP_VIEWS = "result_map_views"
+# {map key: what that map last drew (app_pages.result_map._Drawn)}: a rerun with the same token draws nothing
+RESULT_MAP_DRAWN = "result_map_drawn"
 
 # --- widget keys of the map page (written from outside the widgets: URL, fly-to, uploads)
 W_LAYERS = "w_map_layers"
@@ -114,6 +116,7 @@ DEFAULTS: dict[str, Any] = {
     SITING_MAP: None,
     SITING_FILES: None,
     RESULT_MAP_VIEWS: None,
+    RESULT_MAP_DRAWN: None,
 }
 
 

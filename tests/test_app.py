@@ -219,6 +219,27 @@ def test_the_coverage_map_is_there_before_the_first_run_and_keeps_its_frame():
                 if c.proto.component_name == "streamlit_folium.st_folium"]) == 1
 
 
+def test_coverage_reruns_send_the_drawn_map_again_without_drawing(monkeypatch):
+    from spatial import webmap
+
+    drawn = []
+    real = webmap.make_live_map
+    monkeypatch.setattr(webmap, "make_live_map", lambda layers, **k: drawn.append(sorted(layers)) or real(layers, **k))
+    at = open_page("coverage")
+    assert drawn.count(["facilities"]) == 1
+    by_label(at.selectbox, "服务标准").set_value("__custom__").run()  # not about the facilities
+    assert drawn.count(["facilities"]) == 1
+    by_label(at.button, "运行分析").click().run()
+    first = folium_args(at)["feature_group"]
+    assert [d for d in drawn if d][-1] == ["facilities", "gaps", "service_area"]
+    n = len([d for d in drawn if d])
+    by_label(at.number_input, "时间 (分钟)").set_value(25.0).run()  # stale result: the same map
+    at.run()
+    assert len([d for d in drawn if d]) == n and folium_args(at)["feature_group"] == first
+    by_label(at.button, "运行分析").click().run()
+    assert len([d for d in drawn if d]) == n + 1 and folium_args(at)["feature_group"] != first
+
+
 def test_coverage_custom_minutes_and_speed():
     at = open_page("coverage")
     by_label(at.selectbox, "服务标准").set_value("__custom__").run()
