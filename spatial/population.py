@@ -186,16 +186,11 @@ class PopulationRaster:
         idx = np.flatnonzero(present)
         if idx.size:
             if overlapping is None:
-                areas = shapely.area(geoms[idx])
-                union_area = shapely.area(shapely.union_all(geoms[idx])) if idx.size > 1 else areas.sum()
-                overlapping = bool(union_area < areas.sum() * (1 - 1e-9))
+                overlapping = _overlap(geoms[idx])
             if not overlapping:
                 # No overlaps: one rasterisation labels every cell with its
                 # polygon, then a bincount adds residents per label.
-                labels = rasterio.features.rasterize(
-                    zip(geoms[idx], np.arange(1, idx.size + 1), strict=True), out_shape=self.shape,
-                    transform=self.transform, fill=0, dtype="int32",
-                )
+                labels = self._label_grid(geoms[idx], np.arange(1, idx.size + 1))
                 sums[idx] = np.bincount(labels.ravel(), weights=values.ravel(), minlength=idx.size + 1)[1:]
             else:
                 sums[idx] = [self._sum_one(g, values) for g in geoms[idx]]
@@ -259,24 +254,24 @@ class PopulationRaster:
         # not found: computed here; a raster shared by sessions (the app caches one per store) may be
         # asked by two threads at once, and each then stores the same grid, harmlessly
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        areas = shapely.area(geoms[present])
-        overlapping = present.sum() > 1 and shapely.area(shapely.union_all(geoms[present])) < areas.sum() * (
-            1 - 1e-9)
         entry: tuple[np.ndarray, int] | None = None
-        if not overlapping and present.any():
-            numbers = np.arange(1, len(geoms) + 1)[present]
-            labels = rasterio.features.rasterize(
-                zip(geoms[present], numbers, strict=True), out_shape=self.shape,
-                transform=self.transform, fill=0, dtype="int32",
-            )
-            entry = (labels, len(geoms))
-        while len(self._zone_labels) >= 8:  # a few unit sets per raster; the oldest goes
+        if present.any() and not _overlap(geoms[present]):
+            entry = (self._label_grid(geoms[present], np.arange(1, len(geoms) + 1)[present]), len(geoms))
+        # a few unit sets per raster (each grid is 4 bytes a cell: 10.8 MB on Jinan's 100 m raster); the oldest goes
+        while len(self._zone_labels) >= _ZONE_GRIDS_KEPT:
             try:
                 self._zone_labels.pop(next(iter(self._zone_labels)))
             except (StopIteration, KeyError, RuntimeError):  # emptied or changed by another thread
                 break
         self._zone_labels[key] = entry
         return entry
+
+    def _label_grid(self, geoms: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """Cells labelled with the number of the polygon their centre is in (0 in none); polygons must not overlap."""
+        labels: np.ndarray = rasterio.features.rasterize(
+            zip(geoms, numbers, strict=True), out_shape=self.shape, transform=self.transform, fill=0, dtype="int32",
+        )
+        return labels
 
     def _sum_one(self, geom: shapely.Geometry, values: np.ndarray) -> float:
         """Residents in one polygon, rasterising only its bounding window."""
@@ -289,6 +284,17 @@ class PopulationRaster:
             [geom], out_shape=(row1 - row0, col1 - col0), transform=window_transform, invert=True
         )
         return float(values[row0:row1, col0:col1][inside].sum())
+
+
+#: How many zone-label grids a raster keeps (:meth:`PopulationRaster.partition_sums`).
+_ZONE_GRIDS_KEPT = 4
+
+
+def _overlap(geoms: np.ndarray) -> bool:
+    """Whether any of these (present, non-empty) polygons overlap: their union is smaller than their areas added."""
+    if len(geoms) < 2:
+        return False
+    return bool(shapely.area(shapely.union_all(geoms)) < shapely.area(geoms).sum() * (1 - 1e-9))
 
 
 def _window(bounds: ArrayLike, transform: Affine, shape: tuple[int, int]) -> tuple[int, int, int, int]:
