@@ -287,7 +287,7 @@ def _figures(result, *, stale: bool) -> None:
     st.caption("  \n".join([label, *lines] if label else lines))  # next to the figures: what they stand on
 
 
-def _map(result, facilities, *, chosen: tuple) -> None:
+def _map(result, facilities, *, name: str) -> None:
     """The result's map; before the first run, the facilities about to be analysed.
 
     Always drawn in the same place of the page under the same key, so the
@@ -297,10 +297,11 @@ def _map(result, facilities, *, chosen: tuple) -> None:
     """
     from spatial.coverage import RESULT_SPECS
 
-    if result is None:  # drawn again only when the choice of facilities (or the store) changes
+    if result is None:  # drawn again only when other facilities are chosen (layer, filters, the store changed)
         layers = {"facilities": facilities} if facilities is not None and len(facilities) else {}
+        rows = () if facilities is None else tuple(facilities.index.tolist())
         result_map.draw(layers, specs=RESULT_SPECS, key="coverage_map", fit_to="facilities", height_px=480,
-                        token=("facilities", *chosen, -1 if facilities is None else len(facilities)))
+                        token=("facilities", name, _store_key(), rows))
         return
     layers = {"gaps": result.gaps, "service_area": result.service_area}
     used = state.get(state.COVERAGE_FACILITIES)
@@ -427,10 +428,7 @@ def render() -> None:
                 st.info("选择设施与标准后点击“运行分析”。地图上是将要分析的设施。")
             else:
                 _figures(result, stale=state.get(state.COVERAGE_INPUTS) != inputs)
-        key = _store_key()
-        chosen = (name, tuple(st.session_state.get("w_cov_types") or ()),
-                  tuple(st.session_state.get("w_cov_cats") or ()), key[1] if key else None)
-        _map(result, facilities, chosen=chosen)
+        _map(result, facilities, name=name)
         if result is not None:
             _details(result)
 

@@ -73,6 +73,7 @@ class _Drawn:
     keep: object  # holds the object whose id() is in the token, so that id cannot be reused meanwhile
     groups: tuple[map_overlays.GroupScript, ...]
     box: tuple[float, float, float, float] | None
+    serial: int  # the drawing's number for this map: its script's variable names differ from the last one's
 
 
 def _drawn(layers: Layers | Callable[[], Layers], *, specs: Mapping[str, LayerSpec], key: str, fit_to: str,
@@ -84,12 +85,10 @@ def _drawn(layers: Layers | Callable[[], Layers], *, specs: Mapping[str, LayerSp
         return last
     frames = layers() if callable(layers) else layers
     live = webmap.make_live_map(frames, specs=specs, basemap="osm", height=height_px, hidden=())
-    serial = int(cache.get("_serial", 0)) + 1
+    serial = last.serial + 1 if isinstance(last, _Drawn) else 1
     groups = tuple(map_overlays.to_script(g, key=f"{key}_{serial}_{i}", basemap="osm")
                    for i, g in enumerate(live.groups))
-    drawn = _Drawn(token, keep, groups, _box(frames.get(fit_to)))
-    cache[key] = drawn
-    cache["_serial"] = serial
+    cache[key] = drawn = _Drawn(token, keep, groups, _box(frames.get(fit_to)), serial)
     state.put(state.RESULT_MAP_DRAWN, cache)
     return drawn
 

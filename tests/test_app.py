@@ -229,6 +229,10 @@ def test_coverage_reruns_send_the_drawn_map_again_without_drawing(monkeypatch):
     assert drawn.count(["facilities"]) == 1
     by_label(at.selectbox, "服务标准").set_value("__custom__").run()  # not about the facilities
     assert drawn.count(["facilities"]) == 1
+    by_label(at.multiselect, "类别筛选").set_value(["ecology"]).run()  # other facilities: drawn again
+    assert drawn.count(["facilities"]) == 2
+    by_label(at.multiselect, "类别筛选").set_value([]).run()
+    assert drawn.count(["facilities"]) == 3
     by_label(at.button, "运行分析").click().run()
     first = folium_args(at)["feature_group"]
     assert [d for d in drawn if d][-1] == ["facilities", "gaps", "service_area"]
