@@ -7,14 +7,15 @@ blocked and measures wall-clock times:
   server answers once it has opened (or, on an empty data folder, built) the
   store and drawn the default map's layers (``app_pages.startup``), so that
   work shows here and no longer in the first map;
-* **first map**: from opening the page until Leaflet has drawn the layers in
-  the ``st_folium`` iframe, with an empty data folder (the GeoPackage is built
+* **first map**: from opening the page (its navigation start) until the
+  browser has painted the layers Leaflet drew in the ``st_folium`` iframe
+  (shapes and report-item clusters), with an empty data folder (the GeoPackage is built
   from the report at server start) and with the store in place; each as a
   *first visit* (a browser that never saw the app: empty HTTP cache) and as a
   *returning visit* (the planner's browser of yesterday: Streamlit's hashed
   bundles and the vendored Leaflet come from its cache);
-* **interactions** (the < 1 s target), each from the click until the page is
-  idle and the map shows the change: a layer switched off and on in the page's
+* **interactions** (the < 1 s target), each from the moment before the
+  driver clicks until the page shows the change and is idle: a layer switched off and on in the page's
   layer picker, the basemap changed (the map reloads on other tiles), the
   districts' colour figure, un-/re-clustering the report items, a fly-to
   (search result -> the map's view at the target), a report filter (the item
@@ -23,6 +24,12 @@ blocked and measures wall-clock times:
 * **anchors**, on the same machine and browser: a Streamlit page of one line
   of text, and a Streamlit page of one ``st_folium`` map with one polygon
   (the vendored Leaflet): the floor under any first map this stack draws.
+
+Both ends of a time come from the page's own clock (the map frame is looked
+into from the page; a change is waited for inside the page), not from the
+driver's waits: Playwright looks again for an element that is not there yet
+only after 0, 20, 50, 100 and 100 ms and then every 500 ms, which added up to
+half a second to each figure of earlier versions of this script.
 
 The internet is blocked by pointing Chromium's proxy at a closed local port
 (loopback is never proxied), not by request interception, which would turn
@@ -66,7 +73,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 #: Where every non-loopback request goes: a local port nothing listens on (see :func:`_closed_port`).
 _PROXY = "--proxy-server=http://127.0.0.1:{port}"
 FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-STATUS = '[data-testid="stStatusWidget"]'
 
 
 def _free_port() -> int:
@@ -121,8 +127,9 @@ REFUSED: list[str] = []
 
 
 def _context(browser):
-    """A browser profile of its own (its own HTTP cache), 1280×720, outside requests recorded."""
+    """A browser profile of its own (its own HTTP cache), 1280×720, outside requests recorded, marks installed."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    ctx.add_init_script(_MARKS_JS)
 
     def outside(request) -> bool:
         return urlparse(request.url).hostname not in ("127.0.0.1", "localhost", None) \
@@ -147,44 +154,160 @@ def _page(browser, url: str):
 
 LIMIT_S = 60.0
 
+# Times are read from the page's own clock, not from the driver's waits. Playwright
+# looks for an element that is not there yet again after 0, 20, 50, 100, 100 ms and
+# then every 500 ms (retryWithProgressAndBackoff), so a map drawn 1.3 s after the
+# page opened is seen by `wait_for` at 1.77 s, a result shown 0.3 s after a click at
+# 0.77 s. Instead the page records when the elements a first map waits for were
+# painted (_MARKS_JS), and a wait for a change resolves inside the page at the
+# moment the change is there (_WHEN_JS). Every time is the page's performance.now()
+# (milliseconds since its navigation started): one monotonic clock for both ends,
+# whatever the map frame or the machine's wall clock do meanwhile. The page looks
+# into the map frame itself (same origin): an init script in the frame would be
+# lost, as the frame starts as about:blank and its document is replaced.
 
-def _idle(page) -> None:
-    """Wait until Streamlit has finished the script run (its status widget is gone)."""
-    deadline = time.monotonic() + LIMIT_S
-    while page.locator(STATUS).is_visible():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the app is still running after a minute")
-        time.sleep(0.02)
+#: Elements whose first painting the page records (window.__paPainted): the text
+#: anchor's line in the page, the map's shapes and clusters in the map frame.
+MAP_PATH = ".leaflet-overlay-pane path"
+MAP_CLUSTER = ".marker-cluster"
+ANCHOR_TEXT = '[data-testid="stMarkdownContainer"] p'
+# An element counts as painted at the first timer after the animation frame that
+# follows its insertion (after that frame's paint).
+_MARKS_JS = """(() => {
+  if (window.top !== window) return;
+  const inPage = [TEXT], inMap = [PATH, CLUSTER];
+  const painted = {};
+  window.__paPainted = painted;
+  const seen = new Set();
+  const mark = (s) => {
+    seen.add(s);
+    requestAnimationFrame(() => setTimeout(() => { painted[s] = performance.now(); }, 0));
+  };
+  const look = () => {
+    for (const s of inPage) if (!seen.has(s) && document.querySelector(s)) mark(s);
+    for (const f of document.querySelectorAll("iframe")) {
+      let doc = null;
+      try { doc = f.contentDocument; } catch (e) { doc = null; }
+      if (doc) for (const s of inMap) if (!seen.has(s) && doc.querySelector(s)) mark(s);
+    }
+    return seen.size === inPage.length + inMap.length || performance.now() > 60000;
+  };
+  const tick = () => { if (!look()) setTimeout(tick, 4); };
+  tick();
+  // clicks and key presses the page received, and messages it sent to the server
+  // (a rerun asked for): an interaction is timed from the input that led to its rerun
+  window.__paInputs = [];
+  window.__paSends = [];
+  for (const type of ["click", "keydown"]) {
+    window.addEventListener(type, (e) => window.__paInputs.push(e.timeStamp), true);
+  }
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    window.__paSends.push(performance.now());
+    return send.call(this, data);
+  };
+})();""".replace("TEXT", repr(ANCHOR_TEXT)).replace("PATH", repr(MAP_PATH)).replace("CLUSTER", repr(MAP_CLUSTER))
+
+#: Resolves with the page's performance.now() at which ``test`` first holds. ``test`` is a
+#: JavaScript expression over ``doc`` and ``win``: the page's document and window, or (where
+#: "map") the map frame's; false while there is no map frame.
+_WHEN_JS = """([test, where, limitMs]) => new Promise((resolve, reject) => {
+  const holds = new Function("doc", "win", "try { return !!(" + test + "); } catch (e) { return false; }");
+  const frame = 'iframe[title="streamlit_folium.st_folium"]';
+  const ok = () => {
+    if (where === "page") return holds(document, window);
+    const f = document.querySelector(frame);
+    return !!(f && f.contentDocument && f.contentDocument.body) && holds(f.contentDocument, f.contentWindow);
+  };
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    if (ok()) { done = true; resolve(performance.now()); return; }
+    setTimeout(tick, 4);
+  };
+  tick();
+  setTimeout(() => { if (!done) { done = true; reject(new Error("timed out: " + test)); } }, limitMs);
+})"""
+
+#: JavaScript tests used by the waits (see _WHEN_JS).
+IDLE = ("((w) => !w || w.getClientRects().length === 0)(doc.querySelector('[data-testid=\"stStatusWidget\"]'))")
 
 
-def _map_drawn(page, *, clusters: bool = True) -> None:
-    frame = page.frame_locator(FRAME).first
-    frame.locator(".leaflet-overlay-pane path").first.wait_for()
-    if clusters:
-        frame.locator(".marker-cluster").first.wait_for()
+def _text_is(text: str) -> str:
+    """A test: some text node of the document reads ``text`` exactly (trimmed), as ``get_by_text(exact=True)``."""
+    return ("((w) => { while (w.nextNode()) if (w.currentNode.data.trim() === " + repr(text) + ") return true;"
+            " return false; })(doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT))")
 
 
-def _visit(ctx, url: str, drawn) -> float:
-    """Seconds from opening ``url`` in a new tab of ``ctx`` until ``drawn(page)`` returns."""
+def _now(page) -> float:
+    """The page's clock (ms since its navigation started), read just before the driver acts."""
+    return float(page.evaluate("() => performance.now()"))
+
+
+def _map_frame(page):
+    return next((f for f in page.frames if "streamlit_folium" in f.url), None)
+
+
+def _when(page, test: str, *, where: str = "map") -> float:
+    """The page's clock when ``test`` first held in the page (``where="page"``) or in its map frame."""
+    try:
+        return float(page.evaluate(_WHEN_JS, [test, where, LIMIT_S * 1000]))
+    except Exception as exc:
+        raise TimeoutError(f"not seen within a minute: {test}") from exc
+
+
+def _idle(page) -> float:
+    """Wait until Streamlit has finished the script run (its status widget is gone); the page's clock then."""
+    return _when(page, IDLE, where="page")
+
+
+def _done(page, test: str, *, where: str = "map") -> float:
+    """The page's clock when ``test`` holds and, after it, the page is idle."""
+    seen = _when(page, test, where=where)
+    return max(seen, _idle(page))
+
+
+def _painted(page, selectors: tuple[str, ...]) -> float | None:
+    """The page's clock when the last of ``selectors`` was first painted (None: not all yet)."""
+    try:
+        marks = page.evaluate("() => window.__paPainted || {}")
+    except Exception:
+        return None
+    if not all(s in marks for s in selectors):
+        return None
+    return max(float(marks[s]) for s in selectors)
+
+
+def _visit(ctx, url: str, selectors: tuple[str, ...]) -> float:
+    """Seconds from the navigation start of ``url`` in a new tab of ``ctx`` until ``selectors`` are all painted.
+
+    By the page's clock (``_MARKS_JS``), which starts at the navigation.
+    """
     page = _new_page(ctx)
-    t0 = time.perf_counter()
-    page.goto(url + "/")
-    drawn(page)
-    elapsed = time.perf_counter() - t0
+    page.goto(url + "/", wait_until="commit")
+    deadline = time.monotonic() + LIMIT_S
+    while True:
+        drawn = _painted(page, selectors)
+        if drawn is not None:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{selectors} not drawn within a minute")
+        page.wait_for_timeout(20)
     page.close()
-    return elapsed
+    return drawn / 1000.0
 
 
-def _first_maps(browser, url: str, repeat: int, drawn=_map_drawn) -> tuple[list[float], list[float]]:
+def _first_maps(browser, url: str, repeat: int,
+                selectors: tuple[str, ...] = (MAP_PATH, MAP_CLUSTER)) -> tuple[list[float], list[float]]:
     """First visits (each in a new profile) and returning visits (one profile, its cache filled)."""
     first = []
     for _ in range(repeat):
         ctx = _context(browser)
-        first.append(_visit(ctx, url, drawn))
+        first.append(_visit(ctx, url, selectors))
         ctx.close()
     ctx = _context(browser)
-    _visit(ctx, url, drawn)  # yesterday's visit fills the cache
-    returning = [_visit(ctx, url, drawn) for _ in range(repeat)]
+    _visit(ctx, url, selectors)  # yesterday's visit fills the cache
+    returning = [_visit(ctx, url, selectors) for _ in range(repeat)]
     ctx.close()
     return first, returning
 
@@ -214,14 +337,13 @@ def _anchors(browser, repeat: int) -> dict[str, tuple[list[float], list[float]]]
     (folder / "map.py").write_text(_ANCHOR_MAP, encoding="utf-8")
     out = {}
     try:
-        for name, script, drawn in (
-            ("anchor: a page of one line of text", "text.py",
-             lambda page: page.get_by_text("anchor", exact=True).wait_for()),
-            ("anchor: a page of one st_folium map", "map.py", lambda page: _map_drawn(page, clusters=False)),
+        for name, script, selectors in (
+            ("anchor: a page of one line of text", "text.py", (ANCHOR_TEXT,)),
+            ("anchor: a page of one st_folium map", "map.py", (MAP_PATH,)),
         ):
             proc, url, _ = _start(folder, script=script, cwd=folder)
             try:
-                out[name] = _first_maps(browser, url, repeat, drawn)
+                out[name] = _first_maps(browser, url, repeat, selectors)
             finally:
                 _stop(proc)
     finally:
@@ -229,45 +351,35 @@ def _anchors(browser, repeat: int) -> dict[str, tuple[list[float], list[float]]]
     return out
 
 
-def _poll(page, ready, what: str) -> None:
-    """Until ``ready(frame)`` holds and the page is idle (a frame replaced while looking counts as not yet)."""
-    frame = page.frame_locator(FRAME).first
-    deadline = time.monotonic() + LIMIT_S
-    while True:
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        try:
-            ok = bool(ready(frame))
-        except Exception:
-            ok = False
-        if ok and not page.locator(STATUS).is_visible():
-            return
-        time.sleep(0.02)
+def _items_drawn(*, clusters: bool) -> str:
+    """A map-frame test: report items drawn, clustered or not."""
+    has = "> 0" if clusters else "=== 0"
+    return (f"doc.querySelectorAll('path.pa-item').length > 0"
+            f" && doc.querySelectorAll('.marker-cluster').length {has}")
 
 
-def _wait_map(page, *, clusters: bool) -> None:
-    def redrawn(frame) -> bool:
-        n_items = frame.locator("path.pa-item").count()
-        return (frame.locator(".marker-cluster").count() > 0) == clusters and n_items > 0
-
-    _poll(page, redrawn, f"map not redrawn (clusters={clusters})")
-
-
-def _wait_layer(page, title: str, shown: bool) -> None:
-    """Until the map's layer control lists ``title`` (or no longer does) and the page is idle."""
-    def listed(frame) -> bool:
-        return (frame.locator(".leaflet-control-layers-overlays label", has_text=title).count() > 0) == shown
-
-    _poll(page, listed, f"layer {title} not {'shown' if shown else 'removed'}")
+def _layer_listed(title: str, shown: bool) -> str:
+    """A map-frame test: the layer control lists ``title`` (or no longer does)."""
+    listed = (f"[...doc.querySelectorAll('.leaflet-control-layers-overlays label')]"
+              f".some((l) => l.textContent.includes({title!r}))")
+    return listed if shown else f"!({listed})"
 
 
-def _wait_zoom(page, ok) -> None:
-    frame = page.frame_locator(FRAME).first
-    deadline = time.monotonic() + LIMIT_S
-    while not ok(frame.locator("body").evaluate("() => window.map.getZoom()")):
-        if time.monotonic() > deadline:
-            raise TimeoutError("the map did not move")
-        time.sleep(0.02)
+def _zoom_is(test: str) -> str:
+    """A map-frame test on the Leaflet map's zoom ``z``, e.g. ``"z >= 13"``."""
+    return f"win.map && ((z) => {test})(win.map.getZoom())"
+
+
+def _legend_names(figure: str) -> str:
+    return f"[...doc.querySelectorAll('.pa-legend')].some((e) => e.textContent.includes({figure!r}))"
+
+
+#: The tile host of each basemap the benchmark switches between (spatial/webmap/basemaps.py).
+_TILE_HOST = {"CARTO": "basemaps.cartocdn.com", "OpenStreetMap": "tile.openstreetmap.org"}
+
+
+def _tiles_from(host: str) -> str:
+    return f"doc.querySelector('.leaflet-tile-pane img[src*=\"{host}\"]') !== null"
 
 
 _UNCOVERED_MARKER = """() => {
@@ -280,20 +392,59 @@ _UNCOVERED_MARKER = """() => {
 }"""
 
 
+#: The map's shapes as one string (their SVG paths): a map that shows something else differs.
+_SHAPES = "[...doc.querySelectorAll('.leaflet-overlay-pane path')].map((p) => p.getAttribute('d')).join('|')"
+
+
+def _shapes_changed() -> str:
+    """A map-frame test: the shapes differ from those kept by ``_keep_shapes`` (and there are some)."""
+    return f"((now) => now.length > 0 && now !== window.__paShapes)({_SHAPES})"
+
+
+def _keep_shapes(page) -> None:
+    """Keep the map's shapes of now in the page (``window.__paShapes``)."""
+    page.evaluate("() => { const doc = document.querySelector('iframe[title=\"streamlit_folium.st_folium\"]')"
+                  f".contentDocument; window.__paShapes = {_SHAPES}; }}")
+
+
+def _seconds_since(t0_ms: float, end_ms: float) -> float:
+    return (end_ms - t0_ms) / 1000.0
+
+
+def _since_input(page, mark_ms: float, end_ms: float) -> float:
+    """Seconds from the planner's input that asked for the rerun until ``end_ms`` (the page's clock).
+
+    The input is the last click or key press after ``mark_ms`` (taken before the
+    driver started the interaction) that came before the page's first message to
+    the server after ``mark_ms``; with no such message, the last input. Not from
+    the moment the driver was told to click: Playwright first waits for the
+    element to be visible, stable over two animation frames and enabled
+    (0.08-0.28 s on a page that is still drawing), and a choice in a list takes
+    the driver several steps, of which only the last asks for the rerun.
+    """
+    inputs, sends = page.evaluate("() => [window.__paInputs, window.__paSends]")
+    inputs = [float(t) for t in inputs if t >= mark_ms]
+    sends = [float(t) for t in sends if t >= mark_ms]
+    if sends:
+        inputs = [t for t in inputs if t <= sends[0]]
+    start = inputs[-1] if inputs else mark_ms
+    return (end_ms - start) / 1000.0
+
+
 def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
+    """Each interaction from the moment before the driver acts until the change is there and the page idle."""
     ctx, page = _page(browser, url)
     page.goto(url + "/")
-    page.frame_locator(FRAME).first.locator(".marker-cluster").first.wait_for()
+    _when(page, _items_drawn(clusters=True))
     _idle(page)
     out: dict[str, list[float]] = {"layer off and on (layer picker)": [], "basemap change": [],
                                    "toggle clustering (rerun + redraw)": [],
                                    "change colour figure (rerun + redraw)": [], "fly-to (search result)": [],
                                    "open a popup": [], "report filter": [], "coverage: first run of a session": [],
                                    "coverage rerun (click -> results)": []}
-    frame = page.frame_locator(FRAME).first
     for _ in range(repeat):  # 起步区 off, then on again: two reruns, each timed
         for want in (False, True):
-            t0 = time.perf_counter()
+            mark = _now(page)
             if want:
                 box = page.get_by_role("combobox", name="图层")
                 box.click()
@@ -304,62 +455,58 @@ def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
             else:
                 page.locator('[data-testid="stMultiSelect"] button[aria-label$=" 起步区"]').first.click()
                 page.mouse.click(150, 650)
-            _wait_layer(page, "起步区", want)
-            out["layer off and on (layer picker)"].append(time.perf_counter() - t0)
+            out["layer off and on (layer picker)"].append(
+                _since_input(page, mark, _done(page, _layer_listed("起步区", want))))
     bases = ["CARTO", "OpenStreetMap"]
     for i in range(repeat):
-        t0 = time.perf_counter()
+        mark = _now(page)
         page.get_by_role("combobox", name="底图").click()
         page.get_by_role("option", name=re.compile(bases[i % 2])).click()
-        frame.locator(".leaflet-tile-pane").first.wait_for(state="attached")
-        _wait_map(page, clusters=True)
-        out["basemap change"].append(time.perf_counter() - t0)
+        test = f"{_tiles_from(_TILE_HOST[bases[i % 2]])} && {_items_drawn(clusters=True)}"
+        out["basemap change"].append(_since_input(page, mark, _done(page, test)))
     clustered = True
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        mark = _now(page)
         page.get_by_text("聚合报告条目").click()
         clustered = not clustered
-        _wait_map(page, clusters=clustered)
-        out["toggle clustering (rerun + redraw)"].append(time.perf_counter() - t0)
+        out["toggle clustering (rerun + redraw)"].append(
+            _since_input(page, mark, _done(page, _items_drawn(clusters=clustered))))
     if clustered:  # popups are measured on unclustered markers
         page.get_by_text("聚合报告条目").click()
-        _wait_map(page, clusters=False)
+        _done(page, _items_drawn(clusters=False))
     figures = ["面积 (km²)", "人口密度 (人/km²)"]
     for i in range(repeat):
-        t0 = time.perf_counter()
+        mark = _now(page)
         page.get_by_role("combobox", name="区县着色指标").click()
         page.get_by_role("option", name=figures[i % 2]).click()
         # done when the legend names the new figure and the districts are redrawn
-        page.frame_locator(FRAME).first.locator(".pa-legend", has_text=figures[i % 2]).wait_for()
-        _wait_map(page, clusters=False)
-        out["change colour figure (rerun + redraw)"].append(time.perf_counter() - t0)
+        test = f"{_legend_names(figures[i % 2])} && {_items_drawn(clusters=False)}"
+        out["change colour figure (rerun + redraw)"].append(_since_input(page, mark, _done(page, test)))
     page.get_by_label("搜索条目或地名").fill("济西湿地")
     page.get_by_label("搜索条目或地名").press("Enter")
     page.get_by_role("button", name="在地图上定位").wait_for()
     _idle(page)
     for _ in range(repeat):
-        frame.locator("body").evaluate("() => window.map.setView([37.3, 117.5], 8)")
-        _wait_zoom(page, lambda z: z == 8)
-        _idle(page)
-        t0 = time.perf_counter()
+        _map_frame(page).evaluate("() => window.map.setView([37.3, 117.5], 8)")
+        _done(page, _zoom_is("z === 8"))
+        mark = _now(page)
         page.get_by_role("button", name="在地图上定位").click()
-        _wait_zoom(page, lambda z: z >= 13)
-        _idle(page)
-        out["fly-to (search result)"].append(time.perf_counter() - t0)
+        out["fly-to (search result)"].append(_since_input(page, mark, _done(page, _zoom_is("z >= 13"))))
     page.get_by_label("搜索条目或地名").fill("")
     page.get_by_label("搜索条目或地名").press("Enter")
     _idle(page)
-    frame.locator("body").evaluate("() => window.map.setView([36.66, 117.02], 11)")
+    _map_frame(page).evaluate("() => window.map.setView([36.66, 117.02], 11)")
     _idle(page)
     for _ in range(repeat):
-        spot = frame.locator("body").evaluate(_UNCOVERED_MARKER)
+        frame = _map_frame(page)
+        spot = frame.evaluate(_UNCOVERED_MARKER)
         box = page.locator(FRAME).first.bounding_box()
-        t0 = time.perf_counter()
+        t0 = _now(page)
         page.mouse.click(box["x"] + spot[0], box["y"] + spot[1])
-        frame.locator(".leaflet-popup-content .pa-quote").wait_for()
-        out["open a popup"].append(time.perf_counter() - t0)
-        frame.locator("body").evaluate("() => window.map.closePopup()")
-        frame.locator(".leaflet-popup").wait_for(state="detached")
+        out["open a popup"].append(
+            _seconds_since(t0, _when(page, "doc.querySelector('.leaflet-popup-content .pa-quote') !== null")))
+        _map_frame(page).evaluate("() => window.map.closePopup()")
+        _when(page, "doc.querySelector('.leaflet-popup') === null")
         _idle(page)
     page.goto(url + "/report")
     count = page.get_by_text(re.compile(r"^\d+ / \d+ 条$"))
@@ -367,7 +514,7 @@ def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
     _idle(page)
     for i in range(repeat):
         before = count.inner_text()
-        t0 = time.perf_counter()
+        mark = _now(page)
         if i % 2 == 0:  # 公园 chosen, then taken away again
             box = page.get_by_role("combobox", name="类别")
             box.click()
@@ -377,11 +524,10 @@ def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
         else:
             page.locator('[data-testid="stMultiSelect"] button[aria-label$=" 公园"]').first.click()
         page.mouse.click(150, 650)
-        deadline = time.monotonic() + LIMIT_S
-        while count.inner_text() == before and time.monotonic() < deadline:
-            time.sleep(0.02)
-        _idle(page)
-        out["report filter"].append(time.perf_counter() - t0)
+        changed = ("((w) => { while (w.nextNode()) { const t = w.currentNode.data.trim();"
+                   r" if (/^\d+ \/ \d+ 条$/.test(t)) return t !== " + repr(before) + "; } return false; })"
+                   "(doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT))")
+        out["report filter"].append(_since_input(page, mark, _done(page, changed, where="page")))
     page.goto(url + "/coverage")
     page.get_by_role("button", name="运行分析").wait_for()
     # alternate two custom radii so each run's result differs from the last one shown
@@ -395,13 +541,14 @@ def _interactions(browser, url: str, repeat: int) -> dict[str, list[float]]:
         minutes.fill(str(value))
         minutes.press("Enter")
         _idle(page)
-        t0 = time.perf_counter()
+        _keep_shapes(page)
+        mark = _now(page)
         page.get_by_role("button", name="运行分析").click()
-        page.get_by_text(f"{value * 80:,} m", exact=True).wait_for()  # 80 m/min default speed
-        page.frame_locator(FRAME).first.locator(".leaflet-overlay-pane path").first.wait_for()
-        _idle(page)
+        shown = _when(page, _text_is(f"{value * 80:,} m"), where="page")  # 80 m/min default speed
+        drawn = _when(page, _shapes_changed())  # the map shows the new service area
+        end = max(shown, drawn, _idle(page))
         out["coverage rerun (click -> results)" if i else "coverage: first run of a session"].append(
-            time.perf_counter() - t0)
+            _since_input(page, mark, end))
     ctx.close()
     return out
 
