@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -362,10 +363,14 @@ def available_layers() -> list[str]:
     return store_layer_names()
 
 
+def names_with_role(names: Iterable[str], layer_specs: Mapping[str, LayerSpec], *roles: str) -> list[str]:
+    """Those of ``names`` whose spec (or, without one, the default spec) has one of ``roles``, in order."""
+    return [n for n in names if layer_specs.get(n, default_spec(n)).role in roles]
+
+
 def layers_with_role(*roles: str) -> list[str]:
     """Available layers whose spec has one of ``roles``."""
-    all_specs = specs()
-    return [n for n in available_layers() if all_specs.get(n, default_spec(n)).role in roles]
+    return names_with_role(available_layers(), specs(), *roles)
 
 
 def get_layer(name: str) -> gpd.GeoDataFrame | None:

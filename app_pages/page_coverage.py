@@ -293,7 +293,8 @@ def _map(result, facilities, *, name: str) -> None:
     Always drawn in the same place of the page under the same key, so the
     first result swaps layers on a map whose Leaflet is loaded already
     (mounting a new map frame took most of a first run: 2.2 s against 0.7 s
-    for the runs after it, ``benchmarks/bench_app.py``).
+    for the runs after it in ``benchmarks/bench_app.py`` of 2026-12-03, whose
+    times then still included the driver's polling).
     """
     from spatial.coverage import RESULT_SPECS
 

@@ -72,7 +72,7 @@ def prepare() -> float:
             common._read_layer_cached(name, path, mtime)
         map_overlays.prepare_default(path, mtime, shown)
         # the coverage page's default population (its first units layer): its first run does not build it
-        units = [n for n in names if n in specs and specs[n].role in ("districts", "units")]
+        units = common.names_with_role(names, specs, "districts", "units")  # as the page's 统计单元 list
         if units:
             surface = common.store_population_cached(path, mtime, units[0])
             if surface is not None:

@@ -19,6 +19,7 @@ uniform surface is then unbiased, with a spread of about 1.7 % (at most about
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,8 +244,6 @@ class PopulationRaster:
 
     def _labels_of(self, geoms: np.ndarray) -> tuple[np.ndarray, int] | None:
         """Grid of zone numbers 1..n (0 outside every zone), kept per zone set; None when zones overlap."""
-        import hashlib
-
         digest = hashlib.sha256()
         for wkb in shapely.to_wkb(geoms):
             digest.update(b"" if wkb is None else wkb)
