@@ -47,6 +47,18 @@ def _register_map_component() -> None:
         runtime.get_instance().component_registry.register_component(streamlit_folium._component_func)
 
 
+def _no_nagle() -> None:
+    """Nagle's algorithm off on every connection of the server (:mod:`app_pages._nodelay`)."""
+    from streamlit import config
+
+    from app_pages._nodelay import no_nagle
+
+    try:
+        no_nagle(int(config.get_option("server.port")))
+    except (OSError, TypeError, ValueError) as exc:  # an optimisation: the app works without it
+        _say(f"未能为连接关闭 Nagle 算法，页面加载会慢一些 ({type(exc).__name__}: {exc})")
+
+
 def prepare() -> float:
     """Open (or build) the default project's store and fill the caches of the map page; seconds taken.
 
@@ -94,5 +106,6 @@ def prepare() -> float:
 async def lifespan(_app: Any) -> AsyncIterator[None]:
     """``st.App`` lifespan: :func:`prepare` on a worker thread; the server answers once it is done."""
     _say("正在打开数据库并准备默认地图…")
+    _no_nagle()
     await asyncio.to_thread(prepare)
     yield
