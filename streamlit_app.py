@@ -42,6 +42,10 @@ def main() -> None:
 if __name__ == "__main__":  # a script run (a visit, a rerun, an AppTest)
     main()
 else:  # imported by `streamlit run`: the server, which prepares the data as it starts
+    from starlette.middleware import Middleware
+
+    from app_pages._preload import PreloadMiddleware
     from app_pages.startup import lifespan
 
-    app = st.App("streamlit_app.py", lifespan=lifespan)
+    # the page names the widget code it will need, so the browser fetches it with the page
+    app = st.App("streamlit_app.py", lifespan=lifespan, middleware=[Middleware(PreloadMiddleware)])

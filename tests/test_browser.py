@@ -178,6 +178,30 @@ def test_the_server_opens_the_store_before_it_answers(served_app):
     assert "Traceback" not in log and "ScriptRunContext" not in log
 
 
+def test_the_map_page_loads_no_streamlit_code_its_html_did_not_name(page, served_app):
+    """Every element file the landing page needs is named in the page itself (app_pages._preload).
+
+    Otherwise the browser asks for it only once the script run has sent the
+    first element of its kind, and the map waits for it.
+    """
+    import re
+
+    with urllib.request.urlopen(served_app["url"] + "/", timeout=30) as resp:
+        html = resp.read().decode("utf-8")
+    named = {"/" + u.removeprefix("./") for u in re.findall(r'(?:href|src)="(\./static/js/[^"]+\.js)"', html)}
+    page.goto(served_app["url"] + "/")
+    _map_frame(page).locator(".marker-cluster").first.wait_for()
+    _wait_until(lambda: not page.locator('[data-testid="stStatusWidget"]').is_visible())
+    loaded = page.evaluate("() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)")
+    chunks = {p for p in loaded if p.startswith("/static/js/")}
+    assert any("/Multiselect." in p for p in chunks)  # the page did load widget code
+    assert chunks - named == set(), "not named in the page: add its element to app_pages._preload.ELEMENTS"
+    # and Streamlit's page alone was changed: the map frame's page is the component's own
+    with urllib.request.urlopen(served_app["url"] + "/component/streamlit_folium.st_folium/index.html",
+                                timeout=30) as resp:
+        assert b"modulepreload" not in resp.read()
+
+
 def test_map_draws_offline_and_a_popup_shows_a_report_sentence(page, served_app, tmp_path):
     page.goto(served_app["url"] + "/")
     frame = _map_frame(page)
