@@ -1,9 +1,11 @@
-"""Nagle's algorithm off on the app server's connections (app_pages._nodelay)."""
+"""The app server: Nagle's algorithm off (app_pages._nodelay) and its settings (.streamlit/config.toml)."""
 
 from __future__ import annotations
 
 import socket
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +55,13 @@ def test_no_nagle_finds_nothing_on_a_port_nobody_listens_on():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # bound, not listening
         assert _nodelay.no_nagle(port) == 0
+
+
+def test_the_served_app_watches_no_source_files_and_stays_offline():
+    """A planner's server does not watch its sources: each new session's watcher went through every
+    imported module (0.37 s of a first map, .streamlit/config.toml), and it never phones home."""
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml")
+                           .read_text(encoding="utf-8"))
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["server"]["enableStaticServing"] is True  # the map's Leaflet is served from ./static
+    assert config["browser"]["gatherUsageStats"] is False
