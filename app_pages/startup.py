@@ -10,7 +10,8 @@ calls (:mod:`app_pages.common`) are filled for the default project, the
 default map's overlays are drawn once, and the population surface the
 coverage page starts with is built. The URL is printed when that is done,
 so the first planner finds it ready (the work moved into the server's start:
-``benchmarks/bench_app.py`` shows both).
+``benchmarks/bench_app.py`` shows both). Before that, the lifespan turns
+Nagle's algorithm off on the server's listening socket (:mod:`app_pages._nodelay`).
 
 Nothing here is needed for correctness: when preparing fails, one Chinese
 line goes to the terminal and the page shows the error the planner can act
