@@ -48,8 +48,13 @@ def _as_listener(fd: int, port: int) -> socket.socket | None:
     try:
         if not stat.S_ISSOCK(os.fstat(fd).st_mode):
             return None
-        sock = socket.socket(fileno=os.dup(fd))
-    except OSError:
+        dup = os.dup(fd)
+    except OSError:  # closed meanwhile (e.g. the listing's own descriptor)
+        return None
+    try:
+        sock = socket.socket(fileno=dup)
+    except OSError:  # a socket Python cannot take (its family unknown here)
+        os.close(dup)
         return None
     try:
         if (sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM
