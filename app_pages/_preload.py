@@ -44,6 +44,7 @@ __all__ = ["ELEMENTS", "PreloadMiddleware", "chunk_urls", "entry_file", "link_ta
 ELEMENTS: tuple[str, ...] = ("Radio", "Html", "Multiselect", "Selectbox", "Checkbox", "TextInput",
                              "ComponentInstance")
 
+
 def _static_dir() -> Path:
     import streamlit
 
@@ -68,11 +69,16 @@ def _manifest(folder: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
+def _entry_key(manifest: dict[str, Any]) -> str | None:
+    """The manifest's key of the page's own bundle (the build's one entry)."""
+    return next((k for k, v in manifest.items() if isinstance(v, dict) and v.get("isEntry")), None)
+
+
 def entry_file(*, static_dir: Path | None = None) -> str | None:
     """The page's own bundle (``static/js/index.….js``), by which Streamlit's ``index.html`` is known."""
     manifest = _manifest(static_dir if static_dir is not None else _static_dir())
-    entry = next((v for v in manifest.values() if isinstance(v, dict) and v.get("isEntry")), None)
-    return str(entry["file"]) if entry and entry.get("file") else None
+    entry = _entry_key(manifest)
+    return str(manifest[entry]["file"]) if entry is not None and manifest[entry].get("file") else None
 
 
 def chunk_urls(names: Iterable[str] = ELEMENTS, *, static_dir: Path | None = None) -> list[str]:
@@ -92,7 +98,7 @@ def chunk_urls(names: Iterable[str] = ELEMENTS, *, static_dir: Path | None = Non
         ``index.html`` already loads are left out, as are names the manifest lacks.
     """
     manifest = _manifest(static_dir if static_dir is not None else _static_dir())
-    entry = next((k for k, v in manifest.items() if isinstance(v, dict) and v.get("isEntry")), None)
+    entry = _entry_key(manifest)
     seen: set[str] = set()
     if entry is not None:
         _closure(manifest, entry, seen, [])  # the page's own bundle: already asked for by index.html
